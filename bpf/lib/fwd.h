@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Forwarding to the chosen backend. */
+#ifndef WEIR_BPF_FWD_H
+#define WEIR_BPF_FWD_H
+
+/* DSR: the backend holds the VIP on lo, so only the MACs change. The frame
+ * was addressed to us, so its old destination is our MAC and becomes the
+ * source: a switch must not learn the client's MAC on our port. */
+static __always_inline int fwd_dsr(struct ethhdr *eth, const struct weir_backend *be)
+{
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
+	return XDP_TX;
+}
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The balancer's maps. Layouts and names come from include/weir/abi.h; the
+ * controller pins them under its pin directory and sizes weir_streams. */
+#ifndef WEIR_BPF_MAPS_H
+#define WEIR_BPF_MAPS_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEIR_MAX_SERVICES);
+	__type(key, struct weir_service_key);
+	__type(value, struct weir_service);
+} weir_services SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WEIR_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct weir_backend);
+} weir_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WEIR_MAX_SERVICES * WEIR_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} weir_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WEIR_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, __u32);
+} weir_cursors SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WEIR_STREAMS_DEFAULT);
+	__type(key, struct weir_stream_key);
+	__type(value, struct weir_stream);
+} weir_streams SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WEIR_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct weir_counters);
+} weir_service_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WEIR_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct weir_counters);
+} weir_backend_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WEIR_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} weir_stats SEC(".maps");
+
+#endif

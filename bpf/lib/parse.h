@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Header parsing. Each helper checks bounds where it uses the pointer and
+ * returns 0 or a negative WEIR_DROP_* reason. */
+#ifndef WEIR_BPF_PARSE_H
+#define WEIR_BPF_PARSE_H
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1FFF
+
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+/* vmlinux.h need not carry the kernel's vlan_hdr, so spell the tag out. */
+struct vlan_tag {
+	__be16 tci;
+	__be16 encapsulated_proto;
+};
+
+/* What the balancer needs of a packet: its 5-tuple, TCP flags, length. */
+struct packet {
+	struct weir_stream_key key;
+	struct ethhdr *eth;
+	__u32 len;
+	__u8 tcp_flags;
+};
+
+static __always_inline int parse_eth(struct cursor *c, struct packet *p, __be16 *proto)
+{
+	struct ethhdr *eth = c->pos;
+	struct vlan_tag *vlan;
+
+	if ((void *)(eth + 1) > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	p->eth = eth;
+	c->pos = eth + 1;
+	*proto = eth->h_proto;
+	if (*proto != bpf_htons(ETH_P_8021Q) && *proto != bpf_htons(ETH_P_8021AD))
+		return 0;
+	/* One tag only: the tag stays in place, DSR rewrites MACs alone. */
+	vlan = c->pos;
+	if ((void *)(vlan + 1) > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	c->pos = vlan + 1;
+	*proto = vlan->encapsulated_proto;
+	return 0;
+}
+
+static __always_inline int parse_ipv4(struct cursor *c, struct packet *p)
+{
+	struct iphdr *ip = c->pos;
+	__u32 hlen;
+
+	if ((void *)(ip + 1) > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	if (ip->ihl < 5)
+		return -WEIR_DROP_MALFORMED;
+	hlen = ip->ihl * 4;
+	if (c->pos + hlen > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return -WEIR_DROP_FRAGMENT;
+	p->key.family = WEIR_AF_INET;
+	p->key.proto = ip->protocol;
+	__builtin_memcpy(p->key.src, &ip->saddr, 4);
+	__builtin_memcpy(p->key.dst, &ip->daddr, 4);
+	c->pos += hlen;
+	return 0;
+}
+
+static __always_inline int ipv6_is_extension(__u8 next)
+{
+	/* hop-by-hop, routing, fragment, ESP, AH, destination options, mobility */
+	return next == 0 || next == 43 || next == 44 || next == 50 || next == 51 || next == 60 ||
+	       next == 135;
+}
+
+static __always_inline int parse_ipv6(struct cursor *c, struct packet *p)
+{
+	struct ipv6hdr *ip6 = c->pos;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	if (ipv6_is_extension(ip6->nexthdr))
+		return -WEIR_DROP_IPV6_EXT;
+	p->key.family = WEIR_AF_INET6;
+	p->key.proto = ip6->nexthdr;
+	__builtin_memcpy(p->key.src, &ip6->saddr, 16);
+	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
+	c->pos = ip6 + 1;
+	return 0;
+}
+
+static __always_inline int parse_tcp(struct cursor *c, struct packet *p)
+{
+	struct tcphdr *tcp = c->pos;
+
+	if ((void *)(tcp + 1) > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	if (tcp->doff < 5)
+		return -WEIR_DROP_MALFORMED;
+	p->key.sport = tcp->source;
+	p->key.dport = tcp->dest;
+	p->tcp_flags = ((__u8 *)tcp)[13];
+	return 0;
+}
+
+static __always_inline int parse_udp(struct cursor *c, struct packet *p)
+{
+	struct udphdr *udp = c->pos;
+
+	if ((void *)(udp + 1) > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	p->key.sport = udp->source;
+	p->key.dport = udp->dest;
+	return 0;
+}
+
+static __always_inline int parse_l4(struct cursor *c, struct packet *p)
+{
+	if (p->key.proto == IPPROTO_TCP)
+		return parse_tcp(c, p);
+	if (p->key.proto == IPPROTO_UDP)
+		return parse_udp(c, p);
+	return -WEIR_DROP_NOT_SERVICE;
+}
+
+static __always_inline int parse_packet(struct xdp_md *ctx, struct packet *p)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	__be16 proto;
+	int ret;
+
+	p->len = c.end - c.pos;
+	ret = parse_eth(&c, p, &proto);
+	if (ret)
+		return ret;
+	if (proto == bpf_htons(ETH_P_IP))
+		ret = parse_ipv4(&c, p);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		ret = parse_ipv6(&c, p);
+	else
+		return -WEIR_DROP_NOT_IP;
+	if (ret)
+		return ret;
+	return parse_l4(&c, p);
+}
+
+#endif

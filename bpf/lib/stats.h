@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Per-CPU counters: written on the fast path without atomics. */
+#ifndef WEIR_BPF_STATS_H
+#define WEIR_BPF_STATS_H
+
+static __always_inline void stats_count_reason(__u32 reason)
+{
+	__u64 *count = bpf_map_lookup_elem(&weir_stats, &reason);
+
+	if (count)
+		*count += 1;
+}
+
+static __always_inline struct weir_counters *stats_service(__u32 service_id)
+{
+	return bpf_map_lookup_elem(&weir_service_stats, &service_id);
+}
+
+static __always_inline struct weir_counters *stats_backend(__u32 backend_id)
+{
+	return bpf_map_lookup_elem(&weir_backend_stats, &backend_id);
+}
+
+static __always_inline void stats_count_packet(struct weir_counters *c, __u32 len)
+{
+	if (!c)
+		return;
+	c->packets += 1;
+	c->bytes += len;
+}
+
+/* Counts one packet forwarded to a backend, and whether it opened or ended
+ * the stream, on both the service's and the backend's counters. */
+static __always_inline void stats_count_forward(__u32 service_id, __u32 backend_id, __u32 len,
+						int opened, int ended)
+{
+	struct weir_counters *svc = stats_service(service_id);
+	struct weir_counters *be = stats_backend(backend_id);
+
+	stats_count_packet(svc, len);
+	stats_count_packet(be, len);
+	if (svc) {
+		svc->new_streams += opened;
+		svc->ended_streams += ended;
+	}
+	if (be) {
+		be->new_streams += opened;
+		be->ended_streams += ended;
+	}
+}
+
+static __always_inline void stats_count_refused(__u32 service_id)
+{
+	struct weir_counters *svc = stats_service(service_id);
+
+	if (svc)
+		svc->refused += 1;
+}
+
+#endif

@@ -1,0 +1,797 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cmocka tests for user/core/config.c: parsing, defaults, error messages
+ * (line and object), checks, emit and the parse(emit(x)) == x round trip. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "weir/abi.h"
+#include "core/config.h"
+
+#define MS  1000000ULL
+#define SEC 1000000000ULL
+
+static const char full_doc[] = "interfaces: [veth0, eth1]\n"	  /* 1 */
+			       "xdp-mode: generic\n"		  /* 2 */
+			       "update-interval: 250ms\n"	  /* 3 */
+			       "stream-table-size: 65536\n"	  /* 4 */
+			       "services:\n"			  /* 5 */
+			       "  - name: web\n"		  /* 6 */
+			       "    vip: 198.18.1.100\n"	  /* 7 */
+			       "    port: 80\n"			  /* 8 */
+			       "    proto: tcp\n"		  /* 9 */
+			       "    steering: weighted\n"	  /* 10 */
+			       "    forwarding: dsr\n"		  /* 11 */
+			       "    refuse: drop\n"		  /* 12 */
+			       "    idle-timeout: 600s\n"	  /* 13 */
+			       "    health:\n"			  /* 14 */
+			       "      enabled: true\n"		  /* 15 */
+			       "      port: 8080\n"		  /* 16 */
+			       "      interval: 2s\n"		  /* 17 */
+			       "      timeout: 1.5s\n"		  /* 18 */
+			       "      fall: 5\n"		  /* 19 */
+			       "      rise: 4\n"		  /* 20 */
+			       "    backends:\n"		  /* 21 */
+			       "      - addr: 198.18.0.11\n"	  /* 22 */
+			       "        weight: 3\n"		  /* 23 */
+			       "        mac: 02:00:00:00:00:1A\n" /* 24 */
+			       "        paused: false\n"	  /* 25 */
+			       "      - addr: 198.18.0.12\n"	  /* 26 */
+			       "        paused: true\n"		  /* 27 */
+			       "  - name: dns6\n"		  /* 28 */
+			       "    vip: 2001:db8::53\n"	  /* 29 */
+			       "    port: 53\n"			  /* 30 */
+			       "    proto: udp\n"		  /* 31 */
+			       "    backends:\n"		  /* 32 */
+			       "      - addr: 2001:db8::1\n";	  /* 33 */
+
+/* The start of a one-service document; error cases append lines from 6. */
+#define SVC_ITEM                                                                                   \
+	"  - name: web\n"                                                                          \
+	"    vip: 198.18.1.100\n"                                                                  \
+	"    port: 80\n"                                                                           \
+	"    proto: tcp\n"
+#define SVC_HEAD "services:\n" SVC_ITEM
+
+static int parse(const char *text, struct weir_config *cfg, char *err)
+{
+	return config_parse(text, strlen(text), cfg, err, WEIR_ERR_MAX);
+}
+
+static void parse_ok(const char *text, struct weir_config *cfg)
+{
+	char err[WEIR_ERR_MAX];
+	int ret = parse(text, cfg, err);
+
+	if (ret)
+		print_error("unexpected error: %s\n", err);
+	assert_int_equal(ret, 0);
+	assert_string_equal(err, "");
+}
+
+static void assert_empty(const struct weir_config *cfg)
+{
+	struct weir_config empty;
+
+	config_init(&empty);
+	assert_memory_equal(cfg, &empty, sizeof(empty));
+}
+
+static struct weir_addr addr(const char *s)
+{
+	struct weir_addr a;
+
+	assert_int_equal(units_parse_addr(s, &a), 0);
+	return a;
+}
+
+static void test_full_document(void **state)
+{
+	const uint8_t mac[6] = {2, 0, 0, 0, 0, 0x1a};
+	struct weir_addr vip = addr("198.18.1.100"), vip6 = addr("2001:db8::53");
+	struct weir_service_config *web, *dns;
+	struct weir_config cfg;
+
+	(void)state;
+	parse_ok(full_doc, &cfg);
+	assert_int_equal(cfg.n_interfaces, 2);
+	assert_string_equal(cfg.interfaces[0], "veth0");
+	assert_string_equal(cfg.interfaces[1], "eth1");
+	assert_int_equal(cfg.xdp_mode, WEIR_XDP_GENERIC);
+	assert_int_equal(cfg.update_interval_ns, 250 * MS);
+	assert_int_equal(cfg.stream_table_size, 65536);
+	assert_int_equal(cfg.n_services, 2);
+	web = &cfg.services[0];
+	assert_string_equal(web->name, "web");
+	assert_memory_equal(&web->vip, &vip, sizeof(vip));
+	assert_int_equal(web->port, 80);
+	assert_int_equal(web->proto, IPPROTO_TCP);
+	assert_int_equal(web->steering, WEIR_STEER_WEIGHTED);
+	assert_int_equal(web->forwarding, WEIR_FWD_DSR);
+	assert_int_equal(web->refuse, WEIR_REFUSE_DROP);
+	assert_int_equal(web->idle_timeout_ns, 600 * SEC);
+	assert_true(web->health.enabled);
+	assert_int_equal(web->health.port, 8080);
+	assert_int_equal(web->health.interval_ns, 2 * SEC);
+	assert_int_equal(web->health.timeout_ns, 1500 * MS);
+	assert_int_equal(web->health.fall, 5);
+	assert_int_equal(web->health.rise, 4);
+	assert_int_equal(web->n_backends, 2);
+	assert_int_equal(web->backends[0].weight, 3);
+	assert_true(web->backends[0].has_mac);
+	assert_memory_equal(web->backends[0].mac, mac, 6);
+	assert_false(web->backends[0].paused);
+	assert_int_equal(web->backends[1].weight, 1);
+	assert_false(web->backends[1].has_mac);
+	assert_true(web->backends[1].paused);
+	dns = &cfg.services[1];
+	assert_string_equal(dns->name, "dns6");
+	assert_memory_equal(&dns->vip, &vip6, sizeof(vip6));
+	assert_int_equal(dns->backends[0].addr.family, WEIR_AF_INET6);
+	assert_int_equal(config_check(&cfg, NULL, 0), 0);
+	config_free(&cfg);
+	assert_empty(&cfg);
+}
+
+static void test_defaults(void **state)
+{
+	struct weir_service_config *tcp, *udp;
+	struct weir_config cfg;
+
+	(void)state;
+	parse_ok(SVC_HEAD "  - name: dns\n"
+			  "    vip: 198.18.1.53\n"
+			  "    port: 53\n"
+			  "    proto: udp\n",
+		 &cfg);
+	assert_int_equal(cfg.n_interfaces, 0);
+	assert_int_equal(cfg.xdp_mode, WEIR_XDP_NATIVE);
+	assert_int_equal(cfg.update_interval_ns, 100 * MS);
+	assert_int_equal(cfg.stream_table_size, 1048576);
+	tcp = &cfg.services[0];
+	assert_int_equal(tcp->steering, WEIR_STEER_ROUND_ROBIN);
+	assert_int_equal(tcp->forwarding, WEIR_FWD_DSR);
+	assert_int_equal(tcp->refuse, WEIR_REFUSE_DROP);
+	assert_int_equal(tcp->idle_timeout_ns, 900 * SEC);
+	assert_true(tcp->health.enabled);
+	assert_int_equal(tcp->health.port, 0);
+	assert_int_equal(tcp->health.interval_ns, SEC);
+	assert_int_equal(tcp->health.timeout_ns, 500 * MS);
+	assert_int_equal(tcp->health.fall, 3);
+	assert_int_equal(tcp->health.rise, 2);
+	assert_int_equal(tcp->n_backends, 0);
+	assert_null(tcp->backends);
+	udp = &cfg.services[1];
+	assert_int_equal(udp->idle_timeout_ns, 300 * SEC);
+	assert_false(udp->health.enabled);
+	assert_int_equal(config_check(&cfg, NULL, 0), 0);
+	config_free(&cfg);
+}
+
+/* Defaults follow proto even when proto comes after keys that override
+ * them, and partial health mappings keep the other defaults. */
+static void test_defaults_order(void **state)
+{
+	struct weir_config cfg;
+
+	(void)state;
+	parse_ok("services:\n"
+		 "  - health: {enabled: true, fall: 7}\n"
+		 "    idle-timeout: 10s\n"
+		 "    name: dns\n"
+		 "    vip: 198.18.1.53\n"
+		 "    port: 53\n"
+		 "    proto: udp\n"
+		 "    backends:\n"
+		 "      - {addr: 198.18.0.1}\n",
+		 &cfg);
+	assert_int_equal(cfg.services[0].idle_timeout_ns, 10 * SEC);
+	assert_true(cfg.services[0].health.enabled);
+	assert_int_equal(cfg.services[0].health.fall, 7);
+	assert_int_equal(cfg.services[0].health.rise, 2);
+	assert_int_equal(cfg.services[0].backends[0].weight, 1);
+	config_free(&cfg);
+}
+
+static void test_empty_documents(void **state)
+{
+	static const char *const docs[] = {"",	     "\n",   "# nothing yet\n", "---\n", "--- ~\n",
+					   "null\n", "{}\n", "services: []\n"};
+	struct weir_config cfg;
+	char err[WEIR_ERR_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		parse_ok(docs[i], &cfg);
+		assert_empty(&cfg);
+	}
+	assert_int_equal(config_parse(NULL, 0, &cfg, err, sizeof(err)), 0);
+	assert_empty(&cfg);
+}
+
+struct error_case {
+	const char *doc;
+	const char *message;
+};
+
+static const struct error_case error_cases[] = {
+    /* unknown and duplicate keys */
+    {"xdp-mode: native\n\nservics: []\n", "line 3: unknown key 'servics'"},
+    {SVC_HEAD "    prot: tcp\n", "line 6: service web: unknown key 'prot'"},
+    {SVC_HEAD "    health:\n      intervall: 1s\n",
+     "line 7: service web: health: unknown key 'intervall'"},
+    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        wieght: 2\n",
+     "line 8: service web: backend 198.18.0.11: unknown key 'wieght'"},
+    {SVC_HEAD "    port: 81\n", "line 6: service web: duplicate key 'port'"},
+    /* keys the CLI grammar reserves */
+    {SVC_HEAD "    capacity-streams: 10\n",
+     "line 6: service web: capacity-streams is not supported yet"},
+    {SVC_HEAD "    capacity-rate: 1gbit\n",
+     "line 6: service web: capacity-rate is not supported yet"},
+    {SVC_HEAD "    stream-min: 1mbit\n", "line 6: service web: stream-min is not supported yet"},
+    {SVC_HEAD "    stream-max: 8mbit\n", "line 6: service web: stream-max is not supported yet"},
+    {SVC_HEAD "    priority: 3\n", "line 6: service web: priority is not supported yet"},
+    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        max-streams: 5\n",
+     "line 8: service web: backend 198.18.0.11: max-streams is not supported yet"},
+    {SVC_HEAD "    steering: maglev\n",
+     "line 6: service web: steering: maglev is not supported yet"},
+    {SVC_HEAD "    forwarding: ipip\n",
+     "line 6: service web: forwarding: ipip is not supported yet"},
+    {SVC_HEAD "    refuse: reset\n", "line 6: service web: refuse: reset is not supported yet"},
+    /* missing required keys: reported at the object's first line */
+    {"services:\n  - vip: 198.18.1.100\n    port: 80\n    proto: tcp\n",
+     "line 2: service #1: missing required key 'name'"},
+    {"services:\n  - name: web\n    port: 80\n    proto: tcp\n",
+     "line 2: service web: missing required key 'vip'"},
+    {"services:\n  - name: web\n    vip: 198.18.1.100\n    proto: tcp\n",
+     "line 2: service web: missing required key 'port'"},
+    {"services:\n  - name: web\n    vip: 198.18.1.100\n    port: 80\n",
+     "line 2: service web: missing required key 'proto'"},
+    {SVC_HEAD "    backends:\n      - weight: 2\n",
+     "line 7: service web: backend #1: missing required key 'addr'"},
+    /* wrong node types */
+    {"- a\n- b\n", "line 1: expected a mapping of keys at the top, got a list"},
+    {"services:\n  name: web\n", "line 2: services: expected a list, got a mapping"},
+    {"services:\n  - web\n", "line 2: services: expected a mapping, got a value"},
+    {"interfaces: veth0\n", "line 1: interfaces: expected a list, got a value"},
+    {"interfaces: [[veth0]]\n", "line 1: interfaces: expected a value, got a list"},
+    {"xdp-mode: {a: b}\n", "line 1: xdp-mode: expected a value, got a mapping"},
+    {SVC_HEAD "    health: [1s]\n", "line 6: service web: health: expected a mapping, got a list"},
+    {SVC_HEAD "    backends: {addr: 198.18.0.11}\n",
+     "line 6: service web: backends: expected a list, got a mapping"},
+    {SVC_HEAD "    backends:\n", "line 6: service web: backends: expected a list, got a value"},
+    {SVC_HEAD "    backends: [198.18.0.11]\n",
+     "line 6: service web: backends: expected a mapping, got a value"},
+    {"? [a]\n: b\n", "line 1: expected a key, got a list"},
+    /* bad values */
+    {"services:\n  - name: web\n    vip: 198.18.1.100\n    port: 70000\n    proto: tcp\n",
+     "line 4: service web: port: 70000 is not a port (1-65535)"},
+    {"services:\n  - name: web\n    vip: 198.18.1.100\n    port: http\n    proto: tcp\n",
+     "line 4: service web: port: http is not a port (1-65535)"},
+    {"services:\n  - name: web\n    vip: 198.18.1.300\n    port: 80\n    proto: tcp\n",
+     "line 3: service web: vip: 198.18.1.300 is not an IPv4 or IPv6 address"},
+    {"services:\n  - name: web\n    vip: 198.18.1.100\n    port: 80\n    proto: sctp\n",
+     "line 5: service web: proto: sctp is not a protocol (tcp or udp)"},
+    {"services:\n  - name: we/b\n    vip: 198.18.1.100\n    port: 80\n    proto: tcp\n",
+     "line 2: service #1: name: we/b is not a valid name (1-31 of A-Z a-z 0-9 _ . -)"},
+    {"services:\n  - name: abcdefghijabcdefghijabcdefghij12\n",
+     "line 2: service #1: name: abcdefghijabcdefghijabcdefghij12 is not a valid name "
+     "(1-31 of A-Z a-z 0-9 _ . -)"},
+    {"services:\n  - name: \"w\\0b\"\n", "line 2: service #1: name: value contains a NUL byte"},
+    {SVC_HEAD "    steering: random\n",
+     "line 6: service web: steering: random is not one of round-robin, weighted"},
+    {SVC_HEAD "    idle-timeout: 15\n",
+     "line 6: service web: idle-timeout: 15 is not a duration (a number with ms, s or m)"},
+    {SVC_HEAD "    idle-timeout: 0s\n",
+     "line 6: service web: idle-timeout: 0s is too short (must be longer than 0)"},
+    {SVC_HEAD "    health:\n      enabled: yes\n",
+     "line 7: service web: health: enabled: yes is not true or false"},
+    {SVC_HEAD "    health:\n      fall: 0\n",
+     "line 7: service web: health: fall: 0 is out of range (1-4294967295)"},
+    {SVC_HEAD "    health:\n      rise: -1\n",
+     "line 7: service web: health: rise: -1 is not a number (1-4294967295)"},
+    {SVC_HEAD "    health:\n      port: 65536\n",
+     "line 7: service web: health: port: 65536 is not a port (1-65535, or 0 for the service "
+     "port)"},
+    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        weight: 70000\n",
+     "line 8: service web: backend 198.18.0.11: weight: 70000 is out of range (0-65535)"},
+    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        mac: 02:00:00:00:00\n",
+     "line 8: service web: backend 198.18.0.11: mac: 02:00:00:00:00 is not a MAC address "
+     "(like 02:00:00:00:00:11)"},
+    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        paused: 1\n",
+     "line 8: service web: backend 198.18.0.11: paused: 1 is not true or false"},
+    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n      - addr: nope\n",
+     "line 8: service web: backend #2: addr: nope is not an IPv4 or IPv6 address"},
+    {"xdp-mode: skb\n", "line 1: xdp-mode: skb is not one of native, generic"},
+    {"update-interval: 0ms\n", "line 1: update-interval: 0ms is too short (must be longer than 0)"},
+    {"stream-table-size: 0\n", "line 1: stream-table-size: 0 is out of range (1-16777216)"},
+    {"stream-table-size: 16777217\n",
+     "line 1: stream-table-size: 16777217 is out of range (1-16777216)"},
+    {"interfaces: [veth0, \"a b\"]\n", "line 1: interfaces: a b is not an interface name"},
+    {"interfaces: [abcdefghijklmnop]\n",
+     "line 1: interfaces: abcdefghijklmnop is not an interface name"},
+    {"interfaces: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]\n",
+     "line 1: interfaces: 17 interfaces, at most 16"},
+    /* the second service's error names it and leaves nothing allocated */
+    {SVC_HEAD "    backends: [{addr: 198.18.0.11}]\n"
+	      "  - name: api\n    vip: 198.18.1.101\n    port: 8o\n    proto: tcp\n",
+     "line 9: service api: port: 8o is not a port (1-65535)"},
+    {"xdp-mode: native\n---\nxdp-mode: generic\n", "line 3: only one YAML document is allowed"},
+};
+
+static void test_error_case(void **state)
+{
+	const struct error_case *c = *state;
+	struct weir_config cfg;
+	char err[WEIR_ERR_MAX];
+
+	assert_int_equal(parse(c->doc, &cfg, err), -EINVAL);
+	assert_string_equal(err, c->message);
+	assert_empty(&cfg);
+}
+
+/* libyaml words these; only the line is ours to check. */
+static void test_yaml_syntax_errors(void **state)
+{
+	struct weir_config cfg;
+	char err[WEIR_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(parse("services: [\n", &cfg, err), -EINVAL);
+	assert_memory_equal(err, "line 2: ", 8);
+	assert_empty(&cfg);
+	assert_int_equal(parse("a: b\n c: d\n", &cfg, err), -EINVAL);
+	assert_memory_equal(err, "line 2: ", 8);
+	assert_empty(&cfg);
+	assert_int_equal(parse(SVC_HEAD "    vip: \"unterminated\n", &cfg, err), -EINVAL);
+	assert_memory_equal(err, "line 7: ", 8);
+	assert_empty(&cfg);
+}
+
+/* Too many services or backends is refused before anything is allocated,
+ * including when aliases multiply a short document. */
+static void test_limits(void **state)
+{
+	size_t cap = 64 + (WEIR_MAX_SERVICES + 1) * 96, len = 0, i;
+	char *doc = malloc(cap), err[WEIR_ERR_MAX];
+	struct weir_config cfg;
+
+	(void)state;
+	assert_non_null(doc);
+	len += (size_t)snprintf(doc + len, cap - len, "services:\n");
+	for (i = 0; i <= WEIR_MAX_SERVICES; i++)
+		len += (size_t)snprintf(
+		    doc + len, cap - len,
+		    "  - {name: s%zu, vip: 198.18.1.1, port: %zu, proto: tcp}\n", i, i + 1);
+	assert_int_equal(parse(doc, &cfg, err), -EINVAL);
+	assert_string_equal(err, "line 2: services: 257 services, at most 256");
+	assert_empty(&cfg);
+
+	/* 64 aliases of a 64-backend list: a short text, 4160 backends. */
+	len = (size_t)snprintf(doc, cap,
+			       "services:\n  - {name: s0, vip: 10.1.0.1, port: 1, proto: "
+			       "tcp, backends: &b [");
+	for (i = 0; i < 64; i++)
+		len += (size_t)snprintf(doc + len, cap - len, "{addr: 10.0.0.%zu},", i + 1);
+	len += (size_t)snprintf(doc + len, cap - len, "]}\n");
+	for (i = 1; i < 65; i++)
+		len += (size_t)snprintf(doc + len, cap - len,
+					"  - {name: s%zu, vip: 10.1.0.1, port: %zu, proto: tcp, "
+					"backends: *b}\n",
+					i, i + 1);
+	assert_int_equal(parse(doc, &cfg, err), -EINVAL);
+	assert_string_equal(err, "line 2: service s64: backends: more than 4096 backends in all");
+	assert_empty(&cfg);
+	free(doc);
+}
+
+static void assert_config_equal(const struct weir_config *a, const struct weir_config *b)
+{
+	const struct weir_service_config *sa, *sb;
+	size_t i, j;
+
+	assert_int_equal(a->n_interfaces, b->n_interfaces);
+	assert_memory_equal(a->interfaces, b->interfaces, sizeof(a->interfaces));
+	assert_int_equal(a->xdp_mode, b->xdp_mode);
+	assert_int_equal(a->update_interval_ns, b->update_interval_ns);
+	assert_int_equal(a->stream_table_size, b->stream_table_size);
+	assert_int_equal(a->n_services, b->n_services);
+	for (i = 0; i < a->n_services; i++) {
+		sa = &a->services[i];
+		sb = &b->services[i];
+		/* Everything but the backends pointer, field by field through a
+		 * copy so padding cannot make equal structs differ. */
+		assert_string_equal(sa->name, sb->name);
+		assert_memory_equal(&sa->vip, &sb->vip, sizeof(sa->vip));
+		assert_int_equal(sa->port, sb->port);
+		assert_int_equal(sa->proto, sb->proto);
+		assert_int_equal(sa->steering, sb->steering);
+		assert_int_equal(sa->forwarding, sb->forwarding);
+		assert_int_equal(sa->refuse, sb->refuse);
+		assert_int_equal(sa->idle_timeout_ns, sb->idle_timeout_ns);
+		assert_memory_equal(&sa->health, &sb->health, sizeof(sa->health));
+		assert_int_equal(sa->n_backends, sb->n_backends);
+		for (j = 0; j < sa->n_backends; j++)
+			assert_memory_equal(&sa->backends[j], &sb->backends[j],
+					    sizeof(sa->backends[j]));
+	}
+}
+
+static void round_trip(const struct weir_config *cfg)
+{
+	struct weir_config again;
+	char *text, *text2;
+
+	assert_int_equal(config_emit(cfg, &text), 0);
+	parse_ok(text, &again);
+	assert_config_equal(cfg, &again);
+	assert_int_equal(config_emit(&again, &text2), 0);
+	assert_string_equal(text, text2);
+	free(text);
+	free(text2);
+	config_free(&again);
+}
+
+static void test_round_trip_parsed(void **state)
+{
+	struct weir_config cfg;
+
+	(void)state;
+	parse_ok(full_doc, &cfg);
+	round_trip(&cfg);
+	config_free(&cfg);
+	config_init(&cfg);
+	round_trip(&cfg);
+}
+
+/* Values a config file would rarely hold but the structs allow: names and
+ * addresses YAML would misread if printed bare, odd durations. */
+static void test_round_trip_built(void **state)
+{
+	struct weir_backend_config be[2];
+	struct weir_service_config svc[2];
+	struct weir_config cfg;
+
+	(void)state;
+	config_init(&cfg);
+	strcpy(cfg.interfaces[0], "a,b]#\"\\");
+	strcpy(cfg.interfaces[1], "-x");
+	cfg.n_interfaces = 2;
+	cfg.update_interval_ns = 1500 * MS + 250000;
+	config_service_init(&svc[0], IPPROTO_UDP);
+	strcpy(svc[0].name, "-");
+	svc[0].vip = addr("::1");
+	svc[0].port = 65535;
+	svc[0].health.port = 9;
+	config_backend_init(&be[0]);
+	be[0].addr = addr("::2");
+	be[0].weight = 0;
+	config_backend_init(&be[1]);
+	be[1].addr = addr("fe80::1");
+	be[1].has_mac = true;
+	memcpy(be[1].mac, "\xff\x00\xab\x01\x02\x03", 6);
+	be[1].weight = 65535;
+	svc[0].backends = be;
+	svc[0].n_backends = 2;
+	config_service_init(&svc[1], IPPROTO_TCP);
+	strcpy(svc[1].name, ".");
+	svc[1].vip = addr("0.0.0.0");
+	svc[1].port = 1;
+	svc[1].steering = WEIR_STEER_WEIGHTED;
+	cfg.services = svc;
+	cfg.n_services = 2;
+	round_trip(&cfg);
+}
+
+static void test_emit_format(void **state)
+{
+	static const char want[] = "interfaces: [veth0]\n"
+				   "xdp-mode: native\n"
+				   "update-interval: 100ms\n"
+				   "stream-table-size: 1048576\n"
+				   "services:\n"
+				   "  - name: web\n"
+				   "    vip: 198.18.1.100\n"
+				   "    port: 80\n"
+				   "    proto: tcp\n"
+				   "    steering: round-robin\n"
+				   "    forwarding: dsr\n"
+				   "    refuse: drop\n"
+				   "    idle-timeout: 15m\n"
+				   "    health:\n"
+				   "      enabled: true\n"
+				   "      port: 0\n"
+				   "      interval: 1s\n"
+				   "      timeout: 500ms\n"
+				   "      fall: 3\n"
+				   "      rise: 2\n"
+				   "    backends:\n"
+				   "      - addr: 198.18.0.11\n"
+				   "        weight: 1\n"
+				   "        mac: 02:00:00:00:00:11\n"
+				   "        paused: false\n"
+				   "  - name: empty\n"
+				   "    vip: 198.18.1.101\n"
+				   "    port: 81\n"
+				   "    proto: tcp\n"
+				   "    steering: round-robin\n"
+				   "    forwarding: dsr\n"
+				   "    refuse: drop\n"
+				   "    idle-timeout: 15m\n"
+				   "    health:\n"
+				   "      enabled: true\n"
+				   "      port: 0\n"
+				   "      interval: 1s\n"
+				   "      timeout: 500ms\n"
+				   "      fall: 3\n"
+				   "      rise: 2\n"
+				   "    backends: []\n";
+	struct weir_config cfg;
+	char *text;
+
+	(void)state;
+	parse_ok("interfaces: [veth0]\n" SVC_HEAD
+		 "    backends: [{addr: 198.18.0.11, mac: 02:00:00:00:00:11}]\n"
+		 "  - {name: empty, vip: 198.18.1.101, port: 81, proto: tcp}\n",
+		 &cfg);
+	assert_int_equal(config_emit(&cfg, &text), 0);
+	assert_string_equal(text, want);
+	free(text);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(config_emit(&cfg, &text), 0);
+	assert_string_equal(text, "interfaces: []\n"
+				  "xdp-mode: native\n"
+				  "update-interval: 100ms\n"
+				  "stream-table-size: 1048576\n"
+				  "services: []\n");
+	free(text);
+}
+
+struct check_case {
+	const char *doc;
+	void (*mutate)(struct weir_config *cfg);
+	const char *message;
+};
+
+static void set_maglev(struct weir_config *cfg)
+{
+	cfg->services[0].steering = WEIR_STEER_MAGLEV;
+}
+
+static void set_fall_zero(struct weir_config *cfg)
+{
+	cfg->services[0].health.fall = 0;
+}
+
+static void set_rise_zero(struct weir_config *cfg)
+{
+	cfg->services[0].health.rise = 0;
+}
+
+static void set_bad_name(struct weir_config *cfg)
+{
+	strcpy(cfg->services[0].name, "a b");
+}
+
+static void set_weight_high(struct weir_config *cfg)
+{
+	cfg->services[0].backends[0].weight = 65536;
+}
+
+static const struct check_case check_cases[] = {
+    {SVC_HEAD SVC_ITEM, NULL, "service web is defined twice"},
+    {SVC_HEAD "  - {name: web2, vip: 198.18.1.100, port: 80, proto: tcp}\n", NULL,
+     "services web and web2 both use vip 198.18.1.100 port 80 proto tcp"},
+    {SVC_HEAD "    backends: [{addr: 198.18.0.11}, {addr: 198.18.0.12}, "
+	      "{addr: 198.18.0.11, weight: 5}]\n",
+     NULL, "service web: backend 198.18.0.11 is listed twice"},
+    {SVC_HEAD "    backends: [{addr: 198.18.0.11}, {addr: \"2001:db8::11\"}]\n", NULL,
+     "service web: backend 2001:db8::11: IPv6 backend for an IPv4 VIP"},
+    {SVC_HEAD "    health: {interval: 1s, timeout: 1s}\n", NULL,
+     "service web: health: timeout 1s must be shorter than interval 1s"},
+    {SVC_HEAD "    health: {interval: 1s, timeout: 2s}\n", NULL,
+     "service web: health: timeout 2s must be shorter than interval 1s"},
+    {SVC_HEAD, set_fall_zero, "service web: health: fall and rise must be at least 1"},
+    {SVC_HEAD, set_rise_zero, "service web: health: fall and rise must be at least 1"},
+    {SVC_HEAD, set_maglev, "service web: steering maglev is not supported yet"},
+    {SVC_HEAD, set_bad_name, "service 'a b': not a valid name (1-31 of A-Z a-z 0-9 _ . -)"},
+    {SVC_HEAD "    backends: [{addr: 198.18.0.11}]\n", set_weight_high,
+     "service web: backend 198.18.0.11: weight 65536 is out of range (0-65535)"},
+    {"interfaces: [veth0, eth1, veth0]\n", NULL, "interface veth0 is listed twice"},
+};
+
+static void test_check_case(void **state)
+{
+	const struct check_case *c = *state;
+	struct weir_config cfg;
+	char err[WEIR_ERR_MAX];
+
+	parse_ok(c->doc, &cfg);
+	if (c->mutate)
+		c->mutate(&cfg);
+	else
+		assert_int_equal(config_check(&cfg, NULL, 0), -EINVAL);
+	assert_int_equal(config_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, c->message);
+	config_free(&cfg);
+}
+
+/* The same (vip, port) with another protocol, or another port, is a
+ * different service: only the full key must be unique. */
+static void test_check_accepts(void **state)
+{
+	struct weir_config cfg;
+	char err[WEIR_ERR_MAX] = "";
+
+	(void)state;
+	parse_ok(SVC_HEAD "  - {name: web-udp, vip: 198.18.1.100, port: 80, proto: udp}\n"
+			  "  - {name: web-81, vip: 198.18.1.100, port: 81, proto: tcp}\n"
+			  "  - {name: web6, vip: \"2001:db8::1\", port: 80, proto: tcp,\n"
+			  "     backends: [{addr: \"2001:db8::11\"}]}\n",
+		 &cfg);
+	assert_int_equal(config_check(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	config_free(&cfg);
+}
+
+static void test_check_totals(void **state)
+{
+	struct weir_backend_config *be = calloc(2 * 2049, sizeof(*be));
+	struct weir_service_config svc[2];
+	struct weir_config cfg;
+	char err[WEIR_ERR_MAX];
+	size_t i;
+
+	(void)state;
+	assert_non_null(be);
+	for (i = 0; i < 2 * 2049; i++) {
+		config_backend_init(&be[i]);
+		be[i].addr = addr("10.0.0.0");
+		be[i].addr.bytes[2] = (uint8_t)(i >> 8);
+		be[i].addr.bytes[3] = (uint8_t)i;
+	}
+	config_init(&cfg);
+	for (i = 0; i < 2; i++) {
+		config_service_init(&svc[i], IPPROTO_TCP);
+		snprintf(svc[i].name, sizeof(svc[i].name), "s%zu", i);
+		svc[i].vip = addr("10.1.0.1");
+		svc[i].port = (uint16_t)(i + 1);
+		svc[i].backends = be + i * 2049;
+		svc[i].n_backends = 2048;
+	}
+	cfg.services = svc;
+	cfg.n_services = 2;
+	assert_int_equal(config_check(&cfg, err, sizeof(err)), 0);
+	svc[1].n_backends = 2049;
+	assert_int_equal(config_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "4097 backends in all, at most 4096");
+	cfg.n_services = WEIR_MAX_SERVICES + 1;
+	assert_int_equal(config_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "257 services, at most 256");
+	free(be);
+}
+
+static void test_copy(void **state)
+{
+	struct weir_config src, dst;
+	struct weir_service_config svc;
+
+	(void)state;
+	parse_ok(full_doc, &src);
+	assert_int_equal(config_copy(&dst, &src), 0);
+	assert_config_equal(&src, &dst);
+	assert_ptr_not_equal(dst.services, src.services);
+	assert_ptr_not_equal(dst.services[0].backends, src.services[0].backends);
+	src.services[0].backends[0].weight = 99;
+	assert_int_equal(dst.services[0].backends[0].weight, 3);
+	assert_int_equal(config_service_copy(&svc, &dst.services[1]), 0);
+	assert_ptr_not_equal(svc.backends, dst.services[1].backends);
+	assert_memory_equal(&svc.backends[0], &dst.services[1].backends[0],
+			    sizeof(svc.backends[0]));
+	config_service_free(&svc);
+	assert_null(svc.backends);
+	assert_int_equal(svc.n_backends, 0);
+	config_free(&src);
+	config_free(&dst);
+	config_init(&src);
+	assert_int_equal(config_copy(&dst, &src), 0);
+	assert_empty(&dst);
+}
+
+static void test_names(void **state)
+{
+	uint8_t v = 77;
+
+	(void)state;
+	assert_int_equal(config_parse_steering("weighted", &v), 0);
+	assert_int_equal(v, WEIR_STEER_WEIGHTED);
+	assert_int_equal(config_parse_steering("maglev", &v), 0);
+	assert_int_equal(v, WEIR_STEER_MAGLEV);
+	assert_int_equal(config_parse_steering("Weighted", &v), -EINVAL);
+	assert_int_equal(v, WEIR_STEER_MAGLEV);
+	assert_int_equal(config_parse_forwarding("ipip", &v), 0);
+	assert_int_equal(v, WEIR_FWD_IPIP);
+	assert_int_equal(config_parse_forwarding("nat", &v), -EINVAL);
+	assert_int_equal(config_parse_refuse("reset", &v), 0);
+	assert_int_equal(v, WEIR_REFUSE_RESET);
+	assert_int_equal(config_parse_refuse("", &v), -EINVAL);
+	assert_int_equal(config_parse_xdp_mode("generic", &v), 0);
+	assert_int_equal(v, WEIR_XDP_GENERIC);
+	assert_int_equal(config_parse_xdp_mode("skb", &v), -EINVAL);
+	assert_string_equal(config_steering_name(WEIR_STEER_ROUND_ROBIN), "round-robin");
+	assert_string_equal(config_steering_name(3), "?");
+	assert_string_equal(config_forwarding_name(WEIR_FWD_DSR), "dsr");
+	assert_string_equal(config_forwarding_name(2), "?");
+	assert_string_equal(config_refuse_name(WEIR_REFUSE_DROP), "drop");
+	assert_string_equal(config_refuse_name(255), "?");
+	assert_string_equal(config_xdp_mode_name(WEIR_XDP_NATIVE), "native");
+	assert_string_equal(config_xdp_mode_name(2), "?");
+}
+
+static void test_check_name(void **state)
+{
+	(void)state;
+	assert_int_equal(config_check_name("web"), 0);
+	assert_int_equal(config_check_name("A_z-0.9"), 0);
+	assert_int_equal(config_check_name("abcdefghijabcdefghijabcdefghij1"), 0);
+	assert_int_equal(config_check_name("abcdefghijabcdefghijabcdefghij12"), -EINVAL);
+	assert_int_equal(config_check_name(""), -EINVAL);
+	assert_int_equal(config_check_name("a b"), -EINVAL);
+	assert_int_equal(config_check_name("a/b"), -EINVAL);
+	assert_int_equal(config_check_name("caf\xc3\xa9"), -EINVAL);
+}
+
+#define N_ERRORS (sizeof(error_cases) / sizeof(error_cases[0]))
+#define N_CHECKS (sizeof(check_cases) / sizeof(check_cases[0]))
+
+int main(void)
+{
+	static const struct CMUnitTest fixed[] = {
+	    cmocka_unit_test(test_full_document),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_defaults_order),
+	    cmocka_unit_test(test_empty_documents),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_round_trip_parsed),
+	    cmocka_unit_test(test_round_trip_built),
+	    cmocka_unit_test(test_emit_format),
+	    cmocka_unit_test(test_check_accepts),
+	    cmocka_unit_test(test_check_totals),
+	    cmocka_unit_test(test_copy),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_check_name),
+	    cmocka_unit_test(test_yaml_syntax_errors),
+	};
+	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_ERRORS + N_CHECKS];
+	static char names[N_ERRORS + N_CHECKS][80];
+	size_t n = 0, i;
+
+	/* One test per table row, named after the message it expects, so a
+	 * failure says which case broke. */
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		tests[n++] = fixed[i];
+	for (i = 0; i < N_ERRORS; i++, n++) {
+		snprintf(names[i], sizeof(names[i]), "error: %s", error_cases[i].message);
+		tests[n] = (struct CMUnitTest){.name = names[i],
+					       .test_func = test_error_case,
+					       .initial_state = (void *)&error_cases[i]};
+	}
+	for (i = 0; i < N_CHECKS; i++, n++) {
+		snprintf(names[N_ERRORS + i], sizeof(names[0]), "check: %s",
+			 check_cases[i].message);
+		tests[n] = (struct CMUnitTest){.name = names[N_ERRORS + i],
+					       .test_func = test_check_case,
+					       .initial_state = (void *)&check_cases[i]};
+	}
+	return _cmocka_run_group_tests("config", tests, n, NULL, NULL);
+}

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "cli/cli.h"
+
+const struct column backend_columns[] = {
+	{ "SERVICE", "service" }, { "ADDR", "addr" },	    { "MAC", "mac" },
+	{ "WEIGHT", "weight" },	  { "STATUS", "status" },   { "STREAMS", "streams" },
+	{ "NEW", "new_streams" }, { "ENDED", "ended_streams" }, { "PACKETS", "packets" },
+	{ "BYTES", "bytes" },	  { 0 },
+};
+
+static void print_backend_list(const struct cli *cli, json_object *data)
+{
+	(void)cli;
+	out_table(data, backend_columns);
+}
+
+const struct cmd backend_cmds[] = {
+	{ "add", "backend.add", { "service", "addr" }, { "mac", "weight", "max-streams" },
+	  "SERVICE ADDR [--mac MAC] [--weight W] [--max-streams N]",
+	  "add a backend; its MAC comes from the neighbour table unless given", NULL, "added",
+	  NULL },
+	{ "del", "backend.del", { "service", "addr" }, { 0 }, "SERVICE ADDR", "delete a backend",
+	  NULL, "deleted", NULL },
+	{ "pause", "backend.pause", { "service", "addr" }, { 0 }, "SERVICE ADDR",
+	  "no new streams to the backend; its running streams continue (drain)", NULL, "paused",
+	  NULL },
+	{ "resume", "backend.resume", { "service", "addr" }, { 0 }, "SERVICE ADDR",
+	  "undo pause", NULL, "resumed", NULL },
+	{ "list", "backend.list", { "?service" }, { 0 }, "[SERVICE]",
+	  "list backends with status and counters", print_backend_list, NULL, NULL },
+	{ 0 },
+};

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The CLI: a thin client of the controller's socket. Commands are
+ * declared in tables; one executor turns words into a JSON request and the
+ * reply into text or JSON. */
+#ifndef WEIR_CLI_H
+#define WEIR_CLI_H
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+struct cli {
+	bool json;
+	const char *socket_path;
+};
+
+struct column {
+	const char *title;
+	const char *key;
+};
+
+struct cmd {
+	const char *verb;
+	const char *api; /* the controller's command */
+	const char *positional[3]; /* names of required positional words; "?x": optional */
+	const char *flags[16]; /* accepted --flags; a trailing "!" takes no value */
+	const char *usage;
+	const char *summary;
+	/* Text output of the reply's data; NULL prints `done` or nothing. */
+	void (*print)(const struct cli *cli, json_object *data);
+	const char *done; /* "added": printed as "<object> <words>: added" */
+	/* Extra work on the request before it is sent (config load reads the
+	 * file); returns 0 or a negative errno with a message printed. */
+	int (*prepare)(json_object *args);
+};
+
+struct object {
+	const char *name;
+	const struct cmd *cmds;
+	const char *summary;
+};
+
+extern const struct cmd service_cmds[], backend_cmds[], stats_cmds[], config_cmds[],
+	status_cmds[], shutdown_cmds[];
+
+/* client.c: one request, one reply. Returns 0 and the reply's data (may be
+ * NULL), or prints the error and returns non-zero. */
+int client_call(const struct cli *cli, const char *api, json_object *args, json_object **data);
+
+/* out.c: both outputs come from the same reply data. */
+extern const struct column backend_columns[];
+
+void out_json(json_object *data);
+void out_table(json_object *rows, const struct column *cols);
+void out_fields(json_object *obj, const struct column *cols);
+const char *out_value(json_object *obj, const char *key, char *buf, size_t len);
+
+int cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,1268 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Config document <-> structs. Parsing walks the YAML node tree with one
+ * table of {key, handler} per object, so unknown keys (typos) and duplicate
+ * keys are caught in one place and every message can name the line and the
+ * object it belongs to. Checks that need more than one value at a time live
+ * in config_check*(), which the CLI's structs go through as well.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "weir/abi.h"
+#include "core/config.h"
+
+#define NS_PER_MS	 1000000ULL
+#define NS_PER_S	 1000000000ULL
+#define STREAM_TABLE_MAX (1U << 24)
+#define WEIGHT_MAX	 65535
+#define DUR_STRLEN	 32
+
+/* Indexed by enum value, so a name and its value cannot drift apart. */
+static const char *const steering_names[] = {
+    [WEIR_STEER_ROUND_ROBIN] = "round-robin",
+    [WEIR_STEER_WEIGHTED] = "weighted",
+    [WEIR_STEER_MAGLEV] = "maglev",
+};
+static const char *const forwarding_names[] = {
+    [WEIR_FWD_DSR] = "dsr",
+    [WEIR_FWD_IPIP] = "ipip",
+};
+static const char *const refuse_names[] = {
+    [WEIR_REFUSE_DROP] = "drop",
+    [WEIR_REFUSE_RESET] = "reset",
+};
+static const char *const xdp_mode_names[] = {
+    [WEIR_XDP_NATIVE] = "native",
+    [WEIR_XDP_GENERIC] = "generic",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static int name_lookup(const char *const *names, size_t n, const char *s, uint8_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (names[i] && strcmp(names[i], s) == 0) {
+			*out = (uint8_t)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *name_of(const char *const *names, size_t n, uint8_t v)
+{
+	return v < n && names[v] ? names[v] : "?";
+}
+
+int config_parse_steering(const char *s, uint8_t *out)
+{
+	return name_lookup(steering_names, ARRAY_SIZE(steering_names), s, out);
+}
+
+int config_parse_forwarding(const char *s, uint8_t *out)
+{
+	return name_lookup(forwarding_names, ARRAY_SIZE(forwarding_names), s, out);
+}
+
+int config_parse_refuse(const char *s, uint8_t *out)
+{
+	return name_lookup(refuse_names, ARRAY_SIZE(refuse_names), s, out);
+}
+
+int config_parse_xdp_mode(const char *s, uint8_t *out)
+{
+	return name_lookup(xdp_mode_names, ARRAY_SIZE(xdp_mode_names), s, out);
+}
+
+const char *config_steering_name(uint8_t v)
+{
+	return name_of(steering_names, ARRAY_SIZE(steering_names), v);
+}
+
+const char *config_forwarding_name(uint8_t v)
+{
+	return name_of(forwarding_names, ARRAY_SIZE(forwarding_names), v);
+}
+
+const char *config_refuse_name(uint8_t v)
+{
+	return name_of(refuse_names, ARRAY_SIZE(refuse_names), v);
+}
+
+const char *config_xdp_mode_name(uint8_t v)
+{
+	return name_of(xdp_mode_names, ARRAY_SIZE(xdp_mode_names), v);
+}
+
+/* The names know values the data plane does not implement yet (the CLI
+ * grammar reserves them); these say which ones may actually be used. */
+static bool steering_supported(uint8_t v)
+{
+	return v == WEIR_STEER_ROUND_ROBIN || v == WEIR_STEER_WEIGHTED;
+}
+
+static bool forwarding_supported(uint8_t v)
+{
+	return v == WEIR_FWD_DSR;
+}
+
+static bool refuse_supported(uint8_t v)
+{
+	return v == WEIR_REFUSE_DROP;
+}
+
+int config_check_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len < 1 || len >= WEIR_NAME_MAX)
+		return -EINVAL;
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+	    len)
+		return -EINVAL;
+	return 0;
+}
+
+/* The kernel's dev_valid_name(): anything but '/', ':' and blanks. Control
+ * characters are refused too, so a name always prints on one line. */
+static int check_ifname(const char *name)
+{
+	size_t len = strlen(name), i;
+
+	if (len < 1 || len >= WEIR_IFNAME_MAX || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c <= ' ' || c == 0x7f || c == '/' || c == ':')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- defaults, copies, free ---- */
+
+void config_init(struct weir_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->xdp_mode = WEIR_XDP_NATIVE;
+	cfg->update_interval_ns = 100 * NS_PER_MS;
+	cfg->stream_table_size = WEIR_STREAMS_DEFAULT;
+}
+
+void config_service_init(struct weir_service_config *svc, uint8_t proto)
+{
+	bool tcp = proto == IPPROTO_TCP;
+
+	memset(svc, 0, sizeof(*svc));
+	svc->proto = proto;
+	svc->steering = WEIR_STEER_ROUND_ROBIN;
+	svc->forwarding = WEIR_FWD_DSR;
+	svc->refuse = WEIR_REFUSE_DROP;
+	svc->idle_timeout_ns = (tcp ? 900 : 300) * NS_PER_S;
+	/* UDP keeps the same timings with the check off, so turning it on
+	 * needs one key, not six. */
+	svc->health.enabled = tcp;
+	svc->health.interval_ns = NS_PER_S;
+	svc->health.timeout_ns = 500 * NS_PER_MS;
+	svc->health.fall = 3;
+	svc->health.rise = 2;
+}
+
+void config_backend_init(struct weir_backend_config *be)
+{
+	memset(be, 0, sizeof(*be));
+	be->weight = 1;
+}
+
+void config_service_free(struct weir_service_config *svc)
+{
+	free(svc->backends);
+	svc->backends = NULL;
+	svc->n_backends = 0;
+}
+
+void config_free(struct weir_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		config_service_free(&cfg->services[i]);
+	free(cfg->services);
+	config_init(cfg);
+}
+
+int config_service_copy(struct weir_service_config *dst, const struct weir_service_config *src)
+{
+	*dst = *src;
+	dst->backends = NULL;
+	if (!src->n_backends)
+		return 0;
+	dst->backends = malloc(src->n_backends * sizeof(*src->backends));
+	if (!dst->backends) {
+		dst->n_backends = 0;
+		return -ENOMEM;
+	}
+	memcpy(dst->backends, src->backends, src->n_backends * sizeof(*src->backends));
+	return 0;
+}
+
+int config_copy(struct weir_config *dst, const struct weir_config *src)
+{
+	size_t i;
+
+	*dst = *src;
+	dst->services = NULL;
+	dst->n_services = 0;
+	if (!src->n_services)
+		return 0;
+	dst->services = calloc(src->n_services, sizeof(*src->services));
+	if (!dst->services)
+		goto fail;
+	for (i = 0; i < src->n_services; i++) {
+		dst->n_services = i + 1;
+		if (config_service_copy(&dst->services[i], &src->services[i]))
+			goto fail;
+	}
+	return 0;
+fail:
+	config_free(dst);
+	return -ENOMEM;
+}
+
+/* ---- checks ---- */
+
+static int set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int check_health(const struct weir_service_config *svc, char *err, size_t errlen)
+{
+	const struct weir_health_config *h = &svc->health;
+	char a[DUR_STRLEN], b[DUR_STRLEN];
+
+	/* Checked even when disabled: the values are dumped, so they must load. */
+	if (!h->interval_ns || !h->timeout_ns)
+		return set_err(err, errlen,
+			       "service %s: health: interval and timeout must be longer than 0",
+			       svc->name);
+	if (h->timeout_ns >= h->interval_ns)
+		return set_err(err, errlen,
+			       "service %s: health: timeout %s must be shorter than interval %s",
+			       svc->name, units_format_duration(h->timeout_ns, a, sizeof(a)),
+			       units_format_duration(h->interval_ns, b, sizeof(b)));
+	if (h->fall < 1 || h->rise < 1)
+		return set_err(err, errlen, "service %s: health: fall and rise must be at least 1",
+			       svc->name);
+	return 0;
+}
+
+static int check_backend(const struct weir_service_config *svc, size_t i, char *err, size_t errlen)
+{
+	const struct weir_backend_config *be = &svc->backends[i];
+	char addr[WEIR_ADDR_STRLEN];
+	size_t j;
+
+	units_format_addr(&be->addr, addr, sizeof(addr));
+	if (be->addr.family != svc->vip.family)
+		return set_err(err, errlen, "service %s: backend %s: %s backend for an %s VIP",
+			       svc->name, addr, be->addr.family == WEIR_AF_INET6 ? "IPv6" : "IPv4",
+			       svc->vip.family == WEIR_AF_INET6 ? "IPv6" : "IPv4");
+	if (be->weight > WEIGHT_MAX)
+		return set_err(err, errlen,
+			       "service %s: backend %s: weight %u is out of range (0-%d)",
+			       svc->name, addr, be->weight, WEIGHT_MAX);
+	for (j = 0; j < i; j++) {
+		if (units_addr_equal(&svc->backends[j].addr, &be->addr))
+			return set_err(err, errlen, "service %s: backend %s is listed twice",
+				       svc->name, addr);
+	}
+	return 0;
+}
+
+static int check_service_values(const struct weir_service_config *svc, char *err, size_t errlen)
+{
+	if (config_check_name(svc->name))
+		return set_err(err, errlen,
+			       "service '%.32s': not a valid name (1-31 of A-Z a-z 0-9 _ . -)",
+			       svc->name);
+	if (svc->vip.family != WEIR_AF_INET && svc->vip.family != WEIR_AF_INET6)
+		return set_err(err, errlen, "service %s: no VIP", svc->name);
+	if (!svc->port)
+		return set_err(err, errlen, "service %s: no port", svc->name);
+	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
+		return set_err(err, errlen, "service %s: protocol must be tcp or udp", svc->name);
+	if (!steering_supported(svc->steering))
+		return set_err(err, errlen, "service %s: steering %s is not supported yet",
+			       svc->name, config_steering_name(svc->steering));
+	if (!forwarding_supported(svc->forwarding))
+		return set_err(err, errlen, "service %s: forwarding %s is not supported yet",
+			       svc->name, config_forwarding_name(svc->forwarding));
+	if (!refuse_supported(svc->refuse))
+		return set_err(err, errlen, "service %s: refuse %s is not supported yet", svc->name,
+			       config_refuse_name(svc->refuse));
+	if (!svc->idle_timeout_ns)
+		return set_err(err, errlen, "service %s: idle timeout must be longer than 0",
+			       svc->name);
+	return 0;
+}
+
+int config_check_service(const struct weir_service_config *svc, char *err, size_t errlen)
+{
+	size_t i;
+	int ret;
+
+	ret = check_service_values(svc, err, errlen);
+	if (!ret)
+		ret = check_health(svc, err, errlen);
+	if (ret)
+		return ret;
+	if (svc->n_backends > WEIR_MAX_BACKENDS)
+		return set_err(err, errlen, "service %s: %zu backends, at most %d", svc->name,
+			       svc->n_backends, WEIR_MAX_BACKENDS);
+	for (i = 0; i < svc->n_backends; i++) {
+		ret = check_backend(svc, i, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int check_globals(const struct weir_config *cfg, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	if (cfg->n_interfaces > WEIR_MAX_INTERFACES)
+		return set_err(err, errlen, "%zu interfaces, at most %d", cfg->n_interfaces,
+			       WEIR_MAX_INTERFACES);
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		if (check_ifname(cfg->interfaces[i]))
+			return set_err(err, errlen, "interface '%.15s' is not an interface name",
+				       cfg->interfaces[i]);
+		for (j = 0; j < i; j++) {
+			if (!strcmp(cfg->interfaces[i], cfg->interfaces[j]))
+				return set_err(err, errlen, "interface %s is listed twice",
+					       cfg->interfaces[i]);
+		}
+	}
+	if (cfg->xdp_mode >= ARRAY_SIZE(xdp_mode_names))
+		return set_err(err, errlen, "xdp-mode must be native or generic");
+	if (!cfg->update_interval_ns)
+		return set_err(err, errlen, "update-interval must be longer than 0");
+	if (cfg->stream_table_size < 1 || cfg->stream_table_size > STREAM_TABLE_MAX)
+		return set_err(err, errlen, "stream-table-size %u is out of range (1-%u)",
+			       cfg->stream_table_size, STREAM_TABLE_MAX);
+	return 0;
+}
+
+/* Service i against the ones before it: the data plane keys services by
+ * (vip, port, proto) and the CLI addresses them by name. */
+static int check_service_unique(const struct weir_config *cfg, size_t i, char *err, size_t errlen)
+{
+	const struct weir_service_config *a = &cfg->services[i], *b;
+	char addr[WEIR_ADDR_STRLEN];
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		b = &cfg->services[j];
+		if (!strcmp(a->name, b->name))
+			return set_err(err, errlen, "service %s is defined twice", a->name);
+		if (units_addr_equal(&a->vip, &b->vip) && a->port == b->port &&
+		    a->proto == b->proto)
+			return set_err(
+			    err, errlen, "services %s and %s both use vip %s port %u proto %s",
+			    b->name, a->name, units_format_addr(&a->vip, addr, sizeof(addr)),
+			    a->port, units_proto_name(a->proto));
+	}
+	return 0;
+}
+
+int config_check(const struct weir_config *cfg, char *err, size_t errlen)
+{
+	size_t i, total = 0;
+	int ret;
+
+	ret = check_globals(cfg, err, errlen);
+	if (ret)
+		return ret;
+	if (cfg->n_services > WEIR_MAX_SERVICES)
+		return set_err(err, errlen, "%zu services, at most %d", cfg->n_services,
+			       WEIR_MAX_SERVICES);
+	for (i = 0; i < cfg->n_services; i++) {
+		ret = config_check_service(&cfg->services[i], err, errlen);
+		if (!ret)
+			ret = check_service_unique(cfg, i, err, errlen);
+		if (ret)
+			return ret;
+		total += cfg->services[i].n_backends;
+	}
+	if (total > WEIR_MAX_BACKENDS)
+		return set_err(err, errlen, "%zu backends in all, at most %d", total,
+			       WEIR_MAX_BACKENDS);
+	return 0;
+}
+
+/* ---- parsing ---- */
+
+struct parse_ctx {
+	yaml_document_t *doc;
+	char *err;
+	size_t errlen;
+	char where[128]; /* the object being parsed: "service web: backend 10.0.0.1: " */
+	const char *key; /* the key whose value is being parsed, for messages */
+	size_t total_backends;
+};
+
+struct key_handler {
+	const char *key;
+	/* NULL: a key the CLI grammar names but weir does not implement yet,
+	 * refused rather than silently ignored. */
+	int (*parse)(struct parse_ctx *ctx, yaml_node_t *value, void *obj);
+	bool required;
+};
+
+static int fail(struct parse_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct parse_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
+{
+	char msg[WEIR_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return set_err(ctx->err, ctx->errlen, "line %zu: %s%s", node->start_mark.line + 1,
+		       ctx->where, msg);
+}
+
+static const char *kind(const yaml_node_t *node)
+{
+	switch (node->type) {
+	case YAML_SEQUENCE_NODE:
+		return "list";
+	case YAML_MAPPING_NODE:
+		return "mapping";
+	default:
+		return "value";
+	}
+}
+
+static int expect(struct parse_ctx *ctx, const yaml_node_t *node, yaml_node_type_t type)
+{
+	static const yaml_node_t want_list = {.type = YAML_SEQUENCE_NODE};
+	static const yaml_node_t want_map = {.type = YAML_MAPPING_NODE};
+	const yaml_node_t *want = type == YAML_SEQUENCE_NODE ? &want_list : &want_map;
+
+	if (node->type == type)
+		return 0;
+	return fail(ctx, node, "%s%sexpected a %s, got a %s", ctx->key ? ctx->key : "",
+		    ctx->key ? ": " : "", kind(want), kind(node));
+}
+
+static size_t where_push(struct parse_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static size_t where_push(struct parse_ctx *ctx, const char *fmt, ...)
+{
+	size_t len = strlen(ctx->where);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->where + len, sizeof(ctx->where) - len, fmt, ap);
+	va_end(ap);
+	return len;
+}
+
+static void where_pop(struct parse_ctx *ctx, size_t len)
+{
+	ctx->where[len] = '\0';
+}
+
+static size_t seq_len(const yaml_node_t *seq)
+{
+	return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+}
+
+static yaml_node_t *seq_item(struct parse_ctx *ctx, const yaml_node_t *seq, size_t i)
+{
+	return yaml_document_get_node(ctx->doc, seq->data.sequence.items.start[i]);
+}
+
+static const char *text_of(const yaml_node_t *node)
+{
+	return (const char *)node->data.scalar.value;
+}
+
+static int get_text(struct parse_ctx *ctx, const yaml_node_t *node, const char **out)
+{
+	if (node->type != YAML_SCALAR_NODE)
+		return fail(ctx, node, "%s: expected a value, got a %s", ctx->key, kind(node));
+	/* A "\0" escape would cut the C string short and hide the rest. */
+	if (strlen(text_of(node)) != node->data.scalar.length)
+		return fail(ctx, node, "%s: value contains a NUL byte", ctx->key);
+	*out = text_of(node);
+	return 0;
+}
+
+static int bad_value(struct parse_ctx *ctx, const yaml_node_t *node, const char *why)
+{
+	return fail(ctx, node, "%s: %.64s %s", ctx->key, text_of(node), why);
+}
+
+/* Scalar value of key in mapping map, or NULL. Used to name an object in
+ * messages before its keys are walked in document order. */
+static const char *find_text(struct parse_ctx *ctx, const yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(ctx->doc, pair->key);
+		v = yaml_document_get_node(ctx->doc, pair->value);
+		if (k->type != YAML_SCALAR_NODE || strcmp(text_of(k), key))
+			continue;
+		if (v->type == YAML_SCALAR_NODE && strlen(text_of(v)) == v->data.scalar.length)
+			return text_of(v);
+	}
+	return NULL;
+}
+
+/* ---- typed values ---- */
+
+static int get_u32(struct parse_ctx *ctx, const yaml_node_t *node, uint32_t min, uint32_t max,
+		   uint32_t *out)
+{
+	char why[64];
+	const char *s;
+
+	if (get_text(ctx, node, &s))
+		return -EINVAL;
+	if (!units_parse_u32(s, min, max, out))
+		return 0;
+	snprintf(why, sizeof(why), "is %s (%u-%u)",
+		 *s && strspn(s, "0123456789") == strlen(s) ? "out of range" : "not a number", min,
+		 max);
+	return bad_value(ctx, node, why);
+}
+
+static int get_port(struct parse_ctx *ctx, const yaml_node_t *node, uint16_t *out)
+{
+	const char *s;
+
+	if (get_text(ctx, node, &s))
+		return -EINVAL;
+	if (units_parse_port(s, out))
+		return bad_value(ctx, node, "is not a port (1-65535)");
+	return 0;
+}
+
+static int get_duration(struct parse_ctx *ctx, const yaml_node_t *node, uint64_t *out)
+{
+	const char *s;
+	uint64_t ns;
+
+	if (get_text(ctx, node, &s))
+		return -EINVAL;
+	if (units_parse_duration(s, &ns))
+		return bad_value(ctx, node, "is not a duration (a number with ms, s or m)");
+	if (!ns)
+		return bad_value(ctx, node, "is too short (must be longer than 0)");
+	*out = ns;
+	return 0;
+}
+
+static int get_bool(struct parse_ctx *ctx, const yaml_node_t *node, bool *out)
+{
+	const char *s;
+
+	if (get_text(ctx, node, &s))
+		return -EINVAL;
+	/* Only the two words the dump writes; YAML 1.1's yes/no/on/off
+	 * surprise people ("NO" the country code) more than they help. */
+	if (strcmp(s, "true") && strcmp(s, "false"))
+		return bad_value(ctx, node, "is not true or false");
+	*out = !strcmp(s, "true");
+	return 0;
+}
+
+static int get_addr(struct parse_ctx *ctx, const yaml_node_t *node, struct weir_addr *out)
+{
+	const char *s;
+
+	if (get_text(ctx, node, &s))
+		return -EINVAL;
+	if (units_parse_addr(s, out))
+		return bad_value(ctx, node, "is not an IPv4 or IPv6 address");
+	return 0;
+}
+
+/* A name from one of the tables above; known but unimplemented values get
+ * their own message so nobody hunts for a typo that is not there. */
+static int get_choice(struct parse_ctx *ctx, const yaml_node_t *node,
+		      int (*parse)(const char *, uint8_t *), bool (*supported)(uint8_t),
+		      const char *choices, uint8_t *out)
+{
+	char why[96];
+	const char *s;
+	uint8_t v;
+
+	if (get_text(ctx, node, &s))
+		return -EINVAL;
+	if (parse(s, &v)) {
+		snprintf(why, sizeof(why), "is not one of %s", choices);
+		return bad_value(ctx, node, why);
+	}
+	if (supported && !supported(v))
+		return bad_value(ctx, node, "is not supported yet");
+	*out = v;
+	return 0;
+}
+
+/* ---- mappings ---- */
+
+static int walk_pair(struct parse_ctx *ctx, const yaml_node_pair_t *pair,
+		     const struct key_handler *table, void *obj, uint32_t *seen)
+{
+	yaml_node_t *key = yaml_document_get_node(ctx->doc, pair->key);
+	yaml_node_t *value = yaml_document_get_node(ctx->doc, pair->value);
+	const struct key_handler *h;
+
+	if (key->type != YAML_SCALAR_NODE)
+		return fail(ctx, key, "expected a key, got a %s", kind(key));
+	for (h = table; h->key; h++) {
+		if (!strcmp(h->key, text_of(key)))
+			break;
+	}
+	if (!h->key)
+		return fail(ctx, key, "unknown key '%.64s'", text_of(key));
+	if (*seen & (1U << (h - table)))
+		return fail(ctx, key, "duplicate key '%s'", h->key);
+	*seen |= 1U << (h - table);
+	if (!h->parse)
+		return fail(ctx, key, "%s is not supported yet", h->key);
+	ctx->key = h->key;
+	return h->parse(ctx, value, obj);
+}
+
+/* Tables have fewer than 32 keys, so one bit per key tracks what was seen. */
+static int walk_mapping(struct parse_ctx *ctx, const yaml_node_t *map,
+			const struct key_handler *table, void *obj)
+{
+	const yaml_node_pair_t *pair;
+	uint32_t seen = 0;
+	size_t i;
+	int ret;
+
+	if (expect(ctx, map, YAML_MAPPING_NODE))
+		return -EINVAL;
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		ret = walk_pair(ctx, pair, table, obj, &seen);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; table[i].key; i++) {
+		if (table[i].required && !(seen & (1U << i)))
+			return fail(ctx, map, "missing required key '%s'", table[i].key);
+	}
+	return 0;
+}
+
+/* ---- backend ---- */
+
+static int parse_be_addr(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_addr(ctx, value, &((struct weir_backend_config *)obj)->addr);
+}
+
+static int parse_be_weight(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_u32(ctx, value, 0, WEIGHT_MAX, &((struct weir_backend_config *)obj)->weight);
+}
+
+static int parse_be_mac(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_backend_config *be = obj;
+	const char *s;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (units_parse_mac(s, be->mac))
+		return bad_value(ctx, value, "is not a MAC address (like 02:00:00:00:00:11)");
+	be->has_mac = true;
+	return 0;
+}
+
+static int parse_be_paused(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_bool(ctx, value, &((struct weir_backend_config *)obj)->paused);
+}
+
+static const struct key_handler backend_keys[] = {
+    {"addr", parse_be_addr, true}, {"weight", parse_be_weight, false},
+    {"mac", parse_be_mac, false},  {"paused", parse_be_paused, false},
+    {"max-streams", NULL, false},  {NULL, NULL, false},
+};
+
+static int parse_backend(struct parse_ctx *ctx, const yaml_node_t *node,
+			 struct weir_backend_config *be, size_t index)
+{
+	const char *addr;
+	struct weir_addr a;
+	size_t len;
+	int ret;
+
+	if (expect(ctx, node, YAML_MAPPING_NODE))
+		return -EINVAL;
+	config_backend_init(be);
+	addr = find_text(ctx, node, "addr");
+	if (addr && !units_parse_addr(addr, &a))
+		len = where_push(ctx, "backend %s: ", addr);
+	else
+		len = where_push(ctx, "backend #%zu: ", index + 1);
+	ret = walk_mapping(ctx, node, backend_keys, be);
+	where_pop(ctx, len);
+	return ret;
+}
+
+static int parse_backends(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_service_config *svc = obj;
+	size_t n, i;
+	int ret;
+
+	if (expect(ctx, value, YAML_SEQUENCE_NODE))
+		return -EINVAL;
+	n = seq_len(value);
+	/* Checked before allocating: aliases can make a small file list
+	 * very many backends. */
+	if (ctx->total_backends + n > WEIR_MAX_BACKENDS)
+		return fail(ctx, value, "backends: more than %d backends in all",
+			    WEIR_MAX_BACKENDS);
+	ctx->total_backends += n;
+	if (!n)
+		return 0;
+	svc->backends = calloc(n, sizeof(*svc->backends));
+	if (!svc->backends)
+		return fail(ctx, value, "out of memory");
+	svc->n_backends = n;
+	for (i = 0; i < n; i++) {
+		ctx->key = "backends";
+		ret = parse_backend(ctx, seq_item(ctx, value, i), &svc->backends[i], i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- health ---- */
+
+static int parse_hc_enabled(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_bool(ctx, value, &((struct weir_health_config *)obj)->enabled);
+}
+
+/* 0 is allowed here, unlike a service port: it means "the service port",
+ * and the dump writes it that way. */
+static int parse_hc_port(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_health_config *h = obj;
+	const char *s;
+	uint32_t port;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (units_parse_u32(s, 0, 65535, &port))
+		return bad_value(ctx, value, "is not a port (1-65535, or 0 for the service port)");
+	h->port = (uint16_t)port;
+	return 0;
+}
+
+static int parse_hc_interval(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_duration(ctx, value, &((struct weir_health_config *)obj)->interval_ns);
+}
+
+static int parse_hc_timeout(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_duration(ctx, value, &((struct weir_health_config *)obj)->timeout_ns);
+}
+
+static int parse_hc_fall(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_u32(ctx, value, 1, UINT32_MAX, &((struct weir_health_config *)obj)->fall);
+}
+
+static int parse_hc_rise(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_u32(ctx, value, 1, UINT32_MAX, &((struct weir_health_config *)obj)->rise);
+}
+
+static const struct key_handler health_keys[] = {
+    {"enabled", parse_hc_enabled, false},
+    {"port", parse_hc_port, false},
+    {"interval", parse_hc_interval, false},
+    {"timeout", parse_hc_timeout, false},
+    {"fall", parse_hc_fall, false},
+    {"rise", parse_hc_rise, false},
+    {NULL, NULL, false},
+};
+
+/* ---- service ---- */
+
+static int parse_svc_name(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_service_config *svc = obj;
+	const char *s;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (config_check_name(s))
+		return bad_value(ctx, value, "is not a valid name (1-31 of A-Z a-z 0-9 _ . -)");
+	strcpy(svc->name, s);
+	return 0;
+}
+
+static int parse_svc_vip(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_addr(ctx, value, &((struct weir_service_config *)obj)->vip);
+}
+
+static int parse_svc_port(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_port(ctx, value, &((struct weir_service_config *)obj)->port);
+}
+
+static int parse_svc_proto(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_service_config *svc = obj;
+	const char *s;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (units_parse_proto(s, &svc->proto))
+		return bad_value(ctx, value, "is not a protocol (tcp or udp)");
+	return 0;
+}
+
+static int parse_svc_steering(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_choice(ctx, value, config_parse_steering, steering_supported,
+			  "round-robin, weighted", &((struct weir_service_config *)obj)->steering);
+}
+
+static int parse_svc_forwarding(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_choice(ctx, value, config_parse_forwarding, forwarding_supported, "dsr",
+			  &((struct weir_service_config *)obj)->forwarding);
+}
+
+static int parse_svc_refuse(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_choice(ctx, value, config_parse_refuse, refuse_supported, "drop",
+			  &((struct weir_service_config *)obj)->refuse);
+}
+
+static int parse_svc_idle_timeout(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_duration(ctx, value, &((struct weir_service_config *)obj)->idle_timeout_ns);
+}
+
+static int parse_svc_health(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_service_config *svc = obj;
+	size_t len;
+	int ret;
+
+	if (expect(ctx, value, YAML_MAPPING_NODE))
+		return -EINVAL;
+	len = where_push(ctx, "health: ");
+	ret = walk_mapping(ctx, value, health_keys, &svc->health);
+	where_pop(ctx, len);
+	return ret;
+}
+
+static const struct key_handler service_keys[] = {
+    {"name", parse_svc_name, true},
+    {"vip", parse_svc_vip, true},
+    {"port", parse_svc_port, true},
+    {"proto", parse_svc_proto, true},
+    {"steering", parse_svc_steering, false},
+    {"forwarding", parse_svc_forwarding, false},
+    {"refuse", parse_svc_refuse, false},
+    {"idle-timeout", parse_svc_idle_timeout, false},
+    {"health", parse_svc_health, false},
+    {"backends", parse_backends, false},
+    {"capacity-streams", NULL, false},
+    {"capacity-rate", NULL, false},
+    {"stream-min", NULL, false},
+    {"stream-max", NULL, false},
+    {"priority", NULL, false},
+    {NULL, NULL, false},
+};
+
+static int parse_service(struct parse_ctx *ctx, const yaml_node_t *node,
+			 struct weir_service_config *svc, size_t index)
+{
+	const char *name, *proto_text;
+	uint8_t proto = IPPROTO_TCP;
+	size_t len;
+	int ret;
+
+	if (expect(ctx, node, YAML_MAPPING_NODE))
+		return -EINVAL;
+	/* Defaults depend on the protocol, which may come after keys that
+	 * override them; a missing or bad proto is reported by the walk. */
+	proto_text = find_text(ctx, node, "proto");
+	if (proto_text && units_parse_proto(proto_text, &proto))
+		proto = IPPROTO_TCP;
+	config_service_init(svc, proto);
+	name = find_text(ctx, node, "name");
+	if (name && !config_check_name(name))
+		len = where_push(ctx, "service %s: ", name);
+	else
+		len = where_push(ctx, "service #%zu: ", index + 1);
+	ret = walk_mapping(ctx, node, service_keys, svc);
+	where_pop(ctx, len);
+	return ret;
+}
+
+static int parse_services(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_config *cfg = obj;
+	size_t n, i;
+	int ret;
+
+	if (expect(ctx, value, YAML_SEQUENCE_NODE))
+		return -EINVAL;
+	n = seq_len(value);
+	if (n > WEIR_MAX_SERVICES)
+		return fail(ctx, value, "services: %zu services, at most %d", n, WEIR_MAX_SERVICES);
+	if (!n)
+		return 0;
+	cfg->services = calloc(n, sizeof(*cfg->services));
+	if (!cfg->services)
+		return fail(ctx, value, "out of memory");
+	cfg->n_services = n;
+	for (i = 0; i < n; i++) {
+		ctx->key = "services";
+		ret = parse_service(ctx, seq_item(ctx, value, i), &cfg->services[i], i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- top level ---- */
+
+static int parse_interfaces(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_config *cfg = obj;
+	yaml_node_t *item;
+	const char *s;
+	size_t n, i;
+
+	if (expect(ctx, value, YAML_SEQUENCE_NODE))
+		return -EINVAL;
+	n = seq_len(value);
+	if (n > WEIR_MAX_INTERFACES)
+		return fail(ctx, value, "interfaces: %zu interfaces, at most %d", n,
+			    WEIR_MAX_INTERFACES);
+	for (i = 0; i < n; i++) {
+		item = seq_item(ctx, value, i);
+		if (get_text(ctx, item, &s))
+			return -EINVAL;
+		if (check_ifname(s))
+			return bad_value(ctx, item, "is not an interface name");
+		strcpy(cfg->interfaces[i], s);
+		cfg->n_interfaces = i + 1;
+	}
+	return 0;
+}
+
+static int parse_xdp_mode(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_choice(ctx, value, config_parse_xdp_mode, NULL, "native, generic",
+			  &((struct weir_config *)obj)->xdp_mode);
+}
+
+static int parse_update_interval(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_duration(ctx, value, &((struct weir_config *)obj)->update_interval_ns);
+}
+
+static int parse_stream_table_size(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_u32(ctx, value, 1, STREAM_TABLE_MAX,
+		       &((struct weir_config *)obj)->stream_table_size);
+}
+
+static const struct key_handler top_keys[] = {
+    {"interfaces", parse_interfaces, false},
+    {"xdp-mode", parse_xdp_mode, false},
+    {"update-interval", parse_update_interval, false},
+    {"stream-table-size", parse_stream_table_size, false},
+    {"services", parse_services, false},
+    {NULL, NULL, false},
+};
+
+/* "---" alone, "~" or "null" is an empty document too, like an empty file. */
+static bool is_empty_root(const yaml_node_t *root)
+{
+	const char *s;
+
+	if (!root)
+		return true;
+	if (root->type != YAML_SCALAR_NODE || root->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = text_of(root);
+	return !*s || !strcmp(s, "~") || !strcmp(s, "null");
+}
+
+static int parse_document(yaml_document_t *doc, struct weir_config *cfg, char *err, size_t errlen)
+{
+	struct parse_ctx ctx = {.doc = doc, .err = err, .errlen = errlen};
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+
+	if (is_empty_root(root))
+		return 0;
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(&ctx, root, "expected a mapping of keys at the top, got a %s",
+			    kind(root));
+	return walk_mapping(&ctx, root, top_keys, cfg);
+}
+
+static int yaml_error(const yaml_parser_t *parser, char *err, size_t errlen)
+{
+	if (parser->error == YAML_MEMORY_ERROR || !parser->problem)
+		return set_err(err, errlen, "out of memory reading YAML");
+	if (parser->context)
+		return set_err(err, errlen, "line %zu: %s %s", parser->problem_mark.line + 1,
+			       parser->problem, parser->context);
+	return set_err(err, errlen, "line %zu: %s", parser->problem_mark.line + 1, parser->problem);
+}
+
+/* Loads the one document; a second one would be ignored silently, so it is
+ * an error. */
+static int load_document(yaml_parser_t *parser, yaml_document_t *doc, char *err, size_t errlen)
+{
+	yaml_document_t extra;
+	yaml_node_t *root;
+	size_t line;
+
+	if (!yaml_parser_load(parser, doc))
+		return yaml_error(parser, err, errlen);
+	if (!yaml_document_get_root_node(doc))
+		return 0;
+	if (!yaml_parser_load(parser, &extra)) {
+		yaml_document_delete(doc);
+		return yaml_error(parser, err, errlen);
+	}
+	root = yaml_document_get_root_node(&extra);
+	line = root ? root->start_mark.line + 1 : 0;
+	yaml_document_delete(&extra);
+	if (!root)
+		return 0;
+	yaml_document_delete(doc);
+	return set_err(err, errlen, "line %zu: only one YAML document is allowed", line);
+}
+
+int config_parse(const char *text, size_t len, struct weir_config *cfg, char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int ret;
+
+	config_init(cfg);
+	set_err(err, errlen, "%s", "");
+	if (!yaml_parser_initialize(&parser))
+		return set_err(err, errlen, "out of memory reading YAML");
+	/* libyaml asserts on a NULL input even when it is empty. */
+	yaml_parser_set_input_string(&parser, (const unsigned char *)(text ? text : ""),
+				     text ? len : 0);
+	ret = load_document(&parser, &doc, err, errlen);
+	if (!ret) {
+		ret = parse_document(&doc, cfg, err, errlen);
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	if (ret)
+		config_free(cfg);
+	return ret;
+}
+
+/* ---- emitting ---- */
+
+struct emit_buf {
+	char *data;
+	size_t len, cap;
+	bool failed;
+};
+
+static void emit(struct emit_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void emit(struct emit_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t cap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (b->failed || n < 0)
+		goto fail;
+	if (b->len + (size_t)n + 1 > b->cap) {
+		cap = (b->len + (size_t)n + 1) * 2;
+		p = realloc(b->data, cap);
+		if (!p)
+			goto fail;
+		b->data = p;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return;
+fail:
+	b->failed = true;
+}
+
+static bool isalnum_ascii(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Plain when YAML reads it back as the same string in any position (first
+ * character alphanumeric, no indicators); double-quoted otherwise ("::1",
+ * a name "-"). In a flow list ':' is quoted too. */
+static void emit_text(struct emit_buf *b, const char *s, bool flow)
+{
+	const char *safe = flow ? "_.-" : "_.-:";
+	const char *p;
+	bool plain = *s && (isalnum_ascii(*s) || *s == '_');
+
+	for (p = s; plain && *p; p++)
+		plain = isalnum_ascii(*p) || strchr(safe, *p);
+	if (plain) {
+		emit(b, "%s", s);
+		return;
+	}
+	emit(b, "\"");
+	for (p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			emit(b, "\\%c", *p);
+		else if ((unsigned char)*p < ' ' || *p == 0x7f)
+			emit(b, "\\x%02x", (unsigned char)*p);
+		else
+			emit(b, "%c", *p);
+	}
+	emit(b, "\"");
+}
+
+static void emit_globals(struct emit_buf *b, const struct weir_config *cfg)
+{
+	char dur[DUR_STRLEN];
+	size_t i;
+
+	emit(b, "interfaces: [");
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		emit(b, "%s", i ? ", " : "");
+		emit_text(b, cfg->interfaces[i], true);
+	}
+	emit(b, "]\n");
+	emit(b, "xdp-mode: %s\n", config_xdp_mode_name(cfg->xdp_mode));
+	emit(b, "update-interval: %s\n",
+	     units_format_duration(cfg->update_interval_ns, dur, sizeof(dur)));
+	emit(b, "stream-table-size: %u\n", cfg->stream_table_size);
+}
+
+static void emit_backend(struct emit_buf *b, const struct weir_backend_config *be)
+{
+	char text[WEIR_ADDR_STRLEN];
+
+	emit(b, "      - addr: ");
+	emit_text(b, units_format_addr(&be->addr, text, sizeof(text)), false);
+	emit(b, "\n        weight: %u\n", be->weight);
+	/* No MAC is meaningful (learn it from the neighbour table), so the
+	 * key is left out rather than given a made-up default. */
+	if (be->has_mac)
+		emit(b, "        mac: %s\n", units_format_mac(be->mac, text, sizeof(text)));
+	emit(b, "        paused: %s\n", be->paused ? "true" : "false");
+}
+
+static void emit_health(struct emit_buf *b, const struct weir_health_config *h)
+{
+	char dur[DUR_STRLEN];
+
+	emit(b, "    health:\n");
+	emit(b, "      enabled: %s\n", h->enabled ? "true" : "false");
+	emit(b, "      port: %u\n", h->port);
+	emit(b, "      interval: %s\n", units_format_duration(h->interval_ns, dur, sizeof(dur)));
+	emit(b, "      timeout: %s\n", units_format_duration(h->timeout_ns, dur, sizeof(dur)));
+	emit(b, "      fall: %u\n", h->fall);
+	emit(b, "      rise: %u\n", h->rise);
+}
+
+static void emit_service(struct emit_buf *b, const struct weir_service_config *svc)
+{
+	char text[WEIR_ADDR_STRLEN];
+	size_t i;
+
+	emit(b, "  - name: ");
+	emit_text(b, svc->name, false);
+	emit(b, "\n    vip: ");
+	emit_text(b, units_format_addr(&svc->vip, text, sizeof(text)), false);
+	emit(b, "\n    port: %u\n", svc->port);
+	emit(b, "    proto: %s\n", units_proto_name(svc->proto));
+	emit(b, "    steering: %s\n", config_steering_name(svc->steering));
+	emit(b, "    forwarding: %s\n", config_forwarding_name(svc->forwarding));
+	emit(b, "    refuse: %s\n", config_refuse_name(svc->refuse));
+	emit(b, "    idle-timeout: %s\n",
+	     units_format_duration(svc->idle_timeout_ns, text, sizeof(text)));
+	emit_health(b, &svc->health);
+	emit(b, "    backends:%s\n", svc->n_backends ? "" : " []");
+	for (i = 0; i < svc->n_backends; i++)
+		emit_backend(b, &svc->backends[i]);
+}
+
+int config_emit(const struct weir_config *cfg, char **out)
+{
+	struct emit_buf b = {0};
+	size_t i;
+
+	*out = NULL;
+	emit_globals(&b, cfg);
+	emit(&b, "services:%s\n", cfg->n_services ? "" : " []");
+	for (i = 0; i < cfg->n_services; i++)
+		emit_service(&b, &cfg->services[i]);
+	if (b.failed) {
+		free(b.data);
+		return -ENOMEM;
+	}
+	*out = b.data;
+	return 0;
+}

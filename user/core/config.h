@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The desired state: what a config file declares and what `weir config
+ * dump` prints. config_parse() turns YAML text into structs and
+ * config_emit() turns structs back into the same YAML, so a dump loads
+ * again unchanged. Pure: no I/O (the caller reads the file).
+ */
+#ifndef WEIR_CONFIG_H
+#define WEIR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "units.h"
+
+#define WEIR_MAX_INTERFACES 16
+#define WEIR_IFNAME_MAX 16 /* IFNAMSIZ */
+#define WEIR_ERR_MAX 256
+
+enum weir_xdp_mode {
+	WEIR_XDP_NATIVE = 0,
+	WEIR_XDP_GENERIC = 1,
+};
+
+struct weir_health_config {
+	bool enabled;
+	uint16_t port; /* 0: the service port */
+	uint64_t interval_ns;
+	uint64_t timeout_ns;
+	uint32_t fall; /* consecutive failures before down */
+	uint32_t rise; /* consecutive successes before up */
+};
+
+struct weir_backend_config {
+	struct weir_addr addr;
+	uint8_t mac[6];
+	bool has_mac; /* false: learn it from the neighbour table */
+	bool paused;
+	uint32_t weight; /* 0-65535; 0 takes no new streams */
+};
+
+struct weir_service_config {
+	char name[32]; /* WEIR_NAME_MAX: [A-Za-z0-9_.-], 1-31 chars */
+	struct weir_addr vip;
+	uint16_t port;
+	uint8_t proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	uint8_t steering; /* enum weir_steering */
+	uint8_t forwarding; /* enum weir_forwarding */
+	uint8_t refuse; /* enum weir_refuse */
+	uint64_t idle_timeout_ns;
+	struct weir_health_config health;
+	struct weir_backend_config *backends; /* malloc'd, n_backends long */
+	size_t n_backends;
+};
+
+struct weir_config {
+	char interfaces[WEIR_MAX_INTERFACES][WEIR_IFNAME_MAX];
+	size_t n_interfaces;
+	uint8_t xdp_mode; /* enum weir_xdp_mode */
+	uint64_t update_interval_ns;
+	uint32_t stream_table_size;
+	struct weir_service_config *services; /* malloc'd, n_services long */
+	size_t n_services;
+};
+
+/* Defaults: update-interval 100ms, stream-table-size 1048576, native. */
+void config_init(struct weir_config *cfg);
+/* Defaults for a service of this protocol: round-robin, dsr, drop; idle
+ * timeout 900s (tcp) / 300s (udp); health tcp-connect on for tcp (1s,
+ * 500ms, fall 3, rise 2), off for udp. */
+void config_service_init(struct weir_service_config *svc, uint8_t proto);
+void config_backend_init(struct weir_backend_config *be);
+void config_free(struct weir_config *cfg);
+
+/*
+ * Parse YAML text into cfg (initialised here). On error returns -EINVAL,
+ * leaves cfg empty, and writes a message naming the line and the object:
+ * "line 12: service web: port: 70000 is not a port (1-65535)".
+ */
+int config_parse(const char *text, size_t len, struct weir_config *cfg, char *err, size_t errlen);
+
+/* Checks that need the whole document or object: names and keys unique,
+ * backend family matches the VIP's, values the data plane supports. */
+int config_check_service(const struct weir_service_config *svc, char *err, size_t errlen);
+int config_check(const struct weir_config *cfg, char *err, size_t errlen);
+
+/* Emit cfg as YAML into a malloc'd NUL-terminated string (*out). */
+int config_emit(const struct weir_config *cfg, char **out);
+
+/* Deep copies for the controller's "apply all or nothing" changes. */
+int config_copy(struct weir_config *dst, const struct weir_config *src);
+int config_service_copy(struct weir_service_config *dst, const struct weir_service_config *src);
+void config_service_free(struct weir_service_config *svc);
+
+/* Names <-> enum values shared by config, CLI and dump. Return -EINVAL for
+ * an unknown name; the *_name functions return "?" for unknown values. */
+int config_parse_steering(const char *s, uint8_t *out);
+int config_parse_forwarding(const char *s, uint8_t *out);
+int config_parse_refuse(const char *s, uint8_t *out);
+int config_parse_xdp_mode(const char *s, uint8_t *out);
+const char *config_steering_name(uint8_t v);
+const char *config_forwarding_name(uint8_t v);
+const char *config_refuse_name(uint8_t v);
+const char *config_xdp_mode_name(uint8_t v);
+int config_check_name(const char *name);
+
+#endif

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Parsing and printing of the values operators type: addresses, ports,
+ * protocols, MACs, RATE and DUR. Pure: no I/O, no allocation. Every parser
+ * returns 0 or -EINVAL and never writes its output on failure. */
+#ifndef WEIR_UNITS_H
+#define WEIR_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An IPv4 or IPv6 address in the ABI's layout: IPv4 in the first 4 bytes,
+ * the rest zero. family is WEIR_AF_INET or WEIR_AF_INET6. */
+struct weir_addr {
+	uint8_t bytes[16];
+	uint8_t family;
+};
+
+#define WEIR_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+#define WEIR_MAC_STRLEN 18
+
+int units_parse_addr(const char *s, struct weir_addr *out);
+/* Writes at most len bytes, always NUL-terminated; returns buf. */
+const char *units_format_addr(const struct weir_addr *a, char *buf, size_t len);
+int units_addr_equal(const struct weir_addr *a, const struct weir_addr *b);
+
+/* 1-65535, decimal only. */
+int units_parse_port(const char *s, uint16_t *out);
+/* "tcp" or "udp" -> IPPROTO_TCP / IPPROTO_UDP. */
+int units_parse_proto(const char *s, uint8_t *out);
+const char *units_proto_name(uint8_t proto);
+
+/* "02:00:00:00:00:11" (also upper case). */
+int units_parse_mac(const char *s, uint8_t out[6]);
+const char *units_format_mac(const uint8_t mac[6], char *buf, size_t len);
+
+/* Unsigned decimal within [min, max]; no sign, no trailing garbage. */
+int units_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+/* RATE in bit/s: a number with an optional suffix bit, kbit, mbit, gbit,
+ * tbit (decimal, 1000-based; case-insensitive); a bare number is bit/s.
+ * Fractions allowed ("1.5mbit"); overflow and 0-suffix garbage rejected. */
+int units_parse_rate(const char *s, uint64_t *bits_per_second);
+/* Shortest exact form: 8000000 -> "8mbit", 1500 -> "1500bit". */
+const char *units_format_rate(uint64_t bits_per_second, char *buf, size_t len);
+
+/* DUR in nanoseconds: a number with a required suffix ms, s or m. */
+int units_parse_duration(const char *s, uint64_t *ns);
+/* Shortest exact form: "100ms", "1s", "2m". */
+const char *units_format_duration(uint64_t ns, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The controller's running state: the desired state (config structs) plus
+ * what it learns at run time (ids, health, MACs, stream counts). */
+#ifndef WEIR_CTL_H
+#define WEIR_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "weir/abi.h"
+#include "core/config.h"
+#include "ctl/loader.h"
+
+#define WEIR_VERSION "0.1.0"
+#define WEIR_SOCKET_DEFAULT "/run/weir/weir.sock"
+#define WEIR_PIN_DIR_DEFAULT "/sys/fs/bpf/weir"
+
+struct ctl_backend {
+	struct weir_backend_config cfg;
+	uint32_t id;
+	bool up; /* health: starts up, like HAProxy, so a restart keeps traffic */
+	uint32_t successes, failures; /* consecutive */
+	int check_fd;
+	uint64_t check_started_ns, next_check_ns;
+	uint8_t mac[6];
+	bool mac_known;
+	bool mac_warned;
+	uint64_t mac_wait_since_ns, next_solicit_ns;
+	uint64_t active_streams; /* from the last sweep */
+};
+
+struct ctl_service {
+	struct weir_service_config cfg; /* cfg.backends unused: see backends */
+	uint32_t id;
+	struct ctl_backend *backends;
+	size_t n_backends;
+	bool dirty; /* usable set may have changed: recompute its slots */
+	uint64_t active_streams;
+};
+
+struct ctl {
+	struct weir_config top; /* interfaces and settings; top.services unused */
+	struct ctl_service *services;
+	size_t n_services;
+	struct loader loader;
+	const char *socket_path;
+	int listen_fd;
+	uint64_t started_ns;
+	uint64_t next_sweep_ns, next_neigh_ns;
+	uint64_t total_streams, closing_streams;
+	bool loader_started;
+	bool stop, teardown;
+};
+
+uint64_t ctl_now_ns(void);
+
+/* state.c: the one way the desired state changes, all or nothing. */
+int state_adopt_pinned(struct ctl *c);
+int state_apply(struct ctl *c, const struct weir_config *cfg, char *err, size_t errlen);
+/* A deep copy of the desired state, for dump or for a change to apply. */
+int state_export(const struct ctl *c, struct weir_config *out);
+struct ctl_service *state_find_service(struct ctl *c, const char *name);
+struct weir_service_config *state_config_service(struct weir_config *cfg, const char *name);
+bool state_backend_usable(const struct ctl_service *svc, const struct ctl_backend *be);
+const char *state_backend_status(const struct ctl_service *svc, const struct ctl_backend *be);
+void state_free(struct ctl *c);
+
+/* dataplane.c: writes what changed into the maps. */
+int dp_sync_service(struct ctl *c, struct ctl_service *svc);
+int dp_remove_service(struct ctl *c, const struct ctl_service *svc);
+int dp_clear_backend(struct ctl *c, uint32_t id);
+int dp_sweep_streams(struct ctl *c, uint64_t now);
+int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum);
+int dp_read_reasons(struct ctl *c, uint64_t *counts);
+
+/* health.c */
+void health_step(struct ctl *c, uint64_t now);
+void health_close(struct ctl_backend *be);
+
+/* neigh.c */
+void neigh_step(struct ctl *c, uint64_t now);
+
+/* server.c / api.c */
+int server_open(struct ctl *c);
+void server_handle(struct ctl *c);
+void server_close(struct ctl *c);
+char *api_dispatch(struct ctl *c, const char *request, size_t len);
+
+#endif

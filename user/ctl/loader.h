@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Loading, attaching and adopting the balancer; its pinned maps. */
+#ifndef WEIR_LOADER_H
+#define WEIR_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+/* File descriptors of the pinned maps; the controller's only handle on the
+ * data plane. */
+struct loader_maps {
+	int services;
+	int backends;
+	int slots;
+	int cursors;
+	int streams;
+	int service_stats;
+	int backend_stats;
+	int stats;
+};
+
+struct loader_iface {
+	char name[WEIR_IFNAME_MAX];
+	int ifindex;
+	bool adopted; /* found our program attached, left it as it was */
+};
+
+struct loader {
+	char pin_dir[256];
+	uint8_t xdp_mode;
+	struct loader_maps maps;
+	struct loader_iface ifaces[WEIR_MAX_INTERFACES];
+	size_t n_ifaces;
+	bool maps_adopted; /* the maps were pinned before we started */
+};
+
+/* Mounts bpffs when missing, pins (or reuses) the maps under pin_dir and
+ * attaches to cfg's interfaces unless our program already runs there. */
+int loader_start(struct loader *l, const char *pin_dir, const struct weir_config *cfg);
+/* Closes our descriptors; the data plane keeps running. */
+void loader_close(struct loader *l);
+/* Detaches from every interface and removes the pins. */
+int loader_teardown(struct loader *l);
+
+#endif

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Backend MACs from the kernel's neighbour table (an rtnetlink dump), so
+ * operators give addresses, not MACs. A missing entry is solicited by
+ * sending the backend a datagram, which makes the kernel resolve it.
+ */
+#include <errno.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctl/ctl.h"
+#include "ctl/log.h"
+#include "ctl/sockaddr.h"
+
+#define NEIGH_MAX 4096
+#define NEIGH_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)
+
+struct neigh_entry {
+	struct weir_addr addr;
+	uint8_t mac[6];
+	int ifindex;
+};
+
+static void neigh_parse(const struct nlmsghdr *nh, struct neigh_entry *out, size_t *n)
+{
+	const struct ndmsg *ndm = NLMSG_DATA(nh);
+	const struct rtattr *rta = (const struct rtattr *)((const char *)ndm + NLMSG_ALIGN(sizeof(*ndm)));
+	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ndm));
+	struct neigh_entry e = { .ifindex = ndm->ndm_ifindex };
+	bool has_dst = false, has_mac = false;
+
+	if (!(ndm->ndm_state & NEIGH_USABLE) || *n >= NEIGH_MAX)
+		return;
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		size_t plen = RTA_PAYLOAD(rta);
+
+		if (rta->rta_type == NDA_DST && (plen == 4 || plen == 16)) {
+			memcpy(e.addr.bytes, RTA_DATA(rta), plen);
+			e.addr.family = plen == 4 ? WEIR_AF_INET : WEIR_AF_INET6;
+			has_dst = true;
+		} else if (rta->rta_type == NDA_LLADDR && plen == 6) {
+			memcpy(e.mac, RTA_DATA(rta), 6);
+			has_mac = true;
+		}
+	}
+	if (has_dst && has_mac)
+		out[(*n)++] = e;
+}
+
+static int neigh_recv(int fd, struct neigh_entry *out, size_t *n)
+{
+	static char buf[32768];
+
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+
+		if (len < 0)
+			return -errno;
+		for (; NLMSG_OK(nh, (size_t)len); nh = NLMSG_NEXT(nh, len)) {
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nh->nlmsg_type == NLMSG_ERROR)
+				return -EIO;
+			if (nh->nlmsg_type == RTM_NEWNEIGH)
+				neigh_parse(nh, out, n);
+		}
+	}
+}
+
+static int neigh_dump(struct neigh_entry *out, size_t *n)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ndmsg ndm;
+	} req = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)),
+		.nh.nlmsg_type = RTM_GETNEIGH,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.ndm.ndm_family = AF_UNSPEC,
+	};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int err;
+
+	*n = 0;
+	if (fd < 0)
+		return -errno;
+	err = send(fd, &req, req.nh.nlmsg_len, 0) < 0 ? -errno : neigh_recv(fd, out, n);
+	close(fd);
+	return err;
+}
+
+/* Prefers an entry on an interface weir runs on: DSR needs the backend on
+ * the same link as the frames it sends. */
+static const struct neigh_entry *neigh_find(const struct ctl *c, const struct neigh_entry *tab,
+					    size_t n, const struct weir_addr *addr)
+{
+	const struct neigh_entry *any = NULL;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (!units_addr_equal(&tab[i].addr, addr))
+			continue;
+		for (k = 0; k < c->loader.n_ifaces; k++)
+			if (c->loader.ifaces[k].ifindex == tab[i].ifindex)
+				return &tab[i];
+		any = &tab[i];
+	}
+	return any;
+}
+
+static void neigh_solicit(const struct weir_addr *addr)
+{
+	int family = addr->family == WEIR_AF_INET ? AF_INET : AF_INET6;
+	struct sockaddr_storage ss;
+	socklen_t len = sockaddr_from(addr, 9 /* discard */, &ss);
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	sendto(fd, "", 0, 0, (struct sockaddr *)&ss, len);
+	close(fd);
+}
+
+static void neigh_missing(struct ctl_service *svc, struct ctl_backend *be, uint64_t now)
+{
+	char addr[WEIR_ADDR_STRLEN];
+
+	if (!be->mac_wait_since_ns)
+		be->mac_wait_since_ns = now;
+	if (now >= be->next_solicit_ns) {
+		neigh_solicit(&be->cfg.addr);
+		be->next_solicit_ns = now + 1000000000ULL;
+	}
+	if (!be->mac_warned && now - be->mac_wait_since_ns >= 1000000000ULL) {
+		be->mac_warned = true;
+		pr_warn("service %s: backend %s: no MAC in neighbour table after 1 s\n",
+			svc->cfg.name, units_format_addr(&be->cfg.addr, addr, sizeof(addr)));
+	}
+}
+
+static void neigh_update(struct ctl *c, const struct neigh_entry *tab, size_t n, uint64_t now)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->n_services; i++) {
+		struct ctl_service *svc = &c->services[i];
+
+		for (j = 0; j < svc->n_backends; j++) {
+			struct ctl_backend *be = &svc->backends[j];
+			const struct neigh_entry *e;
+
+			if (be->cfg.has_mac)
+				continue;
+			e = neigh_find(c, tab, n, &be->cfg.addr);
+			if (!e) {
+				if (!be->mac_known)
+					neigh_missing(svc, be, now);
+				continue;
+			}
+			if (!be->mac_known || memcmp(be->mac, e->mac, 6)) {
+				memcpy(be->mac, e->mac, 6);
+				be->mac_known = true;
+				be->mac_warned = false;
+				be->mac_wait_since_ns = 0;
+				svc->dirty = true;
+			}
+		}
+	}
+}
+
+static bool neigh_wanted(const struct ctl *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->n_services; i++)
+		for (j = 0; j < c->services[i].n_backends; j++)
+			if (!c->services[i].backends[j].mac_known)
+				return true;
+	return false;
+}
+
+/* Every second to follow MAC changes; every tick while a MAC is missing. */
+void neigh_step(struct ctl *c, uint64_t now)
+{
+	struct neigh_entry *tab;
+	size_t n;
+
+	if (now < c->next_neigh_ns && !neigh_wanted(c))
+		return;
+	c->next_neigh_ns = now + 1000000000ULL;
+	tab = calloc(NEIGH_MAX, sizeof(*tab));
+	if (!tab)
+		return;
+	if (neigh_dump(tab, &n) == 0)
+		neigh_update(c, tab, n, now);
+	else
+		pr_warn("neighbour table: dump failed\n");
+	free(tab);
+}

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * `weir run`: the controller. It owns the desired state, keeps the data
+ * plane in step with it every update interval, and serves the control
+ * socket. Stopping it (SIGTERM, SIGINT, a crash) leaves the program
+ * attached and the maps pinned, so traffic flows on and the next `weir run`
+ * adopts them; `weir shutdown` removes them.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/ctl.h"
+#include "ctl/log.h"
+#include "ctl/run.h"
+
+#define SWEEP_INTERVAL_NS 1000000000ULL
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static const char run_usage[] =
+	"usage: weir run [-c FILE] [-i IFACE]... [--xdp-mode native|generic]\n"
+	"                [--socket PATH] [--pin-dir DIR] [-v]\n"
+	"\n"
+	"Runs the controller: loads and attaches the XDP balancer on each IFACE\n"
+	"(native mode unless --xdp-mode generic), pins its maps under DIR\n"
+	"(default " WEIR_PIN_DIR_DEFAULT "), serves the control socket (default\n" WEIR_SOCKET_DEFAULT
+	") and keeps the maps in step with the desired state.\n"
+	"-c FILE reads interfaces, settings and services from a YAML file; -i\n"
+	"replaces the file's interfaces. -v logs debug messages.\n";
+
+struct run_opts {
+	const char *config_path;
+	const char *socket_path;
+	const char *pin_dir;
+	const char *xdp_mode;
+	const char *ifaces[WEIR_MAX_INTERFACES];
+	size_t n_ifaces;
+	bool verbose;
+};
+
+static int parse_run_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, 0, 'c' },   { "interface", required_argument, 0, 'i' },
+		{ "xdp-mode", required_argument, 0, 'm' }, { "socket", required_argument, 0, 's' },
+		{ "pin-dir", required_argument, 0, 'p' },  { "verbose", no_argument, 0, 'v' },
+		{ "help", no_argument, 0, 'h' },	   { 0 },
+	};
+	int opt;
+
+	o->socket_path = WEIR_SOCKET_DEFAULT;
+	o->pin_dir = WEIR_PIN_DIR_DEFAULT;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:i:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': o->config_path = optarg; break;
+		case 'm': o->xdp_mode = optarg; break;
+		case 's': o->socket_path = optarg; break;
+		case 'p': o->pin_dir = optarg; break;
+		case 'v': o->verbose = true; break;
+		case 'h': fputs(run_usage, stdout); return 1;
+		case 'i':
+			if (o->n_ifaces == WEIR_MAX_INTERFACES) {
+				fprintf(stderr, "weir run: at most %d interfaces\n", WEIR_MAX_INTERFACES);
+				return -EINVAL;
+			}
+			o->ifaces[o->n_ifaces++] = optarg;
+			break;
+		default: fputs(run_usage, stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "weir run: unexpected argument '%s'\n%s", argv[optind], run_usage);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long size;
+
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc(size + 1)) && fread(buf, 1, size, f) == (size_t)size) {
+		buf[size] = '\0';
+		*out = buf;
+		*len = size;
+		fclose(f);
+		return 0;
+	}
+	free(buf);
+	fclose(f);
+	return -EIO;
+}
+
+static int load_config(const struct run_opts *o, struct weir_config *cfg)
+{
+	char err[WEIR_ERR_MAX] = "", *text = NULL;
+	size_t len = 0, i;
+	int ret = 0;
+
+	config_init(cfg);
+	if (o->config_path) {
+		ret = read_file(o->config_path, &text, &len);
+		if (ret) {
+			fprintf(stderr, "weir run: %s: %s\n", o->config_path, strerror(-ret));
+			return ret;
+		}
+		ret = config_parse(text, len, cfg, err, sizeof(err));
+		free(text);
+	}
+	if (!ret && o->xdp_mode && config_parse_xdp_mode(o->xdp_mode, &cfg->xdp_mode)) {
+		snprintf(err, sizeof(err), "--xdp-mode: '%s' is not native or generic", o->xdp_mode);
+		ret = -EINVAL;
+	}
+	if (!ret && o->n_ifaces) {
+		cfg->n_interfaces = o->n_ifaces;
+		for (i = 0; i < o->n_ifaces; i++)
+			snprintf(cfg->interfaces[i], WEIR_IFNAME_MAX, "%s", o->ifaces[i]);
+	}
+	if (!ret)
+		ret = config_check(cfg, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "weir run: %s%s%s\n", o->config_path ? o->config_path : "",
+			o->config_path ? ": " : "", err);
+	return ret;
+}
+
+static void ctl_tick(struct ctl *c, uint64_t now)
+{
+	size_t i;
+
+	health_step(c, now);
+	neigh_step(c, now);
+	for (i = 0; i < c->n_services; i++)
+		if (c->services[i].dirty)
+			dp_sync_service(c, &c->services[i]);
+	if (now >= c->next_sweep_ns) {
+		c->next_sweep_ns = now + SWEEP_INTERVAL_NS;
+		if (dp_sweep_streams(c, now))
+			pr_warn("stream sweep failed\n");
+	}
+}
+
+static void ctl_loop(struct ctl *c)
+{
+	uint64_t next_tick = ctl_now_ns();
+
+	while (!c->stop && !stop_signal) {
+		struct pollfd pfd = { .fd = c->listen_fd, .events = POLLIN };
+		uint64_t now = ctl_now_ns();
+		int wait_ms = next_tick > now ? (int)((next_tick - now + 999999) / 1000000) : 0;
+
+		if (poll(&pfd, 1, wait_ms) > 0)
+			server_handle(c);
+		now = ctl_now_ns();
+		if (now < next_tick)
+			continue;
+		ctl_tick(c, now);
+		/* Skip ticks missed while the machine was busy, not replay them. */
+		next_tick += c->top.update_interval_ns;
+		if (next_tick < now)
+			next_tick = now + c->top.update_interval_ns;
+	}
+}
+
+static int ctl_start(struct ctl *c, const struct run_opts *o, struct weir_config *cfg)
+{
+	char err[WEIR_ERR_MAX] = "";
+	int ret;
+
+	ret = server_open(c);
+	if (ret)
+		return ret;
+	c->loader_started = true;
+	ret = loader_start(&c->loader, o->pin_dir, cfg);
+	if (ret)
+		return ret;
+	ret = state_adopt_pinned(c);
+	if (!ret)
+		ret = state_apply(c, cfg, err, sizeof(err));
+	if (ret)
+		pr_warn("desired state: %s\n", err[0] ? err : strerror(-ret));
+	return ret;
+}
+
+static void ctl_finish(struct ctl *c)
+{
+	server_close(c);
+	state_free(c);
+	if (!c->loader_started)
+		return;
+	if (c->teardown) {
+		loader_teardown(&c->loader);
+		pr_info("shut down: detached from every interface, removed %s\n",
+			c->loader.pin_dir);
+	} else {
+		loader_close(&c->loader);
+		pr_info("stopped; the data plane keeps running (weir shutdown removes it)\n");
+	}
+}
+
+int run_main(int argc, char **argv)
+{
+	struct run_opts o = {};
+	struct ctl c = { .listen_fd = -1 };
+	struct weir_config cfg;
+	int ret;
+
+	ret = parse_run_opts(argc, argv, &o);
+	if (ret)
+		return ret > 0 ? 0 : 2;
+	log_set_level(o.verbose ? LOG_DEBUG : LOG_INFO);
+	log_route_libraries();
+	if (load_config(&o, &cfg))
+		return 2;
+	c.top = cfg;
+	c.top.services = NULL;
+	c.top.n_services = 0;
+	c.socket_path = o.socket_path;
+	c.started_ns = ctl_now_ns();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	ret = ctl_start(&c, &o, &cfg);
+	config_free(&cfg);
+	if (!ret) {
+		pr_info("running: %zu services, socket %s\n", c.n_services, c.socket_path);
+		ctl_loop(&c);
+	}
+	ctl_finish(&c);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The desired state changes in one place: state_apply() takes a whole
+ * config, checks it, carries over what it can (ids, health, MACs) from the
+ * running state so established streams keep their backends, and only then
+ * writes the maps. CLI changes are a copy of the state with one edit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "ctl/ctl.h"
+#include "ctl/log.h"
+
+struct id_pool {
+	bool used[WEIR_MAX_BACKENDS];
+	uint32_t max;
+};
+
+static int id_take(struct id_pool *p, uint32_t *id)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->max; i++) {
+		if (!p->used[i]) {
+			p->used[i] = true;
+			*id = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+uint64_t ctl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool same_service_key(const struct weir_service_config *a,
+			     const struct weir_service_config *b)
+{
+	return units_addr_equal(&a->vip, &b->vip) && a->port == b->port && a->proto == b->proto;
+}
+
+static struct ctl_service *find_by_key(struct ctl *c, const struct weir_service_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_services; i++)
+		if (same_service_key(&c->services[i].cfg, cfg))
+			return &c->services[i];
+	return NULL;
+}
+
+static struct ctl_backend *find_backend(struct ctl_service *svc, const struct weir_addr *addr)
+{
+	size_t i;
+
+	for (i = 0; svc && i < svc->n_backends; i++)
+		if (units_addr_equal(&svc->backends[i].cfg.addr, addr))
+			return &svc->backends[i];
+	return NULL;
+}
+
+static void backend_init_runtime(struct ctl_backend *be)
+{
+	be->up = true;
+	be->check_fd = -1;
+	be->id = UINT32_MAX;
+}
+
+/* Copies the runtime of a matching old backend into the new one and takes
+ * ownership of its health-check socket. */
+static void backend_carry(struct ctl_backend *nb, struct ctl_backend *old)
+{
+	struct weir_backend_config cfg = nb->cfg;
+
+	*nb = *old;
+	nb->cfg = cfg;
+	old->check_fd = -1;
+	if (!cfg.has_mac && old->cfg.has_mac)
+		nb->mac_known = false; /* the operator dropped the MAC: learn it */
+}
+
+static void backend_take_mac(struct ctl_backend *be)
+{
+	if (!be->cfg.has_mac)
+		return;
+	memcpy(be->mac, be->cfg.mac, sizeof(be->mac));
+	be->mac_known = true;
+}
+
+static int build_service(struct ctl *c, struct ctl_service *ns, const struct weir_service_config *cfg,
+			 struct id_pool *svc_ids, struct id_pool *be_ids)
+{
+	struct ctl_service *old = find_by_key(c, cfg);
+	size_t j;
+
+	if (config_service_copy(&ns->cfg, cfg))
+		return -ENOMEM;
+	free(ns->cfg.backends);
+	ns->cfg.backends = NULL;
+	ns->cfg.n_backends = 0;
+	ns->backends = calloc(cfg->n_backends ? cfg->n_backends : 1, sizeof(*ns->backends));
+	if (!ns->backends)
+		return -ENOMEM;
+	ns->n_backends = cfg->n_backends;
+	ns->dirty = true;
+	ns->id = UINT32_MAX;
+	if (old) {
+		ns->id = old->id;
+		svc_ids->used[old->id] = true;
+	}
+	for (j = 0; j < cfg->n_backends; j++) {
+		struct ctl_backend *nb = &ns->backends[j];
+		struct ctl_backend *ob = find_backend(old, &cfg->backends[j].addr);
+
+		nb->cfg = cfg->backends[j];
+		backend_init_runtime(nb);
+		if (ob) {
+			backend_carry(nb, ob);
+			be_ids->used[nb->id] = true;
+		}
+		backend_take_mac(nb);
+	}
+	return 0;
+}
+
+static int assign_new_ids(struct ctl_service *svcs, size_t n, struct id_pool *svc_ids,
+			  struct id_pool *be_ids)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (svcs[i].id == UINT32_MAX && id_take(svc_ids, &svcs[i].id))
+			return -ENOSPC;
+		for (j = 0; j < svcs[i].n_backends; j++) {
+			struct ctl_backend *be = &svcs[i].backends[j];
+
+			if (be->id == UINT32_MAX && id_take(be_ids, &be->id))
+				return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
+static void free_services(struct ctl_service *svcs, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; svcs && i < n; i++) {
+		for (j = 0; j < svcs[i].n_backends; j++)
+			health_close(&svcs[i].backends[j]);
+		free(svcs[i].backends);
+		config_service_free(&svcs[i].cfg);
+	}
+	free(svcs);
+}
+
+/* Removes from the maps what the old state had and the new one lacks. */
+static void remove_missing(struct ctl *c, const struct id_pool *kept_svc,
+			   const struct id_pool *kept_be)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->n_services; i++) {
+		struct ctl_service *old = &c->services[i];
+
+		if (!kept_svc->used[old->id]) {
+			dp_remove_service(c, old);
+			continue;
+		}
+		for (j = 0; j < old->n_backends; j++)
+			if (!kept_be->used[old->backends[j].id])
+				dp_clear_backend(c, old->backends[j].id);
+	}
+}
+
+static int build_all(struct ctl *c, const struct weir_config *cfg, struct ctl_service *svcs)
+{
+	struct id_pool *pools = calloc(4, sizeof(*pools));
+	size_t i;
+	int err = 0;
+
+	if (!pools)
+		return -ENOMEM;
+	pools[0].max = WEIR_MAX_SERVICES;
+	pools[1].max = WEIR_MAX_BACKENDS;
+	for (i = 0; i < cfg->n_services && !err; i++)
+		err = build_service(c, &svcs[i], &cfg->services[i], &pools[0], &pools[1]);
+	pools[2] = pools[0]; /* what survives from the old state */
+	pools[3] = pools[1];
+	if (!err)
+		err = assign_new_ids(svcs, cfg->n_services, &pools[0], &pools[1]);
+	if (!err)
+		remove_missing(c, &pools[2], &pools[3]);
+	free(pools);
+	return err;
+}
+
+int state_apply(struct ctl *c, const struct weir_config *cfg, char *err, size_t errlen)
+{
+	struct ctl_service *svcs;
+	size_t i;
+	int ret;
+
+	ret = config_check(cfg, err, errlen);
+	if (ret)
+		return ret;
+	svcs = calloc(cfg->n_services ? cfg->n_services : 1, sizeof(*svcs));
+	if (!svcs)
+		return -ENOMEM;
+	ret = build_all(c, cfg, svcs);
+	if (ret) {
+		snprintf(err, errlen, "%s", ret == -ENOSPC ? "no free service or backend id"
+							   : "out of memory");
+		free_services(svcs, cfg->n_services);
+		return ret;
+	}
+	free_services(c->services, c->n_services);
+	c->services = svcs;
+	c->n_services = cfg->n_services;
+	for (i = 0; i < c->n_services; i++)
+		dp_sync_service(c, &c->services[i]);
+	return 0;
+}
+
+int state_export(const struct ctl *c, struct weir_config *out)
+{
+	size_t i, j;
+
+	config_init(out);
+	memcpy(out->interfaces, c->top.interfaces, sizeof(out->interfaces));
+	out->n_interfaces = c->top.n_interfaces;
+	out->xdp_mode = c->top.xdp_mode;
+	out->update_interval_ns = c->top.update_interval_ns;
+	out->stream_table_size = c->top.stream_table_size;
+	out->services = calloc(c->n_services ? c->n_services : 1, sizeof(*out->services));
+	if (!out->services)
+		return -ENOMEM;
+	for (i = 0; i < c->n_services; i++) {
+		const struct ctl_service *svc = &c->services[i];
+		struct weir_service_config *dst = &out->services[i];
+
+		*dst = svc->cfg;
+		dst->backends = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*dst->backends));
+		if (!dst->backends) {
+			config_free(out);
+			return -ENOMEM;
+		}
+		for (j = 0; j < svc->n_backends; j++)
+			dst->backends[j] = svc->backends[j].cfg;
+		dst->n_backends = svc->n_backends;
+		out->n_services = i + 1;
+	}
+	return 0;
+}
+
+struct ctl_service *state_find_service(struct ctl *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_services; i++)
+		if (!strcmp(c->services[i].cfg.name, name))
+			return &c->services[i];
+	return NULL;
+}
+
+struct weir_service_config *state_config_service(struct weir_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		if (!strcmp(cfg->services[i].name, name))
+			return &cfg->services[i];
+	return NULL;
+}
+
+bool state_backend_usable(const struct ctl_service *svc, const struct ctl_backend *be)
+{
+	(void)svc;
+	return be->up && be->mac_known && !be->cfg.paused && be->cfg.weight > 0;
+}
+
+const char *state_backend_status(const struct ctl_service *svc, const struct ctl_backend *be)
+{
+	(void)svc;
+	if (be->cfg.paused)
+		return "paused";
+	if (!be->up)
+		return "down";
+	if (!be->mac_known)
+		return "no-mac";
+	if (be->cfg.weight == 0)
+		return "weight-0";
+	return "up";
+}
+
+void state_free(struct ctl *c)
+{
+	free_services(c->services, c->n_services);
+	c->services = NULL;
+	c->n_services = 0;
+}
+
+static struct ctl_service *adopt_service(struct ctl *c, const struct weir_service_key *key,
+					 const struct weir_service *val)
+{
+	struct ctl_service *arr = realloc(c->services, (c->n_services + 1) * sizeof(*arr));
+	struct ctl_service *svc;
+
+	if (!arr)
+		return NULL;
+	c->services = arr;
+	svc = &arr[c->n_services++];
+	memset(svc, 0, sizeof(*svc));
+	svc->id = val->id;
+	memcpy(svc->cfg.vip.bytes, key->addr, sizeof(key->addr));
+	svc->cfg.vip.family = key->family;
+	svc->cfg.port = __builtin_bswap16(key->port);
+	svc->cfg.proto = key->proto;
+	snprintf(svc->cfg.name, sizeof(svc->cfg.name), "pinned-%u", val->id);
+	return svc;
+}
+
+static int adopt_backend(struct ctl *c, uint32_t id, const struct weir_backend *val)
+{
+	struct ctl_backend *arr, *be;
+	size_t i;
+
+	for (i = 0; i < c->n_services; i++)
+		if (c->services[i].id == val->service_id)
+			break;
+	if (i == c->n_services)
+		return 0; /* a leftover of a deleted service: apply clears it */
+	arr = realloc(c->services[i].backends, (c->services[i].n_backends + 1) * sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	c->services[i].backends = arr;
+	be = &arr[c->services[i].n_backends++];
+	memset(be, 0, sizeof(*be));
+	backend_init_runtime(be);
+	be->id = id;
+	memcpy(be->cfg.addr.bytes, val->addr, sizeof(val->addr));
+	be->cfg.addr.family = val->family;
+	memcpy(be->mac, val->mac, sizeof(be->mac));
+	be->mac_known = true;
+	return 0;
+}
+
+/* After a restart the pinned maps are the truth the data plane runs on:
+ * read them as the "old" state so state_apply() keeps their ids. */
+int state_adopt_pinned(struct ctl *c)
+{
+	struct weir_service_key key, next;
+	struct weir_service val;
+	struct weir_backend be;
+	void *prev = NULL;
+	uint32_t id;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(c->loader.maps.services, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(c->loader.maps.services, &key, &val) == 0 &&
+		    val.id < WEIR_MAX_SERVICES && !adopt_service(c, &key, &val))
+			return -ENOMEM;
+	}
+	for (id = 0; id < WEIR_MAX_BACKENDS && !err; id++) {
+		if (bpf_map_lookup_elem(c->loader.maps.backends, &id, &be) ||
+		    !(be.flags & WEIR_BACKEND_IN_USE))
+			continue;
+		err = adopt_backend(c, id, &be);
+	}
+	if (c->n_services)
+		pr_info("adopted %zu services from the pinned maps\n", c->n_services);
+	return err;
+}
