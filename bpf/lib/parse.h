@@ -70,6 +70,8 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet *p)
 	hlen = ip->ihl * 4;
 	if (c->pos + hlen > c->end)
 		return -WEIR_DROP_TRUNCATED;
+	if (bpf_ntohs(ip->tot_len) < hlen)
+		return -WEIR_DROP_MALFORMED;
 	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return -WEIR_DROP_FRAGMENT;
 	p->key.family = WEIR_AF_INET;

@@ -27,7 +27,7 @@ static __always_inline int stream_is_tcp_fin(const struct packet *p)
 	return p->key.proto == IPPROTO_TCP && (p->tcp_flags & TCP_FLAG_FIN);
 }
 
-/* Records a new stream. A RST needs no entry; a FIN opens it closing. */
+/* Records a new stream; a FIN opens it closing. */
 static __always_inline int stream_open(const struct packet *p, __u32 service_id, __u32 backend_id,
 				       __u64 now)
 {
@@ -40,8 +40,11 @@ static __always_inline int stream_open(const struct packet *p, __u32 service_id,
 		.bytes = p->len,
 	};
 
-	if (stream_is_tcp_rst(p))
+	/* A RST needs no entry, but may end one whose backend was deleted. */
+	if (stream_is_tcp_rst(p)) {
+		bpf_map_delete_elem(&weir_streams, &p->key);
 		return 0;
+	}
 	if (stream_is_tcp_fin(p))
 		s.flags = WEIR_STREAM_CLOSING;
 	if (bpf_map_update_elem(&weir_streams, &p->key, &s, BPF_ANY))

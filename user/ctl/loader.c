@@ -98,6 +98,32 @@ static int check_pinned_streams(const struct loader *l, __u32 want)
 	return -EEXIST;
 }
 
+static bool prog_uses_map(struct xdp_program *prog, int map_id)
+{
+	struct bpf_prog_info info = {};
+	__u32 map_ids[16], len = sizeof(info), i;
+	int fd = xdp_program__fd(prog);
+
+	info.nr_map_ids = 16;
+	info.map_ids = (__u64)(unsigned long)map_ids;
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	for (i = 0; i < info.nr_map_ids && i < 16; i++)
+		if ((int)map_ids[i] == map_id)
+			return true;
+	return false;
+}
+
+/* The programs on an interface: the dispatcher's components, or the one
+ * program libxdp attached directly when the kernel refused its dispatcher
+ * (legacy mode). */
+static struct xdp_program *next_program(struct xdp_multiprog *mp, struct xdp_program *prev)
+{
+	if (xdp_multiprog__is_legacy(mp))
+		return prev ? NULL : xdp_multiprog__main_prog(mp);
+	return xdp_multiprog__next_prog(prev, mp);
+}
+
 /* 1: a weir program using our pinned maps runs on ifindex; 0: none; -EEXIST:
  * a weir program of another pin directory runs there. */
 static int find_our_program(const struct loader *l, int ifindex, int services_map_id)
@@ -108,22 +134,12 @@ static int find_our_program(const struct loader *l, int ifindex, int services_ma
 
 	if (libxdp_get_error(mp))
 		return 0;
-	while ((prog = xdp_multiprog__next_prog(prog, mp))) {
-		struct bpf_prog_info info = {};
-		__u32 map_ids[16], len = sizeof(info), i;
-		int fd;
-
+	while ((prog = next_program(mp, prog))) {
 		if (strcmp(xdp_program__name(prog), PROG_NAME))
 			continue;
-		found = -EEXIST;
-		info.nr_map_ids = 16;
-		info.map_ids = (__u64)(unsigned long)map_ids;
-		fd = xdp_program__fd(prog);
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-			continue;
-		for (i = 0; i < info.nr_map_ids && i < 16; i++)
-			if ((int)map_ids[i] == services_map_id)
-				found = 1;
+		found = prog_uses_map(prog, services_map_id) ? 1 : -EEXIST;
+		if (found > 0)
+			break;
 	}
 	xdp_multiprog__close(mp);
 	if (found < 0)
@@ -188,6 +204,16 @@ static int prepare_object(struct loader *l, struct weir_bpf *skel, __u32 streams
 	return bpf_map__set_max_entries(skel->maps.weir_streams, streams);
 }
 
+static void report_attach(const struct loader_iface *ifc, uint8_t xdp_mode)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifc->ifindex);
+	bool legacy = !libxdp_get_error(mp) && xdp_multiprog__is_legacy(mp);
+
+	pr_info("interface %s: attached in %s mode%s\n", ifc->name, config_xdp_mode_name(xdp_mode),
+		legacy ? " as its only XDP program (the kernel refused libxdp's dispatcher)" : "");
+	xdp_multiprog__close(mp);
+}
+
 static int attach_ifaces(struct loader *l, struct weir_bpf *skel)
 {
 	enum xdp_attach_mode mode = l->xdp_mode == WEIR_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
@@ -211,13 +237,14 @@ static int attach_ifaces(struct loader *l, struct weir_bpf *skel)
 			prog = NULL;
 			break;
 		}
+		log_hold_libraries();
 		err = xdp_program__attach(prog, ifc->ifindex, mode, 0);
+		log_release_libraries(err != 0);
 		if (err)
 			pr_warn("interface %s: cannot attach in %s mode: %s\n", ifc->name,
 				config_xdp_mode_name(l->xdp_mode), strerror(-err));
 		else
-			pr_info("interface %s: attached in %s mode\n", ifc->name,
-				config_xdp_mode_name(l->xdp_mode));
+			report_attach(ifc, l->xdp_mode);
 	}
 	if (!err && !prog && !l->maps_adopted)
 		err = weir_bpf__load(skel); /* no interface to attach: maps only */
@@ -312,18 +339,24 @@ static void detach_iface(const struct loader_iface *ifc)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifc->ifindex);
 	struct xdp_program *prog = NULL;
+	int err = -ENOENT;
 
 	if (libxdp_get_error(mp))
 		return;
-	while ((prog = xdp_multiprog__next_prog(prog, mp))) {
+	while ((prog = next_program(mp, prog))) {
 		if (strcmp(xdp_program__name(prog), PROG_NAME))
 			continue;
-		if (xdp_program__detach(prog, ifc->ifindex, xdp_multiprog__attach_mode(mp), 0))
-			pr_warn("interface %s: cannot detach\n", ifc->name);
+		if (xdp_multiprog__is_legacy(mp))
+			err = xdp_multiprog__detach(mp);
 		else
-			pr_info("interface %s: detached\n", ifc->name);
+			err = xdp_program__detach(prog, ifc->ifindex,
+						  xdp_multiprog__attach_mode(mp), 0);
 		break;
 	}
+	if (err)
+		pr_warn("interface %s: cannot detach: %s\n", ifc->name, strerror(-err));
+	else
+		pr_info("interface %s: detached\n", ifc->name);
 	xdp_multiprog__close(mp);
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -9,6 +10,15 @@
 #include "ctl/log.h"
 
 static enum log_level current = LOG_INFO;
+
+/* Library messages held back while an attach is tried: libxdp probes its
+ * dispatcher and falls back on kernels that refuse it, and libbpf warns
+ * loudly about the probe. They are shown only if the attach fails. */
+static struct {
+	bool on;
+	size_t len;
+	char buf[16384];
+} held;
 
 void log_set_level(enum log_level level)
 {
@@ -39,8 +49,37 @@ void log_print(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static bool hold(const char *fmt, va_list ap)
+{
+	int n;
+
+	if (!held.on)
+		return false;
+	n = vsnprintf(held.buf + held.len, sizeof(held.buf) - held.len, fmt, ap);
+	if (n > 0)
+		held.len = held.len + n < sizeof(held.buf) ? held.len + n : sizeof(held.buf) - 1;
+	return true;
+}
+
+void log_hold_libraries(void)
+{
+	held.on = true;
+	held.len = 0;
+	held.buf[0] = '\0';
+}
+
+void log_release_libraries(bool show)
+{
+	held.on = false;
+	if (held.len)
+		log_print(show ? LOG_WARN : LOG_DEBUG, "library messages:\n%s", held.buf);
+	held.len = 0;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (level != LIBBPF_DEBUG && hold(fmt, ap))
+		return 0;
 	/* libbpf's warnings are ours too; its info and debug are noise unless
 	 * asked for with -v. */
 	log_vprint(level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG, fmt, ap);
@@ -49,6 +88,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
+	if (level != LIBXDP_DEBUG && hold(fmt, ap))
+		return 0;
 	log_vprint(level == LIBXDP_WARN ? LOG_WARN : LOG_DEBUG, fmt, ap);
 	return 0;
 }

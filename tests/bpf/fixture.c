@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Fixtures for the BPF tests; see fixture.h. Every map access asserts
+ * success, so a test fails where the setup went wrong, not later. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "weir.skel.h"
+#include "fixture.h"
+
+int lb_setup(void **state)
+{
+	struct lb *lb = calloc(1, sizeof(*lb));
+
+	if (!lb)
+		return -1;
+	lb->skel = weir_bpf__open_and_load();
+	if (!lb->skel) {
+		fprintf(stderr, "weir_bpf__open_and_load: %s\n", strerror(errno));
+		free(lb);
+		return -1;
+	}
+	lb->prog = bpf_program__fd(lb->skel->progs.weir_xdp);
+	lb->services = bpf_map__fd(lb->skel->maps.weir_services);
+	lb->backends = bpf_map__fd(lb->skel->maps.weir_backends);
+	lb->slots = bpf_map__fd(lb->skel->maps.weir_slots);
+	lb->streams = bpf_map__fd(lb->skel->maps.weir_streams);
+	lb->service_stats = bpf_map__fd(lb->skel->maps.weir_service_stats);
+	lb->backend_stats = bpf_map__fd(lb->skel->maps.weir_backend_stats);
+	lb->stats = bpf_map__fd(lb->skel->maps.weir_stats);
+	*state = lb;
+	return 0;
+}
+
+int lb_teardown(void **state)
+{
+	struct lb *lb = *state;
+
+	weir_bpf__destroy(lb->skel);
+	free(lb);
+	return 0;
+}
+
+struct weir_service_key lb_service_key(__u8 family, const char *addr, __u16 port, __u8 proto)
+{
+	struct weir_service_key key = {
+	    .port = htons(port),
+	    .proto = proto,
+	    .family = family,
+	};
+
+	pkt_set_addr(key.addr, family, addr);
+	return key;
+}
+
+void lb_add_service(struct lb *lb, const struct weir_service_key *key, __u32 id)
+{
+	struct weir_service svc = {.id = id};
+
+	assert_int_equal(bpf_map_update_elem(lb->services, key, &svc, BPF_NOEXIST), 0);
+}
+
+/* Slots first, then the count: the order the controller must use so the
+ * balancer never reads a slot that is not written yet. */
+void lb_set_slots(struct lb *lb, const struct weir_service_key *key, const __u32 *backend_ids,
+		  __u16 count)
+{
+	struct weir_service svc;
+	__u32 i, index;
+
+	assert_int_equal(bpf_map_lookup_elem(lb->services, key, &svc), 0);
+	for (i = 0; i < count; i++) {
+		index = svc.id * WEIR_MAX_SLOTS + i;
+		assert_int_equal(bpf_map_update_elem(lb->slots, &index, &backend_ids[i], BPF_ANY),
+				 0);
+	}
+	svc.slot_count = count;
+	assert_int_equal(bpf_map_update_elem(lb->services, key, &svc, BPF_EXIST), 0);
+}
+
+/* Backend MACs encode the id, so an output frame names its backend. */
+void lb_backend_mac(__u32 id, __u8 mac[6])
+{
+	const __u8 base[6] = {0x02, 0x42, 0x00, 0x00, id >> 8, id & 0xff};
+
+	memcpy(mac, base, sizeof(base));
+}
+
+__u32 lb_backend_of(const struct pkt *out)
+{
+	__u8 mac[6];
+	__u32 id = (out->data[4] << 8) | out->data[5];
+
+	lb_backend_mac(id, mac);
+	return memcmp(out->data, mac, sizeof(mac)) ? UINT32_MAX : id;
+}
+
+void lb_add_backend(struct lb *lb, __u32 id, __u32 service_id, __u8 family, const char *addr)
+{
+	struct weir_backend be = {
+	    .family = family,
+	    .flags = WEIR_BACKEND_IN_USE,
+	    .service_id = service_id,
+	};
+
+	pkt_set_addr(be.addr, family, addr);
+	lb_backend_mac(id, be.mac);
+	assert_int_equal(bpf_map_update_elem(lb->backends, &id, &be, BPF_ANY), 0);
+}
+
+void lb_set_backend_flags(struct lb *lb, __u32 id, __u8 flags)
+{
+	struct weir_backend be;
+
+	assert_int_equal(bpf_map_lookup_elem(lb->backends, &id, &be), 0);
+	be.flags = flags;
+	assert_int_equal(bpf_map_update_elem(lb->backends, &id, &be, BPF_ANY), 0);
+}
+
+struct weir_service_key lb_scene(struct lb *lb, const __u32 *ids, __u16 n)
+{
+	struct weir_service_key key = lb_service_key(WEIR_AF_INET, VIP4, VIP_PORT, IPPROTO_TCP);
+	char addr[INET_ADDRSTRLEN];
+	__u16 i;
+
+	lb_add_service(lb, &key, SVC_ID);
+	for (i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "198.18.1.%u", ids[i] & 0xff);
+		lb_add_backend(lb, ids[i], SVC_ID, WEIR_AF_INET, addr);
+	}
+	lb_set_slots(lb, &key, ids, n);
+	return key;
+}
+
+struct weir_service_key lb_service_for(struct lb *lb, const struct pkt_spec *s, __u32 service_id,
+				       __u32 backend_id)
+{
+	struct weir_service_key key = lb_service_key(s->family, s->dst, s->dport, s->proto);
+	char addr[INET6_ADDRSTRLEN];
+
+	if (s->family == WEIR_AF_INET6)
+		snprintf(addr, sizeof(addr), "2001:db8:2::%x", backend_id);
+	else
+		snprintf(addr, sizeof(addr), "198.18.1.%u", backend_id & 0xff);
+	lb_add_service(lb, &key, service_id);
+	lb_add_backend(lb, backend_id, service_id, s->family, addr);
+	lb_set_slots(lb, &key, &backend_id, 1);
+	return key;
+}
+
+struct weir_service_key lb_scene_for(struct lb *lb, const struct pkt_spec *s, __u32 backend_id)
+{
+	return lb_service_for(lb, s, SVC_ID, backend_id);
+}
+
+struct pkt_spec lb_client_tcp(__u16 sport, __u8 flags)
+{
+	struct pkt_spec s = {
+	    .family = WEIR_AF_INET,
+	    .proto = IPPROTO_TCP,
+	    .src = CLIENT4,
+	    .dst = VIP4,
+	    .sport = sport,
+	    .dport = VIP_PORT,
+	    .tcp_flags = flags,
+	};
+
+	return s;
+}
+
+void lb_to_ipv6(struct pkt_spec *s)
+{
+	s->family = WEIR_AF_INET6;
+	s->src = CLIENT6;
+	s->dst = VIP6;
+}
+
+__u32 lb_run(struct lb *lb, const struct pkt *in, struct pkt *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->data, .data_size_in = in->len,
+		    .data_out = out->data, .data_size_out = sizeof(out->data), .repeat = 1);
+
+	memset(out, 0, sizeof(*out));
+	assert_int_equal(bpf_prog_test_run_opts(lb->prog, &opts), 0);
+	out->len = opts.data_size_out;
+	out->l3_off = in->l3_off;
+	out->l4_off = in->l4_off;
+	out->l4_end = in->l4_end;
+	return opts.retval;
+}
+
+__u32 lb_send(struct lb *lb, const struct pkt_spec *s, struct pkt *out)
+{
+	struct pkt in;
+
+	pkt_build(&in, s);
+	return lb_run(lb, &in, out);
+}
+
+/* Per-CPU values: one per possible CPU, each rounded up to 8 bytes. */
+static void read_percpu(int fd, __u32 key, void *values, size_t value_size)
+{
+	int cpus = libbpf_num_possible_cpus();
+
+	assert_true(cpus > 0);
+	memset(values, 0, cpus * value_size);
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, values), 0);
+}
+
+__u64 lb_reason(struct lb *lb, __u32 reason)
+{
+	int cpus = libbpf_num_possible_cpus();
+	__u64 *values = calloc(cpus, sizeof(*values));
+	__u64 sum = 0;
+	int i;
+
+	assert_non_null(values);
+	read_percpu(lb->stats, reason, values, sizeof(*values));
+	for (i = 0; i < cpus; i++)
+		sum += values[i];
+	free(values);
+	return sum;
+}
+
+static struct weir_counters sum_counters(int fd, __u32 id)
+{
+	int cpus = libbpf_num_possible_cpus();
+	struct weir_counters *values = calloc(cpus, sizeof(*values));
+	struct weir_counters sum = {0};
+	int i;
+
+	assert_non_null(values);
+	read_percpu(fd, id, values, sizeof(*values));
+	for (i = 0; i < cpus; i++) {
+		sum.packets += values[i].packets;
+		sum.bytes += values[i].bytes;
+		sum.new_streams += values[i].new_streams;
+		sum.ended_streams += values[i].ended_streams;
+		sum.refused += values[i].refused;
+	}
+	free(values);
+	return sum;
+}
+
+struct weir_counters lb_service_counters(struct lb *lb, __u32 id)
+{
+	return sum_counters(lb->service_stats, id);
+}
+
+struct weir_counters lb_backend_counters(struct lb *lb, __u32 id)
+{
+	return sum_counters(lb->backend_stats, id);
+}
+
+/* The stream key is the 5-tuple as the client sent it. */
+int lb_stream(struct lb *lb, const struct pkt_spec *s, struct weir_stream *out)
+{
+	struct weir_stream_key key = {
+	    .sport = htons(s->sport),
+	    .dport = htons(s->dport),
+	    .proto = s->proto,
+	    .family = s->family,
+	};
+
+	pkt_set_addr(key.src, s->family, s->src);
+	pkt_set_addr(key.dst, s->family, s->dst);
+	return bpf_map_lookup_elem(lb->streams, &key, out) ? -errno : 0;
+}
+
+int lb_stream_count(struct lb *lb)
+{
+	struct weir_stream_key key, next;
+	void *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(lb->streams, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+/* XDP_TX with the backend's MAC as destination, our own (the frame's old
+ * destination) as source, and not one other byte changed. */
+void assert_forwarded(const struct pkt *in, const struct pkt *out, __u32 backend_id)
+{
+	__u8 want[PKT_MAX];
+
+	memcpy(want, in->data, in->len);
+	lb_backend_mac(backend_id, want);
+	memcpy(want + 6, in->data, 6);
+	assert_int_equal(out->len, in->len);
+	assert_memory_equal(out->data, want, in->len);
+}
+
+void assert_untouched(const struct pkt *in, const struct pkt *out)
+{
+	assert_int_equal(out->len, in->len);
+	assert_memory_equal(out->data, in->data, in->len);
+}
+
+void assert_only_reason(struct lb *lb, __u32 reason, __u64 count)
+{
+	__u32 r;
+
+	for (r = 0; r < WEIR_DROP_MAX; r++)
+		assert_int_equal(lb_reason(lb, r), r == reason ? count : 0);
+}

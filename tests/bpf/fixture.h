@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Fixtures for the BPF tests: a freshly loaded balancer per test, map
+ * writers that speak include/weir/abi.h, a runner for one packet through
+ * BPF_PROG_TEST_RUN, and assertions on its verdict, output and counters.
+ */
+#ifndef WEIR_TEST_FIXTURE_H
+#define WEIR_TEST_FIXTURE_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+
+#include "weir/abi.h"
+#include "packet.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The scene most tests use: one TCP service on an IPv4 VIP and a client. */
+#define VIP4	 "198.18.0.10"
+#define VIP6	 "2001:db8::10"
+#define CLIENT4	 "198.19.0.1"
+#define CLIENT6	 "2001:db8:1::1"
+#define VIP_PORT 80
+#define SVC_ID	 3 /* not 0, so an id mixed up with an index shows */
+
+struct lb {
+	struct weir_bpf *skel;
+	int prog;
+	int services;
+	int backends;
+	int slots;
+	int streams;
+	int service_stats;
+	int backend_stats;
+	int stats;
+};
+
+int lb_setup(void **state);
+int lb_teardown(void **state);
+
+struct weir_service_key lb_service_key(__u8 family, const char *addr, __u16 port, __u8 proto);
+void lb_add_service(struct lb *lb, const struct weir_service_key *key, __u32 id);
+void lb_set_slots(struct lb *lb, const struct weir_service_key *key, const __u32 *backend_ids,
+		  __u16 count);
+void lb_add_backend(struct lb *lb, __u32 id, __u32 service_id, __u8 family, const char *addr);
+void lb_set_backend_flags(struct lb *lb, __u32 id, __u8 flags);
+void lb_backend_mac(__u32 id, __u8 mac[6]);
+
+/* One TCP service SVC_ID on VIP4:VIP_PORT with backends ids[0..n) in its
+ * slot table, one slot each. */
+struct weir_service_key lb_scene(struct lb *lb, const __u32 *ids, __u16 n);
+/* A TCP packet from CLIENT4 to VIP4:VIP_PORT; lb_to_ipv6 moves it to
+ * CLIENT6 -> VIP6. */
+struct pkt_spec lb_client_tcp(__u16 sport, __u8 flags);
+void lb_to_ipv6(struct pkt_spec *s);
+/* A service for the destination of s, with one backend in one slot. */
+struct weir_service_key lb_service_for(struct lb *lb, const struct pkt_spec *s, __u32 service_id,
+				       __u32 backend_id);
+struct weir_service_key lb_scene_for(struct lb *lb, const struct pkt_spec *s, __u32 backend_id);
+
+__u32 lb_run(struct lb *lb, const struct pkt *in, struct pkt *out);
+__u32 lb_send(struct lb *lb, const struct pkt_spec *s, struct pkt *out);
+__u32 lb_backend_of(const struct pkt *out);
+
+__u64 lb_reason(struct lb *lb, __u32 reason);
+struct weir_counters lb_service_counters(struct lb *lb, __u32 id);
+struct weir_counters lb_backend_counters(struct lb *lb, __u32 id);
+int lb_stream(struct lb *lb, const struct pkt_spec *s, struct weir_stream *out);
+int lb_stream_count(struct lb *lb);
+
+void assert_forwarded(const struct pkt *in, const struct pkt *out, __u32 backend_id);
+void assert_untouched(const struct pkt *in, const struct pkt *out);
+void assert_only_reason(struct lb *lb, __u32 reason, __u64 count);
+
+#endif

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Streams: the first packet picks the backend and every later packet
+ * follows the entry, whatever the slot table says now; RST ends a stream
+ * at once, FIN leaves it closing; a deleted backend's streams move. */
+#include <errno.h>
+#include <string.h>
+
+#include "tests.h"
+
+#define FIRST  7
+#define SECOND 8
+
+static const __u32 both[] = {FIRST, SECOND};
+
+/* Sends one packet of the stream from sport; returns the backend its
+ * output frame was sent to. */
+static __u32 send_to(struct lb *lb, __u16 sport, __u8 flags)
+{
+	struct pkt_spec s = lb_client_tcp(sport, flags);
+	struct pkt in, out;
+	__u32 id;
+
+	pkt_build(&in, &s);
+	assert_int_equal(lb_run(lb, &in, &out), XDP_TX);
+	id = lb_backend_of(&out);
+	assert_forwarded(&in, &out, id);
+	return id;
+}
+
+static struct weir_stream stream_of(struct lb *lb, __u16 sport)
+{
+	struct pkt_spec s = lb_client_tcp(sport, 0);
+	struct weir_stream stream;
+
+	assert_int_equal(lb_stream(lb, &s, &stream), 0);
+	return stream;
+}
+
+static int stream_gone(struct lb *lb, __u16 sport)
+{
+	struct pkt_spec s = lb_client_tcp(sport, 0);
+	struct weir_stream stream;
+
+	return lb_stream(lb, &s, &stream) == -ENOENT;
+}
+
+static void stays_after_weights_change(void **state)
+{
+	struct weir_service_key key = lb_scene(*state, both, 1);
+	static const __u32 only_second[] = {SECOND};
+
+	lb_add_backend(*state, SECOND, SVC_ID, WEIR_AF_INET, "198.18.1.8");
+	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
+	lb_set_slots(*state, &key, only_second, 1);
+	assert_int_equal(send_to(*state, 40000, PKT_ACK), FIRST);
+	assert_int_equal(send_to(*state, 40000, PKT_ACK | PKT_PSH), FIRST);
+	assert_int_equal(send_to(*state, 40001, PKT_SYN), SECOND);
+	assert_int_equal(stream_of(*state, 40000).packets, 3);
+	assert_int_equal(lb_backend_counters(*state, FIRST).packets, 3);
+	assert_int_equal(lb_backend_counters(*state, SECOND).new_streams, 1);
+}
+
+static void rst_removes_stream(void **state)
+{
+	lb_scene(*state, both, 2);
+	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
+	assert_int_equal(send_to(*state, 40000, PKT_RST | PKT_ACK), FIRST);
+	assert_true(stream_gone(*state, 40000));
+	assert_int_equal(lb_backend_counters(*state, FIRST).ended_streams, 1);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).ended_streams, 1);
+}
+
+static void fin_leaves_closing_stream(void **state)
+{
+	lb_scene(*state, both, 2);
+	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
+	assert_int_equal(send_to(*state, 40000, PKT_FIN | PKT_ACK), FIRST);
+	assert_int_equal(stream_of(*state, 40000).flags, WEIR_STREAM_CLOSING);
+	assert_int_equal(lb_backend_counters(*state, FIRST).ended_streams, 1);
+
+	/* a retransmitted FIN ends nothing more; the last ACK still reaches
+	 * the backend that holds the connection */
+	assert_int_equal(send_to(*state, 40000, PKT_FIN | PKT_ACK), FIRST);
+	assert_int_equal(send_to(*state, 40000, PKT_ACK), FIRST);
+	assert_int_equal(stream_of(*state, 40000).flags, WEIR_STREAM_CLOSING);
+	assert_int_equal(stream_of(*state, 40000).packets, 4);
+	assert_int_equal(lb_backend_counters(*state, FIRST).ended_streams, 1);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).ended_streams, 1);
+
+	/* a RST after the FIN removes the entry but ended it already */
+	assert_int_equal(send_to(*state, 40000, PKT_RST), FIRST);
+	assert_true(stream_gone(*state, 40000));
+	assert_int_equal(lb_service_counters(*state, SVC_ID).ended_streams, 1);
+}
+
+/* The client reused its port: a bare SYN on a closing entry is a new
+ * stream, steered afresh (the cursor now points at SECOND). */
+static void syn_on_closing_is_new_stream(void **state)
+{
+	struct weir_stream stream;
+
+	lb_scene(*state, both, 2);
+	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
+	assert_int_equal(send_to(*state, 40000, PKT_FIN | PKT_ACK), FIRST);
+	assert_int_equal(send_to(*state, 40000, PKT_SYN), SECOND);
+	stream = stream_of(*state, 40000);
+	assert_int_equal(stream.backend_id, SECOND);
+	assert_int_equal(stream.flags, 0);
+	assert_int_equal(stream.packets, 1);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).new_streams, 2);
+	assert_int_equal(lb_backend_counters(*state, SECOND).new_streams, 1);
+}
+
+/* SYN+ACK or a plain ACK on a closing entry belong to the old connection. */
+static void non_syn_on_closing_stays(void **state)
+{
+	lb_scene(*state, both, 2);
+	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
+	assert_int_equal(send_to(*state, 40000, PKT_FIN | PKT_ACK), FIRST);
+	assert_int_equal(send_to(*state, 40000, PKT_SYN | PKT_ACK), FIRST);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).new_streams, 1);
+}
+
+/* A stream on an open entry keeps its backend even for a repeated SYN. */
+static void syn_retransmit_stays(void **state)
+{
+	lb_scene(*state, both, 2);
+	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
+	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).new_streams, 1);
+}
+
+static void deleted_backend_stream_moves(void **state)
+{
+	struct weir_service_key key = lb_scene(*state, both, 2);
+	static const __u32 only_second[] = {SECOND};
+
+	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
+	lb_set_backend_flags(*state, FIRST, 0);
+	lb_set_slots(*state, &key, only_second, 1);
+	assert_int_equal(send_to(*state, 40000, PKT_ACK), SECOND);
+	assert_int_equal(stream_of(*state, 40000).backend_id, SECOND);
+	assert_int_equal(send_to(*state, 40000, PKT_ACK), SECOND);
+	assert_int_equal(lb_backend_counters(*state, SECOND).packets, 2);
+}
+
+/* "RST removes the entry" holds for a stream whose backend was deleted
+ * too: otherwise the entry still names the dead backend after the stream
+ * ended, until the controller's sweep finds it. */
+static void rst_on_moved_stream_removes_it(void **state)
+{
+	struct weir_service_key key = lb_scene(*state, both, 2);
+	static const __u32 only_second[] = {SECOND};
+
+	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
+	lb_set_backend_flags(*state, FIRST, 0);
+	lb_set_slots(*state, &key, only_second, 1);
+	assert_int_equal(send_to(*state, 40000, PKT_RST), SECOND);
+	assert_true(stream_gone(*state, 40000));
+}
+
+/* A RST or FIN that opens a stream: counted as opened and ended; a RST
+ * leaves no entry, a FIN leaves a closing one. */
+static void rst_or_fin_first(void **state)
+{
+	lb_scene(*state, both, 2);
+	assert_int_equal(send_to(*state, 40000, PKT_RST), FIRST);
+	assert_true(stream_gone(*state, 40000));
+	assert_int_equal(send_to(*state, 40001, PKT_FIN | PKT_ACK), SECOND);
+	assert_int_equal(stream_of(*state, 40001).flags, WEIR_STREAM_CLOSING);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).new_streams, 2);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).ended_streams, 2);
+}
+
+static const struct CMUnitTest tests[] = {
+    lb_test(stays_after_weights_change),
+    lb_test(rst_removes_stream),
+    lb_test(fin_leaves_closing_stream),
+    lb_test(syn_on_closing_is_new_stream),
+    lb_test(non_syn_on_closing_stays),
+    lb_test(syn_retransmit_stays),
+    lb_test(deleted_backend_stream_moves),
+    lb_test(rst_on_moved_stream_removes_it),
+    lb_test(rst_or_fin_first),
+};
+
+const struct test_group stream_group = {"stream", tests, ARRAY_SIZE(tests)};
