@@ -1,0 +1,146 @@
+# shellcheck shell=bash
+# Shared by the namespace tests: topology, weir, servers, assertions and
+# one cleanup path (trap) that ends what the test started by its PID,
+# removes the namespaces, the XDP attachment and the pins. Names carry the
+# per-run prefix WEIR_PREFIX, so a crashed run never breaks the next.
+set -u
+
+T_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+WEIR="$T_ROOT/build/weir"
+ECHO_SRV="$T_ROOT/build/tools/weir-echo"
+CLIENT="$T_ROOT/build/tools/weir-client"
+export WEIR_PREFIX="${WEIR_PREFIX:-t$$}"
+# shellcheck source=../../scripts/topo.sh
+source "$T_ROOT/scripts/topo.sh"
+T_RUN="/tmp/weir-test-$TOPO_P"
+T_PIN="/sys/fs/bpf/weir-test-$TOPO_P"
+T_SOCK="$T_RUN/weir.sock"
+T_PIDS=()
+WEIR_PID=""
+VIP4=198.18.1.100
+VIP6=2001:db8:1::100
+
+t_log() { echo "  $*"; }
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+t_cleanup() {
+	local pid
+
+	if [ -n "$WEIR_PID" ] && kill -0 "$WEIR_PID" 2>/dev/null; then
+		"$WEIR" --socket "$T_SOCK" shutdown >/dev/null 2>&1 || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$WEIR_PID" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -9 "$WEIR_PID" 2>/dev/null || true
+	fi
+	for pid in "${T_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${T_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	topo_down
+	rm -rf "$T_PIN"
+	if [ "${T_KEEP_LOG:-0}" = 1 ] || [ -n "${T_FAILED:-}" ]; then
+		[ -f "$T_RUN/weir.log" ] && sed 's/^/  weir.log: /' "$T_RUN/weir.log" | tail -20
+	fi
+	rm -rf "$T_RUN"
+}
+
+t_setup() {
+	mkdir -p "$T_RUN"
+	trap 't_cleanup' EXIT
+	trap 'exit 130' INT TERM
+	topo_up || fail "topology did not come up"
+	topo_add_vip "$VIP4" || fail "VIP $VIP4"
+	topo_add_vip "$VIP6" || fail "VIP $VIP6"
+}
+
+# t_bg NS CMD...: start CMD in namespace NS (c, b1..b3) in the background;
+# its PID is kept for the cleanup.
+t_bg() {
+	local ns="$1"
+
+	shift
+	ip netns exec "${TOPO_P}${ns}" "$@" &
+	T_PIDS+=($!)
+}
+
+# Echo servers answering their name: TCP on 80 and 81, UDP on 53.
+t_echo_servers() {
+	local b
+
+	for b in b1 b2 b3; do
+		t_bg "$b" "$ECHO_SRV" --tcp --port 80 --name "$b"
+		t_bg "$b" "$ECHO_SRV" --tcp --port 81 --name "$b"
+		t_bg "$b" "$ECHO_SRV" --udp --port 53 --name "$b"
+	done
+}
+
+w() { "$WEIR" --socket "$T_SOCK" "$@"; }
+
+# t_weir_start CONFIG_TEXT: write the config and start `weir run` on the
+# LB's veth; waits for its socket.
+t_weir_start() {
+	printf '%s\n' "$1" >"$T_RUN/weir.yaml"
+	"$WEIR" run -c "$T_RUN/weir.yaml" -i "$TOPO_LB_IF" --socket "$T_SOCK" \
+		--pin-dir "$T_PIN" >>"$T_RUN/weir.log" 2>&1 &
+	WEIR_PID=$!
+	t_wait_for 5 w status || fail "weir run did not answer on $T_SOCK"
+}
+
+# t_wait_for SECONDS CMD...: retry CMD every 100 ms until it succeeds.
+t_wait_for() {
+	local deadline=$((SECONDS + $1))
+
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+# All backends of SERVICE usable (health up, MAC known, not paused).
+t_usable() {
+	local svc="$1" want="$2"
+
+	[ "$(w --json service show "$svc" | jq '.usable')" = "$want" ]
+}
+
+t_wait_usable() {
+	t_wait_for 6 t_usable "$1" "$2" || fail "service $1: not $2 usable backends: $(w backend list "$1")"
+}
+
+# t_clients PROTO ADDR PORT COUNT: bounded client run from the client
+# namespace; prints its JSON.
+t_clients() {
+	ip netns exec "${TOPO_P}c" "$CLIENT" "--$1" --addr "$2" --port "$3" --count "$4" \
+		--timeout-ms 1000 --deadline-s 60 --json
+}
+
+# t_expect_split JSON NAME=COUNT...: exact replies per backend, no failure.
+t_expect_split() {
+	local json="$1" pair name want got
+
+	shift
+	[ "$(echo "$json" | jq '.failed')" = 0 ] || fail "failed attempts: $json"
+	for pair in "$@"; do
+		name="${pair%%=*}"
+		want="${pair#*=}"
+		got=$(echo "$json" | jq ".replies.$name // 0")
+		[ "$got" = "$want" ] || fail "backend $name: $got replies, expected $want ($json)"
+	done
+}
+
+# Backend counter from `weir backend list --json`.
+t_backend_counter() {
+	w --json backend list "$1" | jq ".[] | select(.addr == \"$2\") | .$3"
+}
+
+t_config_header() {
+	echo "update-interval: 100ms"
+}
