@@ -48,8 +48,7 @@ static __always_inline int balance_new(const struct packet *p, const struct weir
 	ret = stream_open(p, svc->id, backend_id, now);
 	if (ret)
 		return ret;
-	stats_count_forward(svc->id, backend_id, p->len, 1,
-			    stream_is_tcp_rst(p) || stream_is_tcp_fin(p));
+	stats_count_forward(svc->id, backend_id, p->len, 1, stream_is_tcp_fin(p));
 	return fwd_dsr(p->eth, be);
 refused:
 	stats_count_refused(svc->id);
@@ -59,8 +58,8 @@ refused:
 static __always_inline int balance(const struct packet *p)
 {
 	struct weir_service *svc = service_lookup(p);
+	struct weir_backend *be = NULL;
 	struct weir_stream *s;
-	struct weir_backend *be;
 	__u32 backend_id;
 	__u64 now;
 	int ended;
@@ -70,12 +69,15 @@ static __always_inline int balance(const struct packet *p)
 	/* Coarse time is enough for idle timeouts and cheaper per packet. */
 	now = bpf_ktime_get_coarse_ns();
 	s = stream_lookup(p);
-	if (!s || stream_is_reopened(s, p))
+	if (s && !stream_is_reopened(s, p)) {
+		backend_id = s->backend_id;
+		be = steer_backend(backend_id, svc->id);
+	}
+	if (!be) {
+		if (stream_is_tcp_rst(p))
+			return stream_stray_rst(p, s);
 		return balance_new(p, svc, now);
-	backend_id = s->backend_id;
-	be = steer_backend(backend_id, svc->id);
-	if (!be)
-		return balance_new(p, svc, now);
+	}
 	ended = stream_track(p, s, now);
 	stats_count_forward(svc->id, backend_id, p->len, 0, ended);
 	return fwd_dsr(p->eth, be);

@@ -40,16 +40,21 @@ static __always_inline int stream_open(const struct packet *p, __u32 service_id,
 		.bytes = p->len,
 	};
 
-	/* A RST needs no entry, but may end one whose backend was deleted. */
-	if (stream_is_tcp_rst(p)) {
-		bpf_map_delete_elem(&weir_streams, &p->key);
-		return 0;
-	}
 	if (stream_is_tcp_fin(p))
 		s.flags = WEIR_STREAM_CLOSING;
 	if (bpf_map_update_elem(&weir_streams, &p->key, &s, BPF_ANY))
 		return -WEIR_DROP_STREAM_TABLE;
 	return 0;
+}
+
+/* A RST of a stream we no longer steer (never seen, or its backend was
+ * deleted) would reach a backend that does not know the connection: drop
+ * it, and the entry with it, rather than open a stream for it. */
+static __always_inline int stream_stray_rst(const struct packet *p, const struct weir_stream *s)
+{
+	if (s)
+		bpf_map_delete_elem(&weir_streams, &p->key);
+	return -WEIR_DROP_STRAY_RST;
 }
 
 /* Counts a packet on its stream; returns 1 when the packet ended it. RST

@@ -158,6 +158,7 @@ enum weir_drop {
 	WEIR_DROP_IPV6_EXT, /* pass: IPv6 extension headers are not parsed */
 	WEIR_DROP_NO_BACKEND, /* drop: new stream, no usable backend */
 	WEIR_DROP_STREAM_TABLE, /* drop: stream table insert failed */
+	WEIR_DROP_STRAY_RST, /* drop: TCP RST of no recorded stream; no backend knows it */
 	WEIR_DROP_MAX,
 };
 
@@ -167,7 +168,7 @@ enum weir_drop {
 #define WEIR_DROP_NAMES                                                                            \
 	{                                                                                          \
 		"none", "not_ip", "not_service", "truncated", "malformed", "fragment", "ipv6_ext", \
-			"no_backend", "stream_table",                                              \
+			"no_backend", "stream_table", "stray_rst",                                 \
 	}
 
 #endif /* WEIR_ABI_H */

@@ -144,32 +144,42 @@ static void deleted_backend_stream_moves(void **state)
 	assert_int_equal(lb_backend_counters(*state, SECOND).packets, 2);
 }
 
-/* "RST removes the entry" holds for a stream whose backend was deleted
- * too: otherwise the entry still names the dead backend after the stream
- * ended, until the controller's sweep finds it. */
+/* A RST whose stream's backend was deleted reaches no backend that knows
+ * the connection: it is dropped as stray and takes the entry with it,
+ * rather than naming the dead backend until the controller's sweep. */
 static void rst_on_moved_stream_removes_it(void **state)
 {
 	struct weir_service_key key = lb_scene(*state, both, 2);
 	static const __u32 only_second[] = {SECOND};
+	struct pkt_spec s = lb_client_tcp(40000, PKT_RST);
+	struct pkt in, out;
 
 	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
 	lb_set_backend_flags(*state, FIRST, 0);
 	lb_set_slots(*state, &key, only_second, 1);
-	assert_int_equal(send_to(*state, 40000, PKT_RST), SECOND);
+	pkt_build(&in, &s);
+	assert_int_equal(lb_run(*state, &in, &out), XDP_DROP);
 	assert_true(stream_gone(*state, 40000));
+	assert_only_reason(*state, WEIR_DROP_STRAY_RST, 1);
 }
 
-/* A RST or FIN that opens a stream: counted as opened and ended; a RST
- * leaves no entry, a FIN leaves a closing one. */
+/* A RST of no recorded stream is dropped, opens nothing and leaves the
+ * rotation where it was; a FIN that opens a stream is counted opened and
+ * ended and leaves a closing entry. */
 static void rst_or_fin_first(void **state)
 {
+	struct pkt_spec s = lb_client_tcp(40000, PKT_RST);
+	struct pkt in, out;
+
 	lb_scene(*state, both, 2);
-	assert_int_equal(send_to(*state, 40000, PKT_RST), FIRST);
+	pkt_build(&in, &s);
+	assert_int_equal(lb_run(*state, &in, &out), XDP_DROP);
 	assert_true(stream_gone(*state, 40000));
-	assert_int_equal(send_to(*state, 40001, PKT_FIN | PKT_ACK), SECOND);
+	assert_only_reason(*state, WEIR_DROP_STRAY_RST, 1);
+	assert_int_equal(send_to(*state, 40001, PKT_FIN | PKT_ACK), FIRST);
 	assert_int_equal(stream_of(*state, 40001).flags, WEIR_STREAM_CLOSING);
-	assert_int_equal(lb_service_counters(*state, SVC_ID).new_streams, 2);
-	assert_int_equal(lb_service_counters(*state, SVC_ID).ended_streams, 2);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).new_streams, 1);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).ended_streams, 1);
 }
 
 static const struct CMUnitTest tests[] = {

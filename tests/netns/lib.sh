@@ -144,3 +144,16 @@ t_backend_counter() {
 t_config_header() {
 	echo "update-interval: 100ms"
 }
+
+# t_iperf_server NS: an iperf3 server on port 5201, and an echo server on
+# 80 for the health checks: iperf3 takes every connection for a test
+# client, so a probe of its own port can collide with a real test.
+t_iperf_server() {
+	t_bg "$1" iperf3 -s -p 5201 >/dev/null 2>&1
+	t_bg "$1" "$ECHO_SRV" --tcp --port 80 --name "$1"
+}
+
+# Mean received throughput in Mbit/s from an iperf3 -J report.
+t_iperf_mbps() {
+	jq '.end.sum_received.bits_per_second / 1e6 | floor' "$1"
+}
