@@ -116,10 +116,15 @@ t_wait_usable() {
 }
 
 # t_clients PROTO ADDR PORT COUNT: bounded client run from the client
-# namespace; prints its JSON.
+# namespace; prints its JSON. UDP attempts get distinct source ports: the
+# kernel may hand a closed UDP socket's port to the next one, and the same
+# 5-tuple is, rightly, the same stream.
 t_clients() {
+	local sport=()
+
+	[ "$1" = udp ] && sport=(--sport-base 20000)
 	ip netns exec "${TOPO_P}c" "$CLIENT" "--$1" --addr "$2" --port "$3" --count "$4" \
-		--timeout-ms 1000 --deadline-s 60 --json
+		--timeout-ms 1000 --deadline-s 60 "${sport[@]}" --json
 }
 
 # t_expect_split JSON NAME=COUNT...: exact replies per backend, no failure.

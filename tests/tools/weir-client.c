@@ -34,6 +34,7 @@ struct opts {
 	long until_ok;
 	long timeout_ms;
 	long deadline_s;
+	long sport_base; /* 0: the kernel picks source ports */
 };
 
 struct name_count {
@@ -63,7 +64,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: weir-client --tcp|--udp --addr ADDR --port N (--count N | --until-ok N)\n"
-		"                   [--timeout-ms MS] [--deadline-s S] [--json]\n");
+		"                   [--timeout-ms MS] [--deadline-s S] [--sport-base P] [--json]\n"
+		"--sport-base P: attempt i uses source port P+i, so no two attempts share a\n"
+		"5-tuple (the kernel may reuse a UDP port, which would make them one stream)\n");
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -106,6 +109,8 @@ static int parse_opt(int c, struct opts *o, bool *tcp)
 		return parse_long(optarg, 1, 3600000, &o->timeout_ms);
 	case 'd':
 		return parse_long(optarg, 1, 86400, &o->deadline_s);
+	case 's':
+		return parse_long(optarg, 1024, 65535, &o->sport_base);
 	case 'j':
 		o->json = true;
 		return 0;
@@ -127,6 +132,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	    {"until-ok", required_argument, NULL, 'o'},
 	    {"timeout-ms", required_argument, NULL, 'm'},
 	    {"deadline-s", required_argument, NULL, 'd'},
+	    {"sport-base", required_argument, NULL, 's'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -143,6 +149,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	if (optind != argc || tcp == o->udp || !o->addr || !o->port)
 		return -1;
 	if (!o->count && !o->until_ok)
+		return -1;
+	if (o->sport_base && o->sport_base + o->count > 65536)
 		return -1;
 	return 0;
 }
@@ -260,8 +268,19 @@ static enum result check_name(char *line)
 	return RES_OK;
 }
 
+static int bind_sport(int fd, int family, int sport)
+{
+	struct sockaddr_storage local = {.ss_family = family};
+
+	if (family == AF_INET)
+		((struct sockaddr_in *)&local)->sin_port = htons(sport);
+	else
+		((struct sockaddr_in6 *)&local)->sin6_port = htons(sport);
+	return bind(fd, (struct sockaddr *)&local, sizeof(local));
+}
+
 static enum result attempt(const struct opts *o, const struct sockaddr_storage *ss, socklen_t len,
-			   int64_t end_ms, char *name)
+			   int sport, int64_t end_ms, char *name)
 {
 	char line[NAME_MAX_LEN + 2];
 	enum result r;
@@ -271,6 +290,11 @@ static enum result attempt(const struct opts *o, const struct sockaddr_storage *
 		    (o->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fprintf(stderr, "weir-client: socket: %s\n", strerror(errno));
+		return RES_OTHER;
+	}
+	if (sport && bind_sport(fd, ss->ss_family, sport)) {
+		fprintf(stderr, "weir-client: bind to port %d: %s\n", sport, strerror(errno));
+		close(fd);
 		return RES_OTHER;
 	}
 	/* connect() on UDP fixes the peer: replies from elsewhere are ignored,
@@ -329,11 +353,11 @@ static void sleep_ms(long ms)
 
 /* One attempt, bounded by the per-attempt timeout and the run's deadline. */
 static enum result bounded_attempt(const struct opts *o, const struct sockaddr_storage *ss,
-				   socklen_t len, int64_t deadline, char *name)
+				   socklen_t len, int sport, int64_t deadline, char *name)
 {
 	int64_t end = now_ms() + o->timeout_ms;
 
-	return attempt(o, ss, len, end < deadline ? end : deadline, name);
+	return attempt(o, ss, len, sport, end < deadline ? end : deadline, name);
 }
 
 static bool run_count(const struct opts *o, const struct sockaddr_storage *ss, socklen_t len,
@@ -344,7 +368,9 @@ static bool run_count(const struct opts *o, const struct sockaddr_storage *ss, s
 	enum result r;
 
 	while (t->attempts < o->count && now_ms() < deadline) {
-		r = bounded_attempt(o, ss, len, deadline, name);
+		int sport = o->sport_base ? (int)(o->sport_base + t->attempts) : 0;
+
+		r = bounded_attempt(o, ss, len, sport, deadline, name);
 		record(t, r, name);
 	}
 	t->elapsed_ms = (long)(now_ms() - start);
@@ -362,7 +388,7 @@ static bool run_until_ok(const struct opts *o, const struct sockaddr_storage *ss
 	enum result r;
 
 	while (streak < o->until_ok && now_ms() < deadline) {
-		r = bounded_attempt(o, ss, len, deadline, name);
+		r = bounded_attempt(o, ss, len, 0, deadline, name);
 		record(t, r, name);
 		if (r == RES_OK) {
 			if (!streak++)

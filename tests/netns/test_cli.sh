@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The CLI contract against a running controller: changes reach the data
+# plane; bad input gets a clear error and a non-zero exit and leaves the
+# running state as it was; --json is JSON; garbage on the socket is
+# answered with an error and does not hurt the controller.
+source "$(dirname "$0")/lib.sh"
+t_setup
+t_echo_servers
+t_weir_start "$(t_config_header)"
+
+expect_fail() { # expect_fail CODE PATTERN CMD...
+	local code="$1" pattern="$2" out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	[ "$rc" = "$code" ] || fail "'$*' exited $rc, expected $code: $out"
+	echo "$out" | grep -q -- "$pattern" || fail "'$*' said '$out', expected /$pattern/"
+}
+
+w service add web --vip "$VIP4" --port 80 --proto tcp >/dev/null || fail "service add"
+for b in 11 12 13; do w backend add web "198.18.0.$b" >/dev/null || fail "backend add .$b"; done
+t_wait_usable web 3
+t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=10 b2=10 b3=10
+w --json service list | jq -e 'length == 1 and .[0].name == "web"' >/dev/null || fail "service list --json"
+w --json status | jq -e '.services == 1 and .backends == 3' >/dev/null || fail "status --json"
+
+before=$(w config dump)
+expect_fail 1 "not a port" w service add x --vip "$VIP4" --port 70000 --proto tcp
+expect_fail 1 "not tcp or udp" w service add x --vip "$VIP4" --port 82 --proto sctp
+expect_fail 1 "not an IPv4 or IPv6" w service add x --vip 999.1.1.1 --port 82 --proto tcp
+expect_fail 1 "exists already" w service add web --vip "$VIP4" --port 82 --proto tcp
+expect_fail 1 "not supported yet" w service add x --vip "$VIP4" --port 82 --proto tcp --stream-min 8mbit
+expect_fail 1 "not supported yet" w service add x --vip "$VIP4" --port 82 --proto tcp --steering maglev
+expect_fail 1 "is not a duration\|not a duration" w service add x --vip "$VIP4" --port 82 --proto tcp --idle-timeout 10
+expect_fail 2 "unknown option --bogus" w service add x --bogus 1
+expect_fail 2 "missing" w backend add web
+expect_fail 1 "no such service" w backend add nosuch 198.18.0.11
+expect_fail 1 "exists already" w backend add web 198.18.0.11
+expect_fail 1 "not 0-65535" w backend add web 198.18.0.14 --weight 70000
+expect_fail 1 "not a MAC" w backend add web 198.18.0.14 --mac 02:00
+expect_fail 1 "no such backend" w backend pause web 198.18.0.99
+expect_fail 2 "unknown verb" w service frobnicate
+printf 'services:\n  - name: y\n    vip: %s\n    port: 99999\n    proto: tcp\n' "$VIP4" >"$T_RUN/bad.yaml"
+expect_fail 1 "line 4" w config load "$T_RUN/bad.yaml"
+[ "$(w config dump)" = "$before" ] || fail "a rejected change altered the running state"
+
+# Garbage and oversized requests on the socket: an error reply, no harm.
+reply=$(printf 'garbage\n' | socat -t 2 - "UNIX-CONNECT:$T_SOCK")
+echo "$reply" | jq -e '.ok == false and (.error | test("not a JSON"))' >/dev/null ||
+	fail "garbage got '$reply'"
+reply=$(printf '{"cmd":"service.add","args":{"name":7}}\n' | socat -t 2 - "UNIX-CONNECT:$T_SOCK")
+echo "$reply" | jq -e '.ok == false' >/dev/null || fail "bad args got '$reply'"
+head -c 3000000 /dev/zero | tr '\0' 'x' | socat -t 2 - "UNIX-CONNECT:$T_SOCK" >/dev/null 2>&1
+w status >/dev/null || fail "controller hurt by garbage"
+[ "$(w config dump)" = "$before" ] || fail "garbage altered the running state"
+
+# Round trip: dump, change, load the dump back.
+w config dump >"$T_RUN/dump.yaml"
+w backend pause web 198.18.0.12 >/dev/null || fail "pause"
+[ "$(t_backend_counter web 198.18.0.12 status)" = '"paused"' ] || fail "not paused"
+t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=15 b2=0 b3=15
+w config load "$T_RUN/dump.yaml" >/dev/null || fail "config load of a dump"
+[ "$(w config dump)" = "$(cat "$T_RUN/dump.yaml")" ] || fail "dump/load round trip differs"
+[ "$(t_backend_counter web 198.18.0.12 status)" = '"up"' ] || fail "load did not resume b2"
+
+# Deleting the service: its VIP is no service any more, packets pass.
+w service del web >/dev/null || fail "service del"
+out=$(ip netns exec "${TOPO_P}c" "$CLIENT" --tcp --addr "$VIP4" --port 80 --count 2 --timeout-ms 300 --json)
+[ "$(echo "$out" | jq '.failed')" = 2 ] || fail "deleted service still answers: $out"
+w --json stats | jq -e '.reasons[] | select(.reason == "not_service") | .packets > 0' >/dev/null ||
+	fail "not_service not counted"
+
+"$WEIR" --help >/dev/null || fail "weir --help"
+"$WEIR" service --help | grep -q "service add" || fail "weir service --help"
+"$WEIR" run --help | grep -q "pin-dir" || fail "weir run --help"
