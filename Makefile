@@ -94,6 +94,7 @@ netns-test: all
 	$(Q)tests/netns/run.sh
 
 test: deps
+	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory bpf-test

@@ -3,7 +3,7 @@
 # missing (non-interactive, idempotent), and mounts bpffs.
 set -eu
 packages=(
-	make gcc clang llvm pkg-config
+	make gcc clang llvm clang-format pkg-config
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool # BPF build, load, attach
 	libyaml-dev libjson-c-dev                           # config file, control socket
 	libcmocka-dev                                       # unit and BPF tests

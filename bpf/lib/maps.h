@@ -20,7 +20,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, WEIR_MAX_SERVICES * WEIR_MAX_SLOTS);
+	__uint(max_entries, WEIR_MAX_SERVICES *WEIR_MAX_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
 } weir_slots SEC(".maps");

@@ -47,9 +47,9 @@ int lb_teardown(void **state)
 struct weir_service_key lb_service_key(__u8 family, const char *addr, __u16 port, __u8 proto)
 {
 	struct weir_service_key key = {
-	    .port = htons(port),
-	    .proto = proto,
-	    .family = family,
+		.port = htons(port),
+		.proto = proto,
+		.family = family,
 	};
 
 	pkt_set_addr(key.addr, family, addr);
@@ -58,7 +58,7 @@ struct weir_service_key lb_service_key(__u8 family, const char *addr, __u16 port
 
 void lb_add_service(struct lb *lb, const struct weir_service_key *key, __u32 id)
 {
-	struct weir_service svc = {.id = id};
+	struct weir_service svc = { .id = id };
 
 	assert_int_equal(bpf_map_update_elem(lb->services, key, &svc, BPF_NOEXIST), 0);
 }
@@ -84,7 +84,7 @@ void lb_set_slots(struct lb *lb, const struct weir_service_key *key, const __u32
 /* Backend MACs encode the id, so an output frame names its backend. */
 void lb_backend_mac(__u32 id, __u8 mac[6])
 {
-	const __u8 base[6] = {0x02, 0x42, 0x00, 0x00, id >> 8, id & 0xff};
+	const __u8 base[6] = { 0x02, 0x42, 0x00, 0x00, id >> 8, id & 0xff };
 
 	memcpy(mac, base, sizeof(base));
 }
@@ -101,9 +101,9 @@ __u32 lb_backend_of(const struct pkt *out)
 void lb_add_backend(struct lb *lb, __u32 id, __u32 service_id, __u8 family, const char *addr)
 {
 	struct weir_backend be = {
-	    .family = family,
-	    .flags = WEIR_BACKEND_IN_USE,
-	    .service_id = service_id,
+		.family = family,
+		.flags = WEIR_BACKEND_IN_USE,
+		.service_id = service_id,
 	};
 
 	pkt_set_addr(be.addr, family, addr);
@@ -159,13 +159,13 @@ struct weir_service_key lb_scene_for(struct lb *lb, const struct pkt_spec *s, __
 struct pkt_spec lb_client_tcp(__u16 sport, __u8 flags)
 {
 	struct pkt_spec s = {
-	    .family = WEIR_AF_INET,
-	    .proto = IPPROTO_TCP,
-	    .src = CLIENT4,
-	    .dst = VIP4,
-	    .sport = sport,
-	    .dport = VIP_PORT,
-	    .tcp_flags = flags,
+		.family = WEIR_AF_INET,
+		.proto = IPPROTO_TCP,
+		.src = CLIENT4,
+		.dst = VIP4,
+		.sport = sport,
+		.dport = VIP_PORT,
+		.tcp_flags = flags,
 	};
 
 	return s;
@@ -229,7 +229,7 @@ static struct weir_counters sum_counters(int fd, __u32 id)
 {
 	int cpus = libbpf_num_possible_cpus();
 	struct weir_counters *values = calloc(cpus, sizeof(*values));
-	struct weir_counters sum = {0};
+	struct weir_counters sum = { 0 };
 	int i;
 
 	assert_non_null(values);
@@ -259,10 +259,10 @@ struct weir_counters lb_backend_counters(struct lb *lb, __u32 id)
 int lb_stream(struct lb *lb, const struct pkt_spec *s, struct weir_stream *out)
 {
 	struct weir_stream_key key = {
-	    .sport = htons(s->sport),
-	    .dport = htons(s->dport),
-	    .proto = s->proto,
-	    .family = s->family,
+		.sport = htons(s->sport),
+		.dport = htons(s->dport),
+		.proto = s->proto,
+		.family = s->family,
 	};
 
 	pkt_set_addr(key.src, s->family, s->src);

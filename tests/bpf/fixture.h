@@ -21,12 +21,12 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The scene most tests use: one TCP service on an IPv4 VIP and a client. */
-#define VIP4	 "198.18.0.10"
-#define VIP6	 "2001:db8::10"
-#define CLIENT4	 "198.19.0.1"
-#define CLIENT6	 "2001:db8:1::1"
+#define VIP4 "198.18.0.10"
+#define VIP6 "2001:db8::10"
+#define CLIENT4 "198.19.0.1"
+#define CLIENT6 "2001:db8:1::1"
 #define VIP_PORT 80
-#define SVC_ID	 3 /* not 0, so an id mixed up with an index shows */
+#define SVC_ID 3 /* not 0, so an id mixed up with an index shows */
 
 struct lb {
 	struct weir_bpf *skel;

@@ -20,10 +20,10 @@
 #include "packet.h"
 
 #define VLAN_HLEN 4
-#define HBH_LEN	  8
+#define HBH_LEN 8
 
-const __u8 pkt_client_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-const __u8 pkt_lb_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
+const __u8 pkt_client_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+const __u8 pkt_lb_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0xfe };
 
 void pkt_set_addr(__u8 out[16], __u8 family, const char *text)
 {
@@ -215,7 +215,7 @@ void pkt_build(struct pkt *p, const struct pkt_spec *s)
 /* An ARP request, broadcast as a client would send it. */
 void pkt_build_arp(struct pkt *p, const char *sender, const char *target)
 {
-	static const __u8 arp_head[8] = {0, 1, 0x08, 0, 6, 4, 0, 1};
+	static const __u8 arp_head[8] = { 0, 1, 0x08, 0, 6, 4, 0, 1 };
 	__u8 *arp = p->data + ETH_HLEN;
 	struct ethhdr *eth = (struct ethhdr *)p->data;
 	__be32 addr;

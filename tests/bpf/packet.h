@@ -23,18 +23,18 @@ extern const __u8 pkt_client_mac[6];
 extern const __u8 pkt_lb_mac[6];
 
 struct pkt_spec {
-	__u8 family;	 /* WEIR_AF_INET or WEIR_AF_INET6 */
-	__u8 proto;	 /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP(V6) */
+	__u8 family; /* WEIR_AF_INET or WEIR_AF_INET6 */
+	__u8 proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP(V6) */
 	const char *src; /* client address */
 	const char *dst; /* destination address (the VIP) */
-	__u16 sport;	 /* host order */
-	__u16 dport;	 /* host order */
-	__u8 tcp_flags;	 /* PKT_* */
-	__u16 vlan_id;	 /* 0: untagged */
+	__u16 sport; /* host order */
+	__u16 dport; /* host order */
+	__u8 tcp_flags; /* PKT_* */
+	__u16 vlan_id; /* 0: untagged */
 	__u16 payload_len;
 	__u8 ip_options_len; /* IPv4 only; multiple of 4, filled with NOPs */
-	__u16 frag_off;	     /* IPv4 only; host order, IP_MF | offset */
-	bool hop_by_hop;     /* IPv6 only: an 8-byte hop-by-hop header before L4 */
+	__u16 frag_off; /* IPv4 only; host order, IP_MF | offset */
+	bool hop_by_hop; /* IPv6 only: an 8-byte hop-by-hop header before L4 */
 };
 
 struct pkt {

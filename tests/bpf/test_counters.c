@@ -28,7 +28,7 @@ static void assert_counters(struct weir_counters c, __u64 packets, __u64 bytes, 
 
 static void counts_packets_and_bytes(void **state)
 {
-	static const __u32 ids[] = {7, 8};
+	static const __u32 ids[] = { 7, 8 };
 	struct pkt_spec s = lb_client_tcp(40000, PKT_SYN);
 	struct weir_stream stream;
 	__u64 bytes = 0;
@@ -65,7 +65,7 @@ static void counts_per_service(void **state)
 	dns.proto = IPPROTO_UDP;
 	dns.dport = 53;
 	dns.payload_len = 40;
-	lb_scene(*state, (const __u32[]){7}, 1);
+	lb_scene(*state, (const __u32[]){ 7 }, 1);
 	lb_service_for(*state, &dns, OTHER_SVC, 9);
 	web_bytes = send_len(*state, &web);
 	dns_bytes = send_len(*state, &dns) * 2;
@@ -78,8 +78,8 @@ static void counts_per_service(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    lb_test(counts_packets_and_bytes),
-    lb_test(counts_per_service),
+	lb_test(counts_packets_and_bytes),
+	lb_test(counts_per_service),
 };
 
-const struct test_group counters_group = {"counters", tests, ARRAY_SIZE(tests)};
+const struct test_group counters_group = { "counters", tests, ARRAY_SIZE(tests) };

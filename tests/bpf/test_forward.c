@@ -75,7 +75,7 @@ static void forward_udp_ipv6(void **state)
  * the MACs, and this spells out the tag for whoever reads a failure. */
 static void check_vlan(struct lb *lb, struct pkt_spec *s)
 {
-	static const __u8 tag[4] = {0x81, 0x00, 0x00, 0x64}; /* 802.1Q, VID 100 */
+	static const __u8 tag[4] = { 0x81, 0x00, 0x00, 0x64 }; /* 802.1Q, VID 100 */
 	struct pkt in, out;
 
 	s->vlan_id = 100;
@@ -121,10 +121,10 @@ static void forward_ipv4_dont_fragment(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    lb_test(forward_tcp_syn_ipv4),  lb_test(forward_tcp_syn_ipv6),
-    lb_test(forward_udp_ipv4),	    lb_test(forward_udp_ipv6),
-    lb_test(forward_vlan_tcp_ipv4), lb_test(forward_vlan_udp_ipv6),
-    lb_test(forward_ipv4_options),  lb_test(forward_ipv4_dont_fragment),
+	lb_test(forward_tcp_syn_ipv4),	lb_test(forward_tcp_syn_ipv6),
+	lb_test(forward_udp_ipv4),	lb_test(forward_udp_ipv6),
+	lb_test(forward_vlan_tcp_ipv4), lb_test(forward_vlan_udp_ipv6),
+	lb_test(forward_ipv4_options),	lb_test(forward_ipv4_dont_fragment),
 };
 
-const struct test_group forward_group = {"forward", tests, ARRAY_SIZE(tests)};
+const struct test_group forward_group = { "forward", tests, ARRAY_SIZE(tests) };

@@ -218,22 +218,22 @@ static void ipv6_hop_by_hop(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    lb_test(pass_other_port),
-    lb_test(pass_other_vip),
-    lb_test(pass_other_proto_same_port),
-    lb_test(pass_icmp),
-    lb_test(pass_icmpv6),
-    lb_test(pass_arp),
-    lb_test(truncated_tcp_ipv4),
-    lb_test(truncated_tcp_ipv4_options_vlan),
-    lb_test(truncated_udp_ipv4),
-    lb_test(truncated_tcp_ipv6_vlan),
-    lb_test(truncated_udp_ipv6),
-    lb_test(malformed_ipv4_ihl),
-    lb_test(malformed_tcp_doff),
-    lb_test(fragment_first),
-    lb_test(fragment_later),
-    lb_test(ipv6_hop_by_hop),
+	lb_test(pass_other_port),
+	lb_test(pass_other_vip),
+	lb_test(pass_other_proto_same_port),
+	lb_test(pass_icmp),
+	lb_test(pass_icmpv6),
+	lb_test(pass_arp),
+	lb_test(truncated_tcp_ipv4),
+	lb_test(truncated_tcp_ipv4_options_vlan),
+	lb_test(truncated_udp_ipv4),
+	lb_test(truncated_tcp_ipv6_vlan),
+	lb_test(truncated_udp_ipv6),
+	lb_test(malformed_ipv4_ihl),
+	lb_test(malformed_tcp_doff),
+	lb_test(fragment_first),
+	lb_test(fragment_later),
+	lb_test(ipv6_hop_by_hop),
 };
 
-const struct test_group pass_group = {"pass", tests, ARRAY_SIZE(tests)};
+const struct test_group pass_group = { "pass", tests, ARRAY_SIZE(tests) };

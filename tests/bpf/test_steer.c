@@ -26,7 +26,7 @@ static void send_new_streams(struct lb *lb, __u32 *hits, __u32 max_id)
 
 static void check_shares(struct lb *lb, const __u32 *ids, const __u32 *want, size_t n)
 {
-	__u32 hits[16] = {0};
+	__u32 hits[16] = { 0 };
 	size_t i;
 
 	send_new_streams(lb, hits, ARRAY_SIZE(hits));
@@ -41,8 +41,8 @@ static void check_shares(struct lb *lb, const __u32 *ids, const __u32 *want, siz
 
 static void round_robin_exact(void **state)
 {
-	static const __u32 ids[] = {7, 8, 9};
-	static const __u32 want[] = {100, 100, 100};
+	static const __u32 ids[] = { 7, 8, 9 };
+	static const __u32 want[] = { 100, 100, 100 };
 
 	lb_scene(*state, ids, ARRAY_SIZE(ids));
 	check_shares(*state, ids, want, ARRAY_SIZE(ids));
@@ -51,9 +51,9 @@ static void round_robin_exact(void **state)
 /* Weights 1:2:3 as the controller expands them: one slot per unit. */
 static void weighted_exact(void **state)
 {
-	static const __u32 ids[] = {7, 8, 9};
-	static const __u32 slots[] = {7, 8, 8, 9, 9, 9};
-	static const __u32 want[] = {50, 100, 150};
+	static const __u32 ids[] = { 7, 8, 9 };
+	static const __u32 slots[] = { 7, 8, 8, 9, 9, 9 };
+	static const __u32 want[] = { 50, 100, 150 };
 	struct weir_service_key key = lb_scene(*state, ids, ARRAY_SIZE(ids));
 
 	lb_set_slots(*state, &key, slots, ARRAY_SIZE(slots));
@@ -81,7 +81,7 @@ static void no_slots_drops(void **state)
 /* A slot may name a backend deleted since the table was written. */
 static void slot_to_deleted_backend_drops(void **state)
 {
-	static const __u32 ids[] = {7};
+	static const __u32 ids[] = { 7 };
 
 	lb_scene(*state, ids, ARRAY_SIZE(ids));
 	lb_set_backend_flags(*state, 7, 0);
@@ -91,7 +91,7 @@ static void slot_to_deleted_backend_drops(void **state)
 /* A backend id whose entry belongs to another service is not usable. */
 static void slot_to_other_service_backend_drops(void **state)
 {
-	static const __u32 ids[] = {7};
+	static const __u32 ids[] = { 7 };
 
 	lb_scene(*state, ids, ARRAY_SIZE(ids));
 	lb_add_backend(*state, 7, SVC_ID + 1, WEIR_AF_INET, "198.18.1.7");
@@ -99,11 +99,11 @@ static void slot_to_other_service_backend_drops(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    lb_test(round_robin_exact),
-    lb_test(weighted_exact),
-    lb_test(no_slots_drops),
-    lb_test(slot_to_deleted_backend_drops),
-    lb_test(slot_to_other_service_backend_drops),
+	lb_test(round_robin_exact),
+	lb_test(weighted_exact),
+	lb_test(no_slots_drops),
+	lb_test(slot_to_deleted_backend_drops),
+	lb_test(slot_to_other_service_backend_drops),
 };
 
-const struct test_group steer_group = {"steer", tests, ARRAY_SIZE(tests)};
+const struct test_group steer_group = { "steer", tests, ARRAY_SIZE(tests) };

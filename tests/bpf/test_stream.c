@@ -7,10 +7,10 @@
 
 #include "tests.h"
 
-#define FIRST  7
+#define FIRST 7
 #define SECOND 8
 
-static const __u32 both[] = {FIRST, SECOND};
+static const __u32 both[] = { FIRST, SECOND };
 
 /* Sends one packet of the stream from sport; returns the backend its
  * output frame was sent to. */
@@ -47,7 +47,7 @@ static int stream_gone(struct lb *lb, __u16 sport)
 static void stays_after_weights_change(void **state)
 {
 	struct weir_service_key key = lb_scene(*state, both, 1);
-	static const __u32 only_second[] = {SECOND};
+	static const __u32 only_second[] = { SECOND };
 
 	lb_add_backend(*state, SECOND, SVC_ID, WEIR_AF_INET, "198.18.1.8");
 	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
@@ -133,7 +133,7 @@ static void syn_retransmit_stays(void **state)
 static void deleted_backend_stream_moves(void **state)
 {
 	struct weir_service_key key = lb_scene(*state, both, 2);
-	static const __u32 only_second[] = {SECOND};
+	static const __u32 only_second[] = { SECOND };
 
 	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
 	lb_set_backend_flags(*state, FIRST, 0);
@@ -150,7 +150,7 @@ static void deleted_backend_stream_moves(void **state)
 static void rst_on_moved_stream_removes_it(void **state)
 {
 	struct weir_service_key key = lb_scene(*state, both, 2);
-	static const __u32 only_second[] = {SECOND};
+	static const __u32 only_second[] = { SECOND };
 	struct pkt_spec s = lb_client_tcp(40000, PKT_RST);
 	struct pkt in, out;
 
@@ -183,15 +183,15 @@ static void rst_or_fin_first(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    lb_test(stays_after_weights_change),
-    lb_test(rst_removes_stream),
-    lb_test(fin_leaves_closing_stream),
-    lb_test(syn_on_closing_is_new_stream),
-    lb_test(non_syn_on_closing_stays),
-    lb_test(syn_retransmit_stays),
-    lb_test(deleted_backend_stream_moves),
-    lb_test(rst_on_moved_stream_removes_it),
-    lb_test(rst_or_fin_first),
+	lb_test(stays_after_weights_change),
+	lb_test(rst_removes_stream),
+	lb_test(fin_leaves_closing_stream),
+	lb_test(syn_on_closing_is_new_stream),
+	lb_test(non_syn_on_closing_stays),
+	lb_test(syn_retransmit_stays),
+	lb_test(deleted_backend_stream_moves),
+	lb_test(rst_on_moved_stream_removes_it),
+	lb_test(rst_or_fin_first),
 };
 
-const struct test_group stream_group = {"stream", tests, ARRAY_SIZE(tests)};
+const struct test_group stream_group = { "stream", tests, ARRAY_SIZE(tests) };

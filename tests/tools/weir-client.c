@@ -19,11 +19,18 @@
 #include <unistd.h>
 
 #define NAME_MAX_LEN 63
-#define MAX_NAMES    256
+#define MAX_NAMES 256
 
-enum result { RES_OK, RES_REFUSED, RES_TIMEOUT, RES_RESET, RES_OTHER, RES_NUM };
+enum result {
+	RES_OK,
+	RES_REFUSED,
+	RES_TIMEOUT,
+	RES_RESET,
+	RES_OTHER,
+	RES_NUM
+};
 
-static const char *const result_names[RES_NUM] = {"ok", "refused", "timeout", "reset", "other"};
+static const char *const result_names[RES_NUM] = { "ok", "refused", "timeout", "reset", "other" };
 
 struct opts {
 	bool udp;
@@ -124,18 +131,18 @@ static int parse_opt(int c, struct opts *o, bool *tcp)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
-	    {"tcp", no_argument, NULL, 't'},
-	    {"udp", no_argument, NULL, 'u'},
-	    {"addr", required_argument, NULL, 'a'},
-	    {"port", required_argument, NULL, 'p'},
-	    {"count", required_argument, NULL, 'c'},
-	    {"until-ok", required_argument, NULL, 'o'},
-	    {"timeout-ms", required_argument, NULL, 'm'},
-	    {"deadline-s", required_argument, NULL, 'd'},
-	    {"sport-base", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "tcp", no_argument, NULL, 't' },
+		{ "udp", no_argument, NULL, 'u' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "until-ok", required_argument, NULL, 'o' },
+		{ "timeout-ms", required_argument, NULL, 'm' },
+		{ "deadline-s", required_argument, NULL, 'd' },
+		{ "sport-base", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	bool tcp = false;
 	int c;
@@ -157,7 +164,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 static int resolve(const struct opts *o, struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_flags = AI_NUMERICHOST};
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_NUMERICHOST };
 	struct addrinfo *res;
 	char port[8];
 	int err;
@@ -192,7 +199,7 @@ static enum result errno_result(int err)
 /* Wait for @events on @fd until @end_ms; returns an enum result. */
 static enum result wait_fd(int fd, short events, int64_t end_ms)
 {
-	struct pollfd pfd = {.fd = fd, .events = events};
+	struct pollfd pfd = { .fd = fd, .events = events };
 	int64_t left;
 	int n;
 
@@ -270,7 +277,7 @@ static enum result check_name(char *line)
 
 static int bind_sport(int fd, int family, int sport)
 {
-	struct sockaddr_storage local = {.ss_family = family};
+	struct sockaddr_storage local = { .ss_family = family };
 
 	if (family == AF_INET)
 		((struct sockaddr_in *)&local)->sin_port = htons(sport);
@@ -345,7 +352,7 @@ static void record(struct tally *t, enum result r, const char *name)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
@@ -473,9 +480,9 @@ static void print_failures(const struct tally *t)
 
 int main(int argc, char **argv)
 {
-	static struct tally t = {.recovered_ms = -1};
+	static struct tally t = { .recovered_ms = -1 };
 	struct sockaddr_storage ss;
-	struct opts o = {0};
+	struct opts o = { 0 };
 	socklen_t len;
 	bool ok;
 

@@ -59,10 +59,14 @@ static int parse_port(const char *s)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
-	    {"tcp", no_argument, NULL, 't'},	    {"udp", no_argument, NULL, 'u'},
-	    {"port", required_argument, NULL, 'p'}, {"name", required_argument, NULL, 'n'},
-	    {"bind", required_argument, NULL, 'b'}, {"pidfile", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+		{ "tcp", no_argument, NULL, 't' },
+		{ "udp", no_argument, NULL, 'u' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "pidfile", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -256,13 +260,13 @@ static bool serve_udp_one(int fd)
 	} cin, cout;
 	struct sockaddr_storage peer;
 	char data[2048];
-	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
-	struct msghdr m = {.msg_name = &peer,
-			   .msg_namelen = sizeof(peer),
-			   .msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = cin.buf,
-			   .msg_controllen = sizeof(cin.buf)};
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr m = { .msg_name = &peer,
+			    .msg_namelen = sizeof(peer),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cin.buf,
+			    .msg_controllen = sizeof(cin.buf) };
 
 	if (recvmsg(fd, &m, 0) < 0) {
 		if (errno == EINTR)
@@ -285,7 +289,7 @@ static bool serve_udp_one(int fd)
 
 static int serve(int fd, bool udp)
 {
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int n;
 
 	while (!stop_flag) {
@@ -332,7 +336,7 @@ static int write_pidfile(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct opts o = { 0 };
 	int fd, ret;
 
 	if (parse_opts(argc, argv, &o)) {

@@ -16,48 +16,48 @@
 #include "weir/abi.h"
 #include "core/config.h"
 
-#define MS  1000000ULL
+#define MS 1000000ULL
 #define SEC 1000000000ULL
 
-static const char full_doc[] = "interfaces: [veth0, eth1]\n"	  /* 1 */
-			       "xdp-mode: generic\n"		  /* 2 */
-			       "update-interval: 250ms\n"	  /* 3 */
-			       "stream-table-size: 65536\n"	  /* 4 */
-			       "services:\n"			  /* 5 */
-			       "  - name: web\n"		  /* 6 */
-			       "    vip: 198.18.1.100\n"	  /* 7 */
-			       "    port: 80\n"			  /* 8 */
-			       "    proto: tcp\n"		  /* 9 */
-			       "    steering: weighted\n"	  /* 10 */
-			       "    forwarding: dsr\n"		  /* 11 */
-			       "    refuse: drop\n"		  /* 12 */
-			       "    idle-timeout: 600s\n"	  /* 13 */
-			       "    health:\n"			  /* 14 */
-			       "      enabled: true\n"		  /* 15 */
-			       "      port: 8080\n"		  /* 16 */
-			       "      interval: 2s\n"		  /* 17 */
-			       "      timeout: 1.5s\n"		  /* 18 */
-			       "      fall: 5\n"		  /* 19 */
-			       "      rise: 4\n"		  /* 20 */
-			       "    backends:\n"		  /* 21 */
-			       "      - addr: 198.18.0.11\n"	  /* 22 */
-			       "        weight: 3\n"		  /* 23 */
+static const char full_doc[] = "interfaces: [veth0, eth1]\n" /* 1 */
+			       "xdp-mode: generic\n" /* 2 */
+			       "update-interval: 250ms\n" /* 3 */
+			       "stream-table-size: 65536\n" /* 4 */
+			       "services:\n" /* 5 */
+			       "  - name: web\n" /* 6 */
+			       "    vip: 198.18.1.100\n" /* 7 */
+			       "    port: 80\n" /* 8 */
+			       "    proto: tcp\n" /* 9 */
+			       "    steering: weighted\n" /* 10 */
+			       "    forwarding: dsr\n" /* 11 */
+			       "    refuse: drop\n" /* 12 */
+			       "    idle-timeout: 600s\n" /* 13 */
+			       "    health:\n" /* 14 */
+			       "      enabled: true\n" /* 15 */
+			       "      port: 8080\n" /* 16 */
+			       "      interval: 2s\n" /* 17 */
+			       "      timeout: 1.5s\n" /* 18 */
+			       "      fall: 5\n" /* 19 */
+			       "      rise: 4\n" /* 20 */
+			       "    backends:\n" /* 21 */
+			       "      - addr: 198.18.0.11\n" /* 22 */
+			       "        weight: 3\n" /* 23 */
 			       "        mac: 02:00:00:00:00:1A\n" /* 24 */
-			       "        paused: false\n"	  /* 25 */
-			       "      - addr: 198.18.0.12\n"	  /* 26 */
-			       "        paused: true\n"		  /* 27 */
-			       "  - name: dns6\n"		  /* 28 */
-			       "    vip: 2001:db8::53\n"	  /* 29 */
-			       "    port: 53\n"			  /* 30 */
-			       "    proto: udp\n"		  /* 31 */
-			       "    backends:\n"		  /* 32 */
-			       "      - addr: 2001:db8::1\n";	  /* 33 */
+			       "        paused: false\n" /* 25 */
+			       "      - addr: 198.18.0.12\n" /* 26 */
+			       "        paused: true\n" /* 27 */
+			       "  - name: dns6\n" /* 28 */
+			       "    vip: 2001:db8::53\n" /* 29 */
+			       "    port: 53\n" /* 30 */
+			       "    proto: udp\n" /* 31 */
+			       "    backends:\n" /* 32 */
+			       "      - addr: 2001:db8::1\n"; /* 33 */
 
 /* The start of a one-service document; error cases append lines from 6. */
-#define SVC_ITEM                                                                                   \
-	"  - name: web\n"                                                                          \
-	"    vip: 198.18.1.100\n"                                                                  \
-	"    port: 80\n"                                                                           \
+#define SVC_ITEM                  \
+	"  - name: web\n"         \
+	"    vip: 198.18.1.100\n" \
+	"    port: 80\n"          \
 	"    proto: tcp\n"
 #define SVC_HEAD "services:\n" SVC_ITEM
 
@@ -95,7 +95,7 @@ static struct weir_addr addr(const char *s)
 
 static void test_full_document(void **state)
 {
-	const uint8_t mac[6] = {2, 0, 0, 0, 0, 0x1a};
+	const uint8_t mac[6] = { 2, 0, 0, 0, 0, 0x1a };
 	struct weir_addr vip = addr("198.18.1.100"), vip6 = addr("2001:db8::53");
 	struct weir_service_config *web, *dns;
 	struct weir_config cfg;
@@ -203,8 +203,8 @@ static void test_defaults_order(void **state)
 
 static void test_empty_documents(void **state)
 {
-	static const char *const docs[] = {"",	     "\n",   "# nothing yet\n", "---\n", "--- ~\n",
-					   "null\n", "{}\n", "services: []\n"};
+	static const char *const docs[] = { "",	      "\n",   "# nothing yet\n", "---\n", "--- ~\n",
+					    "null\n", "{}\n", "services: []\n" };
 	struct weir_config cfg;
 	char err[WEIR_ERR_MAX];
 	size_t i;
@@ -224,108 +224,116 @@ struct error_case {
 };
 
 static const struct error_case error_cases[] = {
-    /* unknown and duplicate keys */
-    {"xdp-mode: native\n\nservics: []\n", "line 3: unknown key 'servics'"},
-    {SVC_HEAD "    prot: tcp\n", "line 6: service web: unknown key 'prot'"},
-    {SVC_HEAD "    health:\n      intervall: 1s\n",
-     "line 7: service web: health: unknown key 'intervall'"},
-    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        wieght: 2\n",
-     "line 8: service web: backend 198.18.0.11: unknown key 'wieght'"},
-    {SVC_HEAD "    port: 81\n", "line 6: service web: duplicate key 'port'"},
-    /* keys the CLI grammar reserves */
-    {SVC_HEAD "    capacity-streams: 10\n",
-     "line 6: service web: capacity-streams is not supported yet"},
-    {SVC_HEAD "    capacity-rate: 1gbit\n",
-     "line 6: service web: capacity-rate is not supported yet"},
-    {SVC_HEAD "    stream-min: 1mbit\n", "line 6: service web: stream-min is not supported yet"},
-    {SVC_HEAD "    stream-max: 8mbit\n", "line 6: service web: stream-max is not supported yet"},
-    {SVC_HEAD "    priority: 3\n", "line 6: service web: priority is not supported yet"},
-    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        max-streams: 5\n",
-     "line 8: service web: backend 198.18.0.11: max-streams is not supported yet"},
-    {SVC_HEAD "    steering: maglev\n",
-     "line 6: service web: steering: maglev is not supported yet"},
-    {SVC_HEAD "    forwarding: ipip\n",
-     "line 6: service web: forwarding: ipip is not supported yet"},
-    {SVC_HEAD "    refuse: reset\n", "line 6: service web: refuse: reset is not supported yet"},
-    /* missing required keys: reported at the object's first line */
-    {"services:\n  - vip: 198.18.1.100\n    port: 80\n    proto: tcp\n",
-     "line 2: service #1: missing required key 'name'"},
-    {"services:\n  - name: web\n    port: 80\n    proto: tcp\n",
-     "line 2: service web: missing required key 'vip'"},
-    {"services:\n  - name: web\n    vip: 198.18.1.100\n    proto: tcp\n",
-     "line 2: service web: missing required key 'port'"},
-    {"services:\n  - name: web\n    vip: 198.18.1.100\n    port: 80\n",
-     "line 2: service web: missing required key 'proto'"},
-    {SVC_HEAD "    backends:\n      - weight: 2\n",
-     "line 7: service web: backend #1: missing required key 'addr'"},
-    /* wrong node types */
-    {"- a\n- b\n", "line 1: expected a mapping of keys at the top, got a list"},
-    {"services:\n  name: web\n", "line 2: services: expected a list, got a mapping"},
-    {"services:\n  - web\n", "line 2: services: expected a mapping, got a value"},
-    {"interfaces: veth0\n", "line 1: interfaces: expected a list, got a value"},
-    {"interfaces: [[veth0]]\n", "line 1: interfaces: expected a value, got a list"},
-    {"xdp-mode: {a: b}\n", "line 1: xdp-mode: expected a value, got a mapping"},
-    {SVC_HEAD "    health: [1s]\n", "line 6: service web: health: expected a mapping, got a list"},
-    {SVC_HEAD "    backends: {addr: 198.18.0.11}\n",
-     "line 6: service web: backends: expected a list, got a mapping"},
-    {SVC_HEAD "    backends:\n", "line 6: service web: backends: expected a list, got a value"},
-    {SVC_HEAD "    backends: [198.18.0.11]\n",
-     "line 6: service web: backends: expected a mapping, got a value"},
-    {"? [a]\n: b\n", "line 1: expected a key, got a list"},
-    /* bad values */
-    {"services:\n  - name: web\n    vip: 198.18.1.100\n    port: 70000\n    proto: tcp\n",
-     "line 4: service web: port: 70000 is not a port (1-65535)"},
-    {"services:\n  - name: web\n    vip: 198.18.1.100\n    port: http\n    proto: tcp\n",
-     "line 4: service web: port: http is not a port (1-65535)"},
-    {"services:\n  - name: web\n    vip: 198.18.1.300\n    port: 80\n    proto: tcp\n",
-     "line 3: service web: vip: 198.18.1.300 is not an IPv4 or IPv6 address"},
-    {"services:\n  - name: web\n    vip: 198.18.1.100\n    port: 80\n    proto: sctp\n",
-     "line 5: service web: proto: sctp is not a protocol (tcp or udp)"},
-    {"services:\n  - name: we/b\n    vip: 198.18.1.100\n    port: 80\n    proto: tcp\n",
-     "line 2: service #1: name: we/b is not a valid name (1-31 of A-Z a-z 0-9 _ . -)"},
-    {"services:\n  - name: abcdefghijabcdefghijabcdefghij12\n",
-     "line 2: service #1: name: abcdefghijabcdefghijabcdefghij12 is not a valid name "
-     "(1-31 of A-Z a-z 0-9 _ . -)"},
-    {"services:\n  - name: \"w\\0b\"\n", "line 2: service #1: name: value contains a NUL byte"},
-    {SVC_HEAD "    steering: random\n",
-     "line 6: service web: steering: random is not one of round-robin, weighted"},
-    {SVC_HEAD "    idle-timeout: 15\n",
-     "line 6: service web: idle-timeout: 15 is not a duration (a number with ms, s or m)"},
-    {SVC_HEAD "    idle-timeout: 0s\n",
-     "line 6: service web: idle-timeout: 0s is too short (must be longer than 0)"},
-    {SVC_HEAD "    health:\n      enabled: yes\n",
-     "line 7: service web: health: enabled: yes is not true or false"},
-    {SVC_HEAD "    health:\n      fall: 0\n",
-     "line 7: service web: health: fall: 0 is out of range (1-4294967295)"},
-    {SVC_HEAD "    health:\n      rise: -1\n",
-     "line 7: service web: health: rise: -1 is not a number (1-4294967295)"},
-    {SVC_HEAD "    health:\n      port: 65536\n",
-     "line 7: service web: health: port: 65536 is not a port (1-65535, or 0 for the service "
-     "port)"},
-    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        weight: 70000\n",
-     "line 8: service web: backend 198.18.0.11: weight: 70000 is out of range (0-65535)"},
-    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        mac: 02:00:00:00:00\n",
-     "line 8: service web: backend 198.18.0.11: mac: 02:00:00:00:00 is not a MAC address "
-     "(like 02:00:00:00:00:11)"},
-    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        paused: 1\n",
-     "line 8: service web: backend 198.18.0.11: paused: 1 is not true or false"},
-    {SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n      - addr: nope\n",
-     "line 8: service web: backend #2: addr: nope is not an IPv4 or IPv6 address"},
-    {"xdp-mode: skb\n", "line 1: xdp-mode: skb is not one of native, generic"},
-    {"update-interval: 0ms\n", "line 1: update-interval: 0ms is too short (must be longer than 0)"},
-    {"stream-table-size: 0\n", "line 1: stream-table-size: 0 is out of range (1-16777216)"},
-    {"stream-table-size: 16777217\n",
-     "line 1: stream-table-size: 16777217 is out of range (1-16777216)"},
-    {"interfaces: [veth0, \"a b\"]\n", "line 1: interfaces: a b is not an interface name"},
-    {"interfaces: [abcdefghijklmnop]\n",
-     "line 1: interfaces: abcdefghijklmnop is not an interface name"},
-    {"interfaces: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]\n",
-     "line 1: interfaces: 17 interfaces, at most 16"},
-    /* the second service's error names it and leaves nothing allocated */
-    {SVC_HEAD "    backends: [{addr: 198.18.0.11}]\n"
-	      "  - name: api\n    vip: 198.18.1.101\n    port: 8o\n    proto: tcp\n",
-     "line 9: service api: port: 8o is not a port (1-65535)"},
-    {"xdp-mode: native\n---\nxdp-mode: generic\n", "line 3: only one YAML document is allowed"},
+	/* unknown and duplicate keys */
+	{ "xdp-mode: native\n\nservics: []\n", "line 3: unknown key 'servics'" },
+	{ SVC_HEAD "    prot: tcp\n", "line 6: service web: unknown key 'prot'" },
+	{ SVC_HEAD "    health:\n      intervall: 1s\n",
+	  "line 7: service web: health: unknown key 'intervall'" },
+	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        wieght: 2\n",
+	  "line 8: service web: backend 198.18.0.11: unknown key 'wieght'" },
+	{ SVC_HEAD "    port: 81\n", "line 6: service web: duplicate key 'port'" },
+	/* keys the CLI grammar reserves */
+	{ SVC_HEAD "    capacity-streams: 10\n",
+	  "line 6: service web: capacity-streams is not supported yet" },
+	{ SVC_HEAD "    capacity-rate: 1gbit\n",
+	  "line 6: service web: capacity-rate is not supported yet" },
+	{ SVC_HEAD "    stream-min: 1mbit\n",
+	  "line 6: service web: stream-min is not supported yet" },
+	{ SVC_HEAD "    stream-max: 8mbit\n",
+	  "line 6: service web: stream-max is not supported yet" },
+	{ SVC_HEAD "    priority: 3\n", "line 6: service web: priority is not supported yet" },
+	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        max-streams: 5\n",
+	  "line 8: service web: backend 198.18.0.11: max-streams is not supported yet" },
+	{ SVC_HEAD "    steering: maglev\n",
+	  "line 6: service web: steering: maglev is not supported yet" },
+	{ SVC_HEAD "    forwarding: ipip\n",
+	  "line 6: service web: forwarding: ipip is not supported yet" },
+	{ SVC_HEAD "    refuse: reset\n",
+	  "line 6: service web: refuse: reset is not supported yet" },
+	/* missing required keys: reported at the object's first line */
+	{ "services:\n  - vip: 198.18.1.100\n    port: 80\n    proto: tcp\n",
+	  "line 2: service #1: missing required key 'name'" },
+	{ "services:\n  - name: web\n    port: 80\n    proto: tcp\n",
+	  "line 2: service web: missing required key 'vip'" },
+	{ "services:\n  - name: web\n    vip: 198.18.1.100\n    proto: tcp\n",
+	  "line 2: service web: missing required key 'port'" },
+	{ "services:\n  - name: web\n    vip: 198.18.1.100\n    port: 80\n",
+	  "line 2: service web: missing required key 'proto'" },
+	{ SVC_HEAD "    backends:\n      - weight: 2\n",
+	  "line 7: service web: backend #1: missing required key 'addr'" },
+	/* wrong node types */
+	{ "- a\n- b\n", "line 1: expected a mapping of keys at the top, got a list" },
+	{ "services:\n  name: web\n", "line 2: services: expected a list, got a mapping" },
+	{ "services:\n  - web\n", "line 2: services: expected a mapping, got a value" },
+	{ "interfaces: veth0\n", "line 1: interfaces: expected a list, got a value" },
+	{ "interfaces: [[veth0]]\n", "line 1: interfaces: expected a value, got a list" },
+	{ "xdp-mode: {a: b}\n", "line 1: xdp-mode: expected a value, got a mapping" },
+	{ SVC_HEAD "    health: [1s]\n",
+	  "line 6: service web: health: expected a mapping, got a list" },
+	{ SVC_HEAD "    backends: {addr: 198.18.0.11}\n",
+	  "line 6: service web: backends: expected a list, got a mapping" },
+	{ SVC_HEAD "    backends:\n",
+	  "line 6: service web: backends: expected a list, got a value" },
+	{ SVC_HEAD "    backends: [198.18.0.11]\n",
+	  "line 6: service web: backends: expected a mapping, got a value" },
+	{ "? [a]\n: b\n", "line 1: expected a key, got a list" },
+	/* bad values */
+	{ "services:\n  - name: web\n    vip: 198.18.1.100\n    port: 70000\n    proto: tcp\n",
+	  "line 4: service web: port: 70000 is not a port (1-65535)" },
+	{ "services:\n  - name: web\n    vip: 198.18.1.100\n    port: http\n    proto: tcp\n",
+	  "line 4: service web: port: http is not a port (1-65535)" },
+	{ "services:\n  - name: web\n    vip: 198.18.1.300\n    port: 80\n    proto: tcp\n",
+	  "line 3: service web: vip: 198.18.1.300 is not an IPv4 or IPv6 address" },
+	{ "services:\n  - name: web\n    vip: 198.18.1.100\n    port: 80\n    proto: sctp\n",
+	  "line 5: service web: proto: sctp is not a protocol (tcp or udp)" },
+	{ "services:\n  - name: we/b\n    vip: 198.18.1.100\n    port: 80\n    proto: tcp\n",
+	  "line 2: service #1: name: we/b is not a valid name (1-31 of A-Z a-z 0-9 _ . -)" },
+	{ "services:\n  - name: abcdefghijabcdefghijabcdefghij12\n",
+	  "line 2: service #1: name: abcdefghijabcdefghijabcdefghij12 is not a valid name "
+	  "(1-31 of A-Z a-z 0-9 _ . -)" },
+	{ "services:\n  - name: \"w\\0b\"\n",
+	  "line 2: service #1: name: value contains a NUL byte" },
+	{ SVC_HEAD "    steering: random\n",
+	  "line 6: service web: steering: random is not one of round-robin, weighted" },
+	{ SVC_HEAD "    idle-timeout: 15\n",
+	  "line 6: service web: idle-timeout: 15 is not a duration (a number with ms, s or m)" },
+	{ SVC_HEAD "    idle-timeout: 0s\n",
+	  "line 6: service web: idle-timeout: 0s is too short (must be longer than 0)" },
+	{ SVC_HEAD "    health:\n      enabled: yes\n",
+	  "line 7: service web: health: enabled: yes is not true or false" },
+	{ SVC_HEAD "    health:\n      fall: 0\n",
+	  "line 7: service web: health: fall: 0 is out of range (1-4294967295)" },
+	{ SVC_HEAD "    health:\n      rise: -1\n",
+	  "line 7: service web: health: rise: -1 is not a number (1-4294967295)" },
+	{ SVC_HEAD "    health:\n      port: 65536\n",
+	  "line 7: service web: health: port: 65536 is not a port (1-65535, or 0 for the service "
+	  "port)" },
+	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        weight: 70000\n",
+	  "line 8: service web: backend 198.18.0.11: weight: 70000 is out of range (0-65535)" },
+	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        mac: 02:00:00:00:00\n",
+	  "line 8: service web: backend 198.18.0.11: mac: 02:00:00:00:00 is not a MAC address "
+	  "(like 02:00:00:00:00:11)" },
+	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        paused: 1\n",
+	  "line 8: service web: backend 198.18.0.11: paused: 1 is not true or false" },
+	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n      - addr: nope\n",
+	  "line 8: service web: backend #2: addr: nope is not an IPv4 or IPv6 address" },
+	{ "xdp-mode: skb\n", "line 1: xdp-mode: skb is not one of native, generic" },
+	{ "update-interval: 0ms\n",
+	  "line 1: update-interval: 0ms is too short (must be longer than 0)" },
+	{ "stream-table-size: 0\n", "line 1: stream-table-size: 0 is out of range (1-16777216)" },
+	{ "stream-table-size: 16777217\n",
+	  "line 1: stream-table-size: 16777217 is out of range (1-16777216)" },
+	{ "interfaces: [veth0, \"a b\"]\n", "line 1: interfaces: a b is not an interface name" },
+	{ "interfaces: [abcdefghijklmnop]\n",
+	  "line 1: interfaces: abcdefghijklmnop is not an interface name" },
+	{ "interfaces: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]\n",
+	  "line 1: interfaces: 17 interfaces, at most 16" },
+	/* the second service's error names it and leaves nothing allocated */
+	{ SVC_HEAD "    backends: [{addr: 198.18.0.11}]\n"
+		   "  - name: api\n    vip: 198.18.1.101\n    port: 8o\n    proto: tcp\n",
+	  "line 9: service api: port: 8o is not a port (1-65535)" },
+	{ "xdp-mode: native\n---\nxdp-mode: generic\n",
+	  "line 3: only one YAML document is allowed" },
 };
 
 static void test_error_case(void **state)
@@ -370,8 +378,8 @@ static void test_limits(void **state)
 	len += (size_t)snprintf(doc + len, cap - len, "services:\n");
 	for (i = 0; i <= WEIR_MAX_SERVICES; i++)
 		len += (size_t)snprintf(
-		    doc + len, cap - len,
-		    "  - {name: s%zu, vip: 198.18.1.1, port: %zu, proto: tcp}\n", i, i + 1);
+			doc + len, cap - len,
+			"  - {name: s%zu, vip: 198.18.1.1, port: %zu, proto: tcp}\n", i, i + 1);
 	assert_int_equal(parse(doc, &cfg, err), -EINVAL);
 	assert_string_equal(err, "line 2: services: 257 services, at most 256");
 	assert_empty(&cfg);
@@ -589,25 +597,25 @@ static void set_weight_high(struct weir_config *cfg)
 }
 
 static const struct check_case check_cases[] = {
-    {SVC_HEAD SVC_ITEM, NULL, "service web is defined twice"},
-    {SVC_HEAD "  - {name: web2, vip: 198.18.1.100, port: 80, proto: tcp}\n", NULL,
-     "services web and web2 both use vip 198.18.1.100 port 80 proto tcp"},
-    {SVC_HEAD "    backends: [{addr: 198.18.0.11}, {addr: 198.18.0.12}, "
-	      "{addr: 198.18.0.11, weight: 5}]\n",
-     NULL, "service web: backend 198.18.0.11 is listed twice"},
-    {SVC_HEAD "    backends: [{addr: 198.18.0.11}, {addr: \"2001:db8::11\"}]\n", NULL,
-     "service web: backend 2001:db8::11: IPv6 backend for an IPv4 VIP"},
-    {SVC_HEAD "    health: {interval: 1s, timeout: 1s}\n", NULL,
-     "service web: health: timeout 1s must be shorter than interval 1s"},
-    {SVC_HEAD "    health: {interval: 1s, timeout: 2s}\n", NULL,
-     "service web: health: timeout 2s must be shorter than interval 1s"},
-    {SVC_HEAD, set_fall_zero, "service web: health: fall and rise must be at least 1"},
-    {SVC_HEAD, set_rise_zero, "service web: health: fall and rise must be at least 1"},
-    {SVC_HEAD, set_maglev, "service web: steering maglev is not supported yet"},
-    {SVC_HEAD, set_bad_name, "service 'a b': not a valid name (1-31 of A-Z a-z 0-9 _ . -)"},
-    {SVC_HEAD "    backends: [{addr: 198.18.0.11}]\n", set_weight_high,
-     "service web: backend 198.18.0.11: weight 65536 is out of range (0-65535)"},
-    {"interfaces: [veth0, eth1, veth0]\n", NULL, "interface veth0 is listed twice"},
+	{ SVC_HEAD SVC_ITEM, NULL, "service web is defined twice" },
+	{ SVC_HEAD "  - {name: web2, vip: 198.18.1.100, port: 80, proto: tcp}\n", NULL,
+	  "services web and web2 both use vip 198.18.1.100 port 80 proto tcp" },
+	{ SVC_HEAD "    backends: [{addr: 198.18.0.11}, {addr: 198.18.0.12}, "
+		   "{addr: 198.18.0.11, weight: 5}]\n",
+	  NULL, "service web: backend 198.18.0.11 is listed twice" },
+	{ SVC_HEAD "    backends: [{addr: 198.18.0.11}, {addr: \"2001:db8::11\"}]\n", NULL,
+	  "service web: backend 2001:db8::11: IPv6 backend for an IPv4 VIP" },
+	{ SVC_HEAD "    health: {interval: 1s, timeout: 1s}\n", NULL,
+	  "service web: health: timeout 1s must be shorter than interval 1s" },
+	{ SVC_HEAD "    health: {interval: 1s, timeout: 2s}\n", NULL,
+	  "service web: health: timeout 2s must be shorter than interval 1s" },
+	{ SVC_HEAD, set_fall_zero, "service web: health: fall and rise must be at least 1" },
+	{ SVC_HEAD, set_rise_zero, "service web: health: fall and rise must be at least 1" },
+	{ SVC_HEAD, set_maglev, "service web: steering maglev is not supported yet" },
+	{ SVC_HEAD, set_bad_name, "service 'a b': not a valid name (1-31 of A-Z a-z 0-9 _ . -)" },
+	{ SVC_HEAD "    backends: [{addr: 198.18.0.11}]\n", set_weight_high,
+	  "service web: backend 198.18.0.11: weight 65536 is out of range (0-65535)" },
+	{ "interfaces: [veth0, eth1, veth0]\n", NULL, "interface veth0 is listed twice" },
 };
 
 static void test_check_case(void **state)
@@ -757,20 +765,20 @@ static void test_check_name(void **state)
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-	    cmocka_unit_test(test_full_document),
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_defaults_order),
-	    cmocka_unit_test(test_empty_documents),
-	    cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_round_trip_parsed),
-	    cmocka_unit_test(test_round_trip_built),
-	    cmocka_unit_test(test_emit_format),
-	    cmocka_unit_test(test_check_accepts),
-	    cmocka_unit_test(test_check_totals),
-	    cmocka_unit_test(test_copy),
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_check_name),
-	    cmocka_unit_test(test_yaml_syntax_errors),
+		cmocka_unit_test(test_full_document),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_defaults_order),
+		cmocka_unit_test(test_empty_documents),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_round_trip_parsed),
+		cmocka_unit_test(test_round_trip_built),
+		cmocka_unit_test(test_emit_format),
+		cmocka_unit_test(test_check_accepts),
+		cmocka_unit_test(test_check_totals),
+		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_check_name),
+		cmocka_unit_test(test_yaml_syntax_errors),
 	};
 	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_ERRORS + N_CHECKS];
 	static char names[N_ERRORS + N_CHECKS][80];
@@ -782,16 +790,16 @@ int main(void)
 		tests[n++] = fixed[i];
 	for (i = 0; i < N_ERRORS; i++, n++) {
 		snprintf(names[i], sizeof(names[i]), "error: %s", error_cases[i].message);
-		tests[n] = (struct CMUnitTest){.name = names[i],
-					       .test_func = test_error_case,
-					       .initial_state = (void *)&error_cases[i]};
+		tests[n] = (struct CMUnitTest){ .name = names[i],
+						.test_func = test_error_case,
+						.initial_state = (void *)&error_cases[i] };
 	}
 	for (i = 0; i < N_CHECKS; i++, n++) {
 		snprintf(names[N_ERRORS + i], sizeof(names[0]), "check: %s",
 			 check_cases[i].message);
-		tests[n] = (struct CMUnitTest){.name = names[N_ERRORS + i],
-					       .test_func = test_check_case,
-					       .initial_state = (void *)&check_cases[i]};
+		tests[n] = (struct CMUnitTest){ .name = names[N_ERRORS + i],
+						.test_func = test_check_case,
+						.initial_state = (void *)&check_cases[i] };
 	}
 	return _cmocka_run_group_tests("config", tests, n, NULL, NULL);
 }

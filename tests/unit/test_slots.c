@@ -13,8 +13,8 @@
 #include "core/slots.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define UNTOUCHED     0xa5a5a5a5U
-#define TABLE_SIZE    2048 /* larger than any max_slots used, to catch overruns */
+#define UNTOUCHED 0xa5a5a5a5U
+#define TABLE_SIZE 2048 /* larger than any max_slots used, to catch overruns */
 
 static uint32_t table[TABLE_SIZE];
 
@@ -105,9 +105,9 @@ static void check_prefixes_smooth(const uint32_t *share, size_t n, int count)
 
 static void test_one_two_three(void **state)
 {
-	static const uint32_t weights[] = {1, 2, 3};
+	static const uint32_t weights[] = { 1, 2, 3 };
 	/* Smooth weighted round-robin, lowest index winning ties. */
-	static const uint32_t expect_order[] = {2, 1, 0, 2, 1, 2};
+	static const uint32_t expect_order[] = { 2, 1, 0, 2, 1, 2 };
 	int count;
 
 	(void)state;
@@ -121,10 +121,10 @@ static void test_one_two_three(void **state)
 
 static void test_gcd_reduced(void **state)
 {
-	static const uint32_t weights[] = {2, 4, 6};
-	static const uint32_t expect[] = {1, 2, 3};
-	static const uint32_t big[] = {1000, 3000};
-	static const uint32_t big_expect[] = {1, 3};
+	static const uint32_t weights[] = { 2, 4, 6 };
+	static const uint32_t expect[] = { 1, 2, 3 };
+	static const uint32_t big[] = { 1000, 3000 };
+	static const uint32_t big_expect[] = { 1, 3 };
 	int count;
 
 	(void)state;
@@ -140,7 +140,7 @@ static void test_gcd_reduced(void **state)
 
 static void test_zero_weights_get_nothing(void **state)
 {
-	static const uint32_t weights[] = {0, 3, 0, 1, 0};
+	static const uint32_t weights[] = { 0, 3, 0, 1, 0 };
 	int count;
 
 	(void)state;
@@ -152,7 +152,7 @@ static void test_zero_weights_get_nothing(void **state)
 
 static void test_all_zero(void **state)
 {
-	static const uint32_t weights[] = {0, 0, 0};
+	static const uint32_t weights[] = { 0, 0, 0 };
 
 	(void)state;
 	assert_int_equal(build(weights, 3, WEIR_MAX_SLOTS), 0);
@@ -161,9 +161,9 @@ static void test_all_zero(void **state)
 
 static void test_single_and_equal(void **state)
 {
-	static const uint32_t single[] = {65535};
-	static const uint32_t equal[] = {7, 7, 7, 7};
-	static const uint32_t once[] = {1, 1, 1, 1};
+	static const uint32_t single[] = { 65535 };
+	static const uint32_t equal[] = { 7, 7, 7, 7 };
+	static const uint32_t once[] = { 1, 1, 1, 1 };
 	int count;
 
 	(void)state;
@@ -179,7 +179,7 @@ static void test_single_and_equal(void **state)
 
 static void test_exactly_max_slots_is_not_scaled(void **state)
 {
-	static const uint32_t weights[] = {1, 2, 3};
+	static const uint32_t weights[] = { 1, 2, 3 };
 	int count;
 
 	(void)state;
@@ -195,18 +195,18 @@ static void test_scale_down_known_results(void **state)
 		size_t n, max_slots;
 		uint32_t expect[3];
 	} cases[] = {
-	    /* 5/6 of a slot is pinned at 1; 4 seats go 1.6:2.4 -> 2:2 */
-	    {{1, 2, 3}, 3, 5, {1, 2, 2}},
-	    /* quotas 2.4, 0.8, 0.8: the small two are pinned */
-	    {{3, 1, 1}, 3, 4, {2, 1, 1}},
-	    /* 1 pinned; 9 seats split 4.5:4.5, tie to the lower index */
-	    {{1, 1000, 1000}, 3, 10, {1, 5, 4}},
-	    /* 1 pinned, the other takes the rest of the table */
-	    {{1, 65535, 0}, 3, 1024, {1, 1023, 0}},
-	    /* 512.004 : 511.996 rounds to 512:512, which reduces to 1:1 */
-	    {{65535, 65534, 0}, 3, 1024, {1, 1, 0}},
-	    /* every weight keeps one slot even at the edge n == max_slots */
-	    {{1, 100, 10000}, 3, 3, {1, 1, 1}},
+		/* 5/6 of a slot is pinned at 1; 4 seats go 1.6:2.4 -> 2:2 */
+		{ { 1, 2, 3 }, 3, 5, { 1, 2, 2 } },
+		/* quotas 2.4, 0.8, 0.8: the small two are pinned */
+		{ { 3, 1, 1 }, 3, 4, { 2, 1, 1 } },
+		/* 1 pinned; 9 seats split 4.5:4.5, tie to the lower index */
+		{ { 1, 1000, 1000 }, 3, 10, { 1, 5, 4 } },
+		/* 1 pinned, the other takes the rest of the table */
+		{ { 1, 65535, 0 }, 3, 1024, { 1, 1023, 0 } },
+		/* 512.004 : 511.996 rounds to 512:512, which reduces to 1:1 */
+		{ { 65535, 65534, 0 }, 3, 1024, { 1, 1, 0 } },
+		/* every weight keeps one slot even at the edge n == max_slots */
+		{ { 1, 100, 10000 }, 3, 3, { 1, 1, 1 } },
 	};
 	size_t i;
 
@@ -267,12 +267,12 @@ static void test_scale_down_properties(void **state)
 
 static void test_smooth_interleaving(void **state)
 {
-	static const uint32_t five_one[] = {5, 1};
-	static const uint32_t mixed[] = {4, 3, 2, 1};
-	static const uint32_t even[] = {1, 1, 1, 1, 1, 1};
+	static const uint32_t five_one[] = { 5, 1 };
+	static const uint32_t mixed[] = { 4, 3, 2, 1 };
+	static const uint32_t even[] = { 1, 1, 1, 1, 1, 1 };
 	/* Worked by hand: each step adds the weights to the running totals,
 	 * picks the largest (lowest index on a tie) and takes 10 from it. */
-	static const uint32_t mixed_order[] = {0, 1, 2, 0, 1, 3, 0, 2, 1, 0};
+	static const uint32_t mixed_order[] = { 0, 1, 2, 0, 1, 3, 0, 2, 1, 0 };
 	int count;
 
 	(void)state;
@@ -295,7 +295,7 @@ static void test_smooth_interleaving(void **state)
 
 static void test_invalid_arguments(void **state)
 {
-	static const uint32_t weights[WEIR_MAX_SLOTS + 1] = {1, 2, 3};
+	static const uint32_t weights[WEIR_MAX_SLOTS + 1] = { 1, 2, 3 };
 
 	(void)state;
 	assert_int_equal(build(weights, 0, 16), -EINVAL);
@@ -313,16 +313,16 @@ static void test_invalid_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_one_two_three),
-	    cmocka_unit_test(test_gcd_reduced),
-	    cmocka_unit_test(test_zero_weights_get_nothing),
-	    cmocka_unit_test(test_all_zero),
-	    cmocka_unit_test(test_single_and_equal),
-	    cmocka_unit_test(test_exactly_max_slots_is_not_scaled),
-	    cmocka_unit_test(test_scale_down_known_results),
-	    cmocka_unit_test(test_scale_down_properties),
-	    cmocka_unit_test(test_smooth_interleaving),
-	    cmocka_unit_test(test_invalid_arguments),
+		cmocka_unit_test(test_one_two_three),
+		cmocka_unit_test(test_gcd_reduced),
+		cmocka_unit_test(test_zero_weights_get_nothing),
+		cmocka_unit_test(test_all_zero),
+		cmocka_unit_test(test_single_and_equal),
+		cmocka_unit_test(test_exactly_max_slots_is_not_scaled),
+		cmocka_unit_test(test_scale_down_known_results),
+		cmocka_unit_test(test_scale_down_properties),
+		cmocka_unit_test(test_smooth_interleaving),
+		cmocka_unit_test(test_invalid_arguments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

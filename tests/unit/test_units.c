@@ -14,7 +14,7 @@
 #include "weir/abi.h"
 #include "core/units.h"
 
-#define SENTINEL64    0xdeadbeefcafef00dULL
+#define SENTINEL64 0xdeadbeefcafef00dULL
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct rate_case {
@@ -49,23 +49,23 @@ static void expect_duration_rejected(const char *text)
 static void test_rate_accepts(void **state)
 {
 	static const struct rate_case cases[] = {
-	    {"0", 0},
-	    {"1", 1},
-	    {"1500", 1500},
-	    {"1500bit", 1500},
-	    {"8kbit", 8000},
-	    {"8mbit", 8000000},
-	    {"8MBIT", 8000000},
-	    {"8MBit", 8000000},
-	    {"10gbit", 10000000000ULL},
-	    {"2tbit", 2000000000000ULL},
-	    {"1.5mbit", 1500000},
-	    {"0.001kbit", 1},
-	    {"1.50000000000000000000000000kbit", 1500},
-	    {"007kbit", 7000},
-	    {"18446744073709551615", UINT64_MAX},
-	    {"18446744073709551615bit", UINT64_MAX},
-	    {"18446744.073709551615tbit", UINT64_MAX},
+		{ "0", 0 },
+		{ "1", 1 },
+		{ "1500", 1500 },
+		{ "1500bit", 1500 },
+		{ "8kbit", 8000 },
+		{ "8mbit", 8000000 },
+		{ "8MBIT", 8000000 },
+		{ "8MBit", 8000000 },
+		{ "10gbit", 10000000000ULL },
+		{ "2tbit", 2000000000000ULL },
+		{ "1.5mbit", 1500000 },
+		{ "0.001kbit", 1 },
+		{ "1.50000000000000000000000000kbit", 1500 },
+		{ "007kbit", 7000 },
+		{ "18446744073709551615", UINT64_MAX },
+		{ "18446744073709551615bit", UINT64_MAX },
+		{ "18446744.073709551615tbit", UINT64_MAX },
 	};
 	size_t i;
 
@@ -82,51 +82,51 @@ static void test_rate_accepts(void **state)
 static void test_rate_rejects(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    " 1mbit",
-	    "1mbit ",
-	    "1 mbit",
-	    "+1mbit",
-	    "-1mbit",
-	    "mbit",
-	    "1mbitx",
-	    "1mb",
-	    "1kibit",
-	    "1mbps",
-	    "1.5bit",	  /* not an integral number of bit/s */
-	    "1.5",	  /* same, bare number is bit/s */
-	    "0.0001kbit", /* 0.1 bit/s */
-	    "1.",	  /* no digits after the point */
-	    ".5mbit",	  /* no digits before the point */
-	    "1..5mbit",
-	    "1,5mbit",
-	    "0x10",
-	    "1e3",
-	    "99999999999999tbit",	 /* overflow in the multiplication */
-	    "18446744073709551616",	 /* overflow in the digits */
-	    "18446744.073709551616tbit", /* overflow in the addition */
+		"",
+		" 1mbit",
+		"1mbit ",
+		"1 mbit",
+		"+1mbit",
+		"-1mbit",
+		"mbit",
+		"1mbitx",
+		"1mb",
+		"1kibit",
+		"1mbps",
+		"1.5bit", /* not an integral number of bit/s */
+		"1.5", /* same, bare number is bit/s */
+		"0.0001kbit", /* 0.1 bit/s */
+		"1.", /* no digits after the point */
+		".5mbit", /* no digits before the point */
+		"1..5mbit",
+		"1,5mbit",
+		"0x10",
+		"1e3",
+		"99999999999999tbit", /* overflow in the multiplication */
+		"18446744073709551616", /* overflow in the digits */
+		"18446744.073709551616tbit", /* overflow in the addition */
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		expect_rate_rejected(bad[i]);
-	assert_int_equal(units_parse_rate(NULL, &(uint64_t){0}), -EINVAL);
+	assert_int_equal(units_parse_rate(NULL, &(uint64_t){ 0 }), -EINVAL);
 }
 
 static void test_rate_format(void **state)
 {
 	static const struct rate_case cases[] = {
-	    {"0bit", 0},
-	    {"1bit", 1},
-	    {"1500bit", 1500},
-	    {"1kbit", 1000},
-	    {"8mbit", 8000000},
-	    {"1500kbit", 1500000},
-	    {"10gbit", 10000000000ULL},
-	    {"3tbit", 3000000000000ULL},
-	    {"1000tbit", 1000000000000000ULL},
-	    {"18446744073709551615bit", UINT64_MAX},
+		{ "0bit", 0 },
+		{ "1bit", 1 },
+		{ "1500bit", 1500 },
+		{ "1kbit", 1000 },
+		{ "8mbit", 8000000 },
+		{ "1500kbit", 1500000 },
+		{ "10gbit", 10000000000ULL },
+		{ "3tbit", 3000000000000ULL },
+		{ "1000tbit", 1000000000000000ULL },
+		{ "18446744073709551615bit", UINT64_MAX },
 	};
 	char buf[32];
 	size_t i;
@@ -145,20 +145,20 @@ static void test_rate_format(void **state)
 static void test_duration_accepts(void **state)
 {
 	static const struct duration_case cases[] = {
-	    {"0s", 0},
-	    {"0ms", 0},
-	    {"1ms", 1000000},
-	    {"100ms", 100000000},
-	    {"100MS", 100000000},
-	    {"1s", 1000000000},
-	    {"1.5s", 1500000000},
-	    {"0.000001s", 1000},
-	    {"0.5ms", 500000},
-	    {"0.000001ms", 1},
-	    {"2m", 120000000000ULL},
-	    {"0.25m", 15000000000ULL},
-	    {"1.5m", 90000000000ULL},
-	    {"18446744073709.551615ms", UINT64_MAX},
+		{ "0s", 0 },
+		{ "0ms", 0 },
+		{ "1ms", 1000000 },
+		{ "100ms", 100000000 },
+		{ "100MS", 100000000 },
+		{ "1s", 1000000000 },
+		{ "1.5s", 1500000000 },
+		{ "0.000001s", 1000 },
+		{ "0.5ms", 500000 },
+		{ "0.000001ms", 1 },
+		{ "2m", 120000000000ULL },
+		{ "0.25m", 15000000000ULL },
+		{ "1.5m", 90000000000ULL },
+		{ "18446744073709.551615ms", UINT64_MAX },
 	};
 	size_t i;
 
@@ -175,49 +175,49 @@ static void test_duration_accepts(void **state)
 static void test_duration_rejects(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "100", /* a unit is required */
-	    "0",
-	    "1.5",
-	    "s",
-	    " 1s",
-	    "1s ",
-	    "+1s",
-	    "-1s",
-	    "1sec",
-	    "1h",
-	    "1us",
-	    "1ns",
-	    "1 ms",
-	    "1.s",
-	    ".5s",
-	    "0.0000001ms", /* 0.1 ns */
-	    "99999999999m",
-	    "18446744073709551616ms",
-	    "18446744073709.551616ms",
+		"",
+		"100", /* a unit is required */
+		"0",
+		"1.5",
+		"s",
+		" 1s",
+		"1s ",
+		"+1s",
+		"-1s",
+		"1sec",
+		"1h",
+		"1us",
+		"1ns",
+		"1 ms",
+		"1.s",
+		".5s",
+		"0.0000001ms", /* 0.1 ns */
+		"99999999999m",
+		"18446744073709551616ms",
+		"18446744073709.551616ms",
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		expect_duration_rejected(bad[i]);
-	assert_int_equal(units_parse_duration(NULL, &(uint64_t){0}), -EINVAL);
+	assert_int_equal(units_parse_duration(NULL, &(uint64_t){ 0 }), -EINVAL);
 }
 
 static void test_duration_format(void **state)
 {
 	static const struct duration_case cases[] = {
-	    {"0s", 0},
-	    {"100ms", 100000000},
-	    {"1500ms", 1500000000},
-	    {"1s", 1000000000},
-	    {"90s", 90000000000ULL},
-	    {"2m", 120000000000ULL},
-	    {"61s", 61000000000ULL},
-	    {"0.5ms", 500000},
-	    {"0.000001ms", 1},
-	    {"1.25ms", 1250000},
-	    {"18446744073709.551615ms", UINT64_MAX},
+		{ "0s", 0 },
+		{ "100ms", 100000000 },
+		{ "1500ms", 1500000000 },
+		{ "1s", 1000000000 },
+		{ "90s", 90000000000ULL },
+		{ "2m", 120000000000ULL },
+		{ "61s", 61000000000ULL },
+		{ "0.5ms", 500000 },
+		{ "0.000001ms", 1 },
+		{ "1.25ms", 1250000 },
+		{ "18446744073709.551615ms", UINT64_MAX },
 	};
 	char buf[32];
 	size_t i;
@@ -243,7 +243,8 @@ static void test_format_truncates(void **state)
 	assert_string_equal(buf, "8mb");
 	assert_string_equal(units_format_duration(100000000, buf, sizeof(buf)), "100");
 	assert_string_equal(
-	    units_format_mac((const uint8_t[6]){2, 0, 0, 0, 0, 0x11}, buf, sizeof(buf)), "02:");
+		units_format_mac((const uint8_t[6]){ 2, 0, 0, 0, 0, 0x11 }, buf, sizeof(buf)),
+		"02:");
 }
 
 static void test_u32(void **state)
@@ -329,21 +330,21 @@ static void test_proto(void **state)
 
 static void test_mac(void **state)
 {
-	static const uint8_t expect[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x11};
-	static const uint8_t mixed[6] = {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+	static const uint8_t expect[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x11 };
+	static const uint8_t mixed[6] = { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
 	static const char *const bad[] = {
-	    "",
-	    "02:00:00:00:00",
-	    "02:00:00:00:00:11:22",
-	    "zz:00:00:00:00:11",
-	    "02:00:00:00:00:1g",
-	    "02-00-00-00-00-11",
-	    "02:00:00:00:00:11 ",
-	    " 02:00:00:00:00:11",
-	    "2:0:0:0:0:11",
-	    "020000000011",
-	    "02:00:00:00:00:+1",
-	    "02:00:00:00:00::1",
+		"",
+		"02:00:00:00:00",
+		"02:00:00:00:00:11:22",
+		"zz:00:00:00:00:11",
+		"02:00:00:00:00:1g",
+		"02-00-00-00-00-11",
+		"02:00:00:00:00:11 ",
+		" 02:00:00:00:00:11",
+		"2:0:0:0:0:11",
+		"020000000011",
+		"02:00:00:00:00:+1",
+		"02:00:00:00:00::1",
 	};
 	uint8_t mac[6];
 	char buf[WEIR_MAC_STRLEN];
@@ -368,7 +369,7 @@ static void test_mac(void **state)
 
 static void test_addr_ipv4(void **state)
 {
-	static const uint8_t expect[16] = {198, 18, 0, 11};
+	static const uint8_t expect[16] = { 198, 18, 0, 11 };
 	struct weir_addr a;
 	char buf[WEIR_ADDR_STRLEN];
 
@@ -383,8 +384,8 @@ static void test_addr_ipv4(void **state)
 
 static void test_addr_ipv6(void **state)
 {
-	static const uint8_t expect[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01};
-	static const uint8_t mapped[16] = {[10] = 0xff, [11] = 0xff, 198, 18, 0, 11};
+	static const uint8_t expect[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x01 };
+	static const uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff, 198, 18, 0, 11 };
 	struct weir_addr a;
 	char buf[WEIR_ADDR_STRLEN];
 
@@ -406,18 +407,18 @@ static void test_addr_ipv6(void **state)
 static void test_addr_rejects(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    " 198.18.0.11",
-	    "198.18.0.11 ",
-	    "198.18.0",
-	    "198.18.0.256",
-	    "198.18.0.11.1",
-	    "198.18.0.11/32",
-	    "198.18.0.11:80",
-	    "2001:db8::1::2",
-	    "2001:db8::g",
-	    "[2001:db8::1]",
-	    "localhost",
+		"",
+		" 198.18.0.11",
+		"198.18.0.11 ",
+		"198.18.0",
+		"198.18.0.256",
+		"198.18.0.11.1",
+		"198.18.0.11/32",
+		"198.18.0.11:80",
+		"2001:db8::1::2",
+		"2001:db8::g",
+		"[2001:db8::1]",
+		"localhost",
 	};
 	struct weir_addr a, before;
 	size_t i;
@@ -489,22 +490,22 @@ static void test_addr_format_edges(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rate_accepts),
-	    cmocka_unit_test(test_rate_rejects),
-	    cmocka_unit_test(test_rate_format),
-	    cmocka_unit_test(test_duration_accepts),
-	    cmocka_unit_test(test_duration_rejects),
-	    cmocka_unit_test(test_duration_format),
-	    cmocka_unit_test(test_format_truncates),
-	    cmocka_unit_test(test_u32),
-	    cmocka_unit_test(test_port),
-	    cmocka_unit_test(test_proto),
-	    cmocka_unit_test(test_mac),
-	    cmocka_unit_test(test_addr_ipv4),
-	    cmocka_unit_test(test_addr_ipv6),
-	    cmocka_unit_test(test_addr_rejects),
-	    cmocka_unit_test(test_addr_equal),
-	    cmocka_unit_test(test_addr_format_edges),
+		cmocka_unit_test(test_rate_accepts),
+		cmocka_unit_test(test_rate_rejects),
+		cmocka_unit_test(test_rate_format),
+		cmocka_unit_test(test_duration_accepts),
+		cmocka_unit_test(test_duration_rejects),
+		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_format_truncates),
+		cmocka_unit_test(test_u32),
+		cmocka_unit_test(test_port),
+		cmocka_unit_test(test_proto),
+		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_addr_ipv4),
+		cmocka_unit_test(test_addr_ipv6),
+		cmocka_unit_test(test_addr_rejects),
+		cmocka_unit_test(test_addr_equal),
+		cmocka_unit_test(test_addr_format_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,8 +50,7 @@ static void usage_all(FILE *f)
 		for (c = o->cmds; c->verb; c++)
 			usage_cmd(f, o->name, c);
 	fprintf(f, "\nRATE: bit/s with suffixes (8mbit, 1gbit); DUR: ms, s, m (100ms, 30s).\n"
-		   "Every command takes --json; --socket PATH (default " WEIR_SOCKET_DEFAULT
-		   ")\n");
+		   "Every command takes --json; --socket PATH (default " WEIR_SOCKET_DEFAULT ")\n");
 }
 
 static int split_globals(int argc, char **argv, struct cli *cli, struct words *w)
@@ -85,7 +84,8 @@ static const char *flag_spec(const struct cmd *c, const char *name, bool *takes_
 	for (i = 0; i < sizeof(c->flags) / sizeof(c->flags[0]) && c->flags[i]; i++) {
 		if (strncmp(c->flags[i], name, len))
 			continue;
-		if (c->flags[i][len] == '\0' || (c->flags[i][len] == '!' && !c->flags[i][len + 1])) {
+		if (c->flags[i][len] == '\0' ||
+		    (c->flags[i][len] == '!' && !c->flags[i][len + 1])) {
 			*takes_value = c->flags[i][len] == '\0';
 			return c->flags[i];
 		}
@@ -140,7 +140,7 @@ static int build_args(const struct cmd *c, const struct words *w, int first, jso
 
 	for (i = first; i < w->n; i++) {
 		int ret = !strncmp(w->w[i], "--", 2) ? add_flag(c, w, &i, args)
-						      : add_positional(c, w->w[i], &pos, args);
+						     : add_positional(c, w->w[i], &pos, args);
 
 		if (ret)
 			return ret;
@@ -159,7 +159,8 @@ static void print_done(const char *object, const struct cmd *c, json_object *arg
 
 	printf("%s", object);
 	for (i = 0; i < 3 && c->positional[i]; i++) {
-		const char *name = c->positional[i][0] == '?' ? c->positional[i] + 1 : c->positional[i];
+		const char *name =
+			c->positional[i][0] == '?' ? c->positional[i] + 1 : c->positional[i];
 
 		if (json_object_object_get_ex(args, name, &v))
 			printf(" %s", json_object_get_string(v));
@@ -175,7 +176,8 @@ static void on_interrupt(int sig)
 	interrupted = 1;
 }
 
-static int execute(const struct cli *cli, const char *object, const struct cmd *c, json_object *args)
+static int execute(const struct cli *cli, const char *object, const struct cmd *c,
+		   json_object *args)
 {
 	bool watch = json_object_object_get_ex(args, "watch", NULL);
 	json_object *data = NULL;

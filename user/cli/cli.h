@@ -40,8 +40,8 @@ struct object {
 	const char *summary;
 };
 
-extern const struct cmd service_cmds[], backend_cmds[], stats_cmds[], config_cmds[],
-	status_cmds[], shutdown_cmds[];
+extern const struct cmd service_cmds[], backend_cmds[], stats_cmds[], config_cmds[], status_cmds[],
+	shutdown_cmds[];
 
 /* client.c: one request, one reply. Returns 0 and the reply's data (may be
  * NULL), or prints the error and returns non-zero. */

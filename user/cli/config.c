@@ -49,10 +49,23 @@ static int read_config_file(json_object *args)
 }
 
 const struct cmd config_cmds[] = {
-	{ "dump", "config.dump", { 0 }, { 0 }, "",
-	  "print the running desired state as a config file", print_dump, NULL, NULL },
-	{ "load", "config.load", { "file" }, { 0 }, "FILE",
-	  "replace the services with those of FILE, all or nothing", NULL, "loaded",
+	{ "dump",
+	  "config.dump",
+	  { 0 },
+	  { 0 },
+	  "",
+	  "print the running desired state as a config file",
+	  print_dump,
+	  NULL,
+	  NULL },
+	{ "load",
+	  "config.load",
+	  { "file" },
+	  { 0 },
+	  "FILE",
+	  "replace the services with those of FILE, all or nothing",
+	  NULL,
+	  "loaded",
 	  read_config_file },
 	{ 0 },
 };

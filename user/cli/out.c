@@ -12,7 +12,7 @@
 void out_json(json_object *data)
 {
 	printf("%s\n", data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PRETTY |
-								       JSON_C_TO_STRING_SPACED)
+									   JSON_C_TO_STRING_SPACED)
 			    : "{}");
 }
 

@@ -4,10 +4,10 @@
 #include "cli/cli.h"
 
 static const struct column service_columns[] = {
-	{ "NAME", "name" },	    { "VIP", "vip" },	       { "PORT", "port" },
-	{ "PROTO", "proto" },	    { "STEERING", "steering" }, { "BACKENDS", "backends" },
-	{ "USABLE", "usable" },	    { "STREAMS", "streams" },	{ "NEW", "new_streams" },
-	{ "REFUSED", "refused" },   { "PACKETS", "packets" },	{ 0 },
+	{ "NAME", "name" },	  { "VIP", "vip" },	      { "PORT", "port" },
+	{ "PROTO", "proto" },	  { "STEERING", "steering" }, { "BACKENDS", "backends" },
+	{ "USABLE", "usable" },	  { "STREAMS", "streams" },   { "NEW", "new_streams" },
+	{ "REFUSED", "refused" }, { "PACKETS", "packets" },   { 0 },
 };
 
 static const struct column service_fields[] = {
@@ -51,19 +51,45 @@ static void print_service_show(const struct cli *cli, json_object *data)
 }
 
 const struct cmd service_cmds[] = {
-	{ "add", "service.add", { "name" },
+	{ "add",
+	  "service.add",
+	  { "name" },
 	  { "vip", "port", "proto", "steering", "forwarding", "capacity-streams", "capacity-rate",
 	    "stream-min", "stream-max", "priority", "idle-timeout", "refuse", "health",
 	    "health-port" },
 	  "NAME --vip ADDR --port N --proto tcp|udp [--steering round-robin|weighted|maglev]\n"
 	  "      [--forwarding dsr|ipip] [--idle-timeout DUR] [--refuse drop|reset]\n"
 	  "      [--health tcp|none] [--health-port N]",
-	  "add a service (a VIP, port and protocol)", NULL, "added", NULL },
-	{ "del", "service.del", { "name" }, { 0 }, "NAME", "delete a service and its backends",
-	  NULL, "deleted", NULL },
-	{ "show", "service.show", { "name" }, { 0 }, "NAME", "show a service, its counters and backends",
-	  print_service_show, NULL, NULL },
-	{ "list", "service.list", { 0 }, { 0 }, "", "list the services", print_service_list, NULL,
+	  "add a service (a VIP, port and protocol)",
+	  NULL,
+	  "added",
+	  NULL },
+	{ "del",
+	  "service.del",
+	  { "name" },
+	  { 0 },
+	  "NAME",
+	  "delete a service and its backends",
+	  NULL,
+	  "deleted",
+	  NULL },
+	{ "show",
+	  "service.show",
+	  { "name" },
+	  { 0 },
+	  "NAME",
+	  "show a service, its counters and backends",
+	  print_service_show,
+	  NULL,
+	  NULL },
+	{ "list",
+	  "service.list",
+	  { 0 },
+	  { 0 },
+	  "",
+	  "list the services",
+	  print_service_list,
+	  NULL,
 	  NULL },
 	{ 0 },
 };

@@ -4,9 +4,10 @@
 #include "cli/cli.h"
 
 static const struct column service_stat_columns[] = {
-	{ "SERVICE", "name" },	     { "STREAMS", "streams" }, { "NEW", "new_streams" },
-	{ "ENDED", "ended_streams" }, { "REFUSED", "refused" }, { "PACKETS", "packets" },
-	{ "BYTES", "bytes" },	     { 0 },
+	{ "SERVICE", "name" },	  { "STREAMS", "streams" },
+	{ "NEW", "new_streams" }, { "ENDED", "ended_streams" },
+	{ "REFUSED", "refused" }, { "PACKETS", "packets" },
+	{ "BYTES", "bytes" },	  { 0 },
 };
 
 static const struct column reason_columns[] = {
@@ -35,9 +36,15 @@ static void print_stats(const struct cli *cli, json_object *data)
 }
 
 const struct cmd stats_cmds[] = {
-	{ "", "stats", { "?service" }, { "watch!" }, "[SERVICE] [--watch]",
+	{ "",
+	  "stats",
+	  { "?service" },
+	  { "watch!" },
+	  "[SERVICE] [--watch]",
 	  "counters per service and backend, and packets not forwarded by reason; --watch "
 	  "refreshes every second",
-	  print_stats, NULL, NULL },
+	  print_stats,
+	  NULL,
+	  NULL },
 	{ 0 },
 };

@@ -40,15 +40,28 @@ static void print_status(const struct cli *cli, json_object *data)
 }
 
 const struct cmd status_cmds[] = {
-	{ "", "status", { 0 }, { 0 }, "", "the controller, its interfaces and totals", print_status,
-	  NULL, NULL },
+	{ "",
+	  "status",
+	  { 0 },
+	  { 0 },
+	  "",
+	  "the controller, its interfaces and totals",
+	  print_status,
+	  NULL,
+	  NULL },
 	{ 0 },
 };
 
 const struct cmd shutdown_cmds[] = {
-	{ "", "shutdown", { 0 }, { 0 }, "",
+	{ "",
+	  "shutdown",
+	  { 0 },
+	  { 0 },
+	  "",
 	  "stop the controller AND the data plane: detach from every interface, remove the "
 	  "pinned maps (every stream is dropped)",
-	  NULL, "done", NULL },
+	  NULL,
+	  "done",
+	  NULL },
 	{ 0 },
 };

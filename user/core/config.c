@@ -19,29 +19,29 @@
 #include "weir/abi.h"
 #include "core/config.h"
 
-#define NS_PER_MS	 1000000ULL
-#define NS_PER_S	 1000000000ULL
+#define NS_PER_MS 1000000ULL
+#define NS_PER_S 1000000000ULL
 #define STREAM_TABLE_MAX (1U << 24)
-#define WEIGHT_MAX	 65535
-#define DUR_STRLEN	 32
+#define WEIGHT_MAX 65535
+#define DUR_STRLEN 32
 
 /* Indexed by enum value, so a name and its value cannot drift apart. */
 static const char *const steering_names[] = {
-    [WEIR_STEER_ROUND_ROBIN] = "round-robin",
-    [WEIR_STEER_WEIGHTED] = "weighted",
-    [WEIR_STEER_MAGLEV] = "maglev",
+	[WEIR_STEER_ROUND_ROBIN] = "round-robin",
+	[WEIR_STEER_WEIGHTED] = "weighted",
+	[WEIR_STEER_MAGLEV] = "maglev",
 };
 static const char *const forwarding_names[] = {
-    [WEIR_FWD_DSR] = "dsr",
-    [WEIR_FWD_IPIP] = "ipip",
+	[WEIR_FWD_DSR] = "dsr",
+	[WEIR_FWD_IPIP] = "ipip",
 };
 static const char *const refuse_names[] = {
-    [WEIR_REFUSE_DROP] = "drop",
-    [WEIR_REFUSE_RESET] = "reset",
+	[WEIR_REFUSE_DROP] = "drop",
+	[WEIR_REFUSE_RESET] = "reset",
 };
 static const char *const xdp_mode_names[] = {
-    [WEIR_XDP_NATIVE] = "native",
-    [WEIR_XDP_GENERIC] = "generic",
+	[WEIR_XDP_NATIVE] = "native",
+	[WEIR_XDP_GENERIC] = "generic",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -243,7 +243,7 @@ fail:
 /* ---- checks ---- */
 
 static int set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static int set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -391,9 +391,9 @@ static int check_service_unique(const struct weir_config *cfg, size_t i, char *e
 		if (units_addr_equal(&a->vip, &b->vip) && a->port == b->port &&
 		    a->proto == b->proto)
 			return set_err(
-			    err, errlen, "services %s and %s both use vip %s port %u proto %s",
-			    b->name, a->name, units_format_addr(&a->vip, addr, sizeof(addr)),
-			    a->port, units_proto_name(a->proto));
+				err, errlen, "services %s and %s both use vip %s port %u proto %s",
+				b->name, a->name, units_format_addr(&a->vip, addr, sizeof(addr)),
+				a->port, units_proto_name(a->proto));
 	}
 	return 0;
 }
@@ -443,7 +443,7 @@ struct key_handler {
 };
 
 static int fail(struct parse_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static int fail(struct parse_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
 {
@@ -471,8 +471,8 @@ static const char *kind(const yaml_node_t *node)
 
 static int expect(struct parse_ctx *ctx, const yaml_node_t *node, yaml_node_type_t type)
 {
-	static const yaml_node_t want_list = {.type = YAML_SEQUENCE_NODE};
-	static const yaml_node_t want_map = {.type = YAML_MAPPING_NODE};
+	static const yaml_node_t want_list = { .type = YAML_SEQUENCE_NODE };
+	static const yaml_node_t want_map = { .type = YAML_MAPPING_NODE };
 	const yaml_node_t *want = type == YAML_SEQUENCE_NODE ? &want_list : &want_map;
 
 	if (node->type == type)
@@ -482,7 +482,7 @@ static int expect(struct parse_ctx *ctx, const yaml_node_t *node, yaml_node_type
 }
 
 static size_t where_push(struct parse_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 static size_t where_push(struct parse_ctx *ctx, const char *fmt, ...)
 {
@@ -720,9 +720,9 @@ static int parse_be_paused(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 }
 
 static const struct key_handler backend_keys[] = {
-    {"addr", parse_be_addr, true}, {"weight", parse_be_weight, false},
-    {"mac", parse_be_mac, false},  {"paused", parse_be_paused, false},
-    {"max-streams", NULL, false},  {NULL, NULL, false},
+	{ "addr", parse_be_addr, true }, { "weight", parse_be_weight, false },
+	{ "mac", parse_be_mac, false },	 { "paused", parse_be_paused, false },
+	{ "max-streams", NULL, false },	 { NULL, NULL, false },
 };
 
 static int parse_backend(struct parse_ctx *ctx, const yaml_node_t *node,
@@ -820,13 +820,13 @@ static int parse_hc_rise(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 }
 
 static const struct key_handler health_keys[] = {
-    {"enabled", parse_hc_enabled, false},
-    {"port", parse_hc_port, false},
-    {"interval", parse_hc_interval, false},
-    {"timeout", parse_hc_timeout, false},
-    {"fall", parse_hc_fall, false},
-    {"rise", parse_hc_rise, false},
-    {NULL, NULL, false},
+	{ "enabled", parse_hc_enabled, false },
+	{ "port", parse_hc_port, false },
+	{ "interval", parse_hc_interval, false },
+	{ "timeout", parse_hc_timeout, false },
+	{ "fall", parse_hc_fall, false },
+	{ "rise", parse_hc_rise, false },
+	{ NULL, NULL, false },
 };
 
 /* ---- service ---- */
@@ -904,22 +904,22 @@ static int parse_svc_health(struct parse_ctx *ctx, yaml_node_t *value, void *obj
 }
 
 static const struct key_handler service_keys[] = {
-    {"name", parse_svc_name, true},
-    {"vip", parse_svc_vip, true},
-    {"port", parse_svc_port, true},
-    {"proto", parse_svc_proto, true},
-    {"steering", parse_svc_steering, false},
-    {"forwarding", parse_svc_forwarding, false},
-    {"refuse", parse_svc_refuse, false},
-    {"idle-timeout", parse_svc_idle_timeout, false},
-    {"health", parse_svc_health, false},
-    {"backends", parse_backends, false},
-    {"capacity-streams", NULL, false},
-    {"capacity-rate", NULL, false},
-    {"stream-min", NULL, false},
-    {"stream-max", NULL, false},
-    {"priority", NULL, false},
-    {NULL, NULL, false},
+	{ "name", parse_svc_name, true },
+	{ "vip", parse_svc_vip, true },
+	{ "port", parse_svc_port, true },
+	{ "proto", parse_svc_proto, true },
+	{ "steering", parse_svc_steering, false },
+	{ "forwarding", parse_svc_forwarding, false },
+	{ "refuse", parse_svc_refuse, false },
+	{ "idle-timeout", parse_svc_idle_timeout, false },
+	{ "health", parse_svc_health, false },
+	{ "backends", parse_backends, false },
+	{ "capacity-streams", NULL, false },
+	{ "capacity-rate", NULL, false },
+	{ "stream-min", NULL, false },
+	{ "stream-max", NULL, false },
+	{ "priority", NULL, false },
+	{ NULL, NULL, false },
 };
 
 static int parse_service(struct parse_ctx *ctx, const yaml_node_t *node,
@@ -1019,12 +1019,12 @@ static int parse_stream_table_size(struct parse_ctx *ctx, yaml_node_t *value, vo
 }
 
 static const struct key_handler top_keys[] = {
-    {"interfaces", parse_interfaces, false},
-    {"xdp-mode", parse_xdp_mode, false},
-    {"update-interval", parse_update_interval, false},
-    {"stream-table-size", parse_stream_table_size, false},
-    {"services", parse_services, false},
-    {NULL, NULL, false},
+	{ "interfaces", parse_interfaces, false },
+	{ "xdp-mode", parse_xdp_mode, false },
+	{ "update-interval", parse_update_interval, false },
+	{ "stream-table-size", parse_stream_table_size, false },
+	{ "services", parse_services, false },
+	{ NULL, NULL, false },
 };
 
 /* "---" alone, "~" or "null" is an empty document too, like an empty file. */
@@ -1042,7 +1042,7 @@ static bool is_empty_root(const yaml_node_t *root)
 
 static int parse_document(yaml_document_t *doc, struct weir_config *cfg, char *err, size_t errlen)
 {
-	struct parse_ctx ctx = {.doc = doc, .err = err, .errlen = errlen};
+	struct parse_ctx ctx = { .doc = doc, .err = err, .errlen = errlen };
 	yaml_node_t *root = yaml_document_get_root_node(doc);
 
 	if (is_empty_root(root))
@@ -1251,7 +1251,7 @@ static void emit_service(struct emit_buf *b, const struct weir_service_config *s
 
 int config_emit(const struct weir_config *cfg, char **out)
 {
-	struct emit_buf b = {0};
+	struct emit_buf b = { 0 };
 	size_t i;
 
 	*out = NULL;

@@ -101,7 +101,7 @@ static void share_largest_remainder(uint32_t *share, const bool *pinned, size_t 
 /* Returns the new sum, at most seats. */
 static uint64_t scale_shares(uint32_t *share, size_t n, uint64_t sum, uint64_t seats)
 {
-	bool pinned[SLOTS_MAX_BACKENDS] = {false};
+	bool pinned[SLOTS_MAX_BACKENDS] = { false };
 
 	pin_small_shares(share, pinned, n, &seats, &sum);
 	/* sum is 0 when every positive weight ended up pinned. */
@@ -115,7 +115,7 @@ static uint64_t scale_shares(uint32_t *share, size_t n, uint64_t sum, uint64_t s
  * share, the richest is picked and pays the total. */
 static void interleave(const uint32_t *share, size_t n, uint64_t total, uint32_t *slots)
 {
-	int64_t current[SLOTS_MAX_BACKENDS] = {0};
+	int64_t current[SLOTS_MAX_BACKENDS] = { 0 };
 	size_t i, best, step;
 
 	for (step = 0; step < total; step++) {

@@ -13,8 +13,8 @@
 #include "weir/abi.h"
 #include "core/units.h"
 
-#define NS_PER_MS  1000000ULL
-#define NS_PER_S   1000000000ULL
+#define NS_PER_MS 1000000ULL
+#define NS_PER_S 1000000000ULL
 #define NS_PER_MIN (60 * NS_PER_S)
 
 /* 10^19 is the largest power of ten in a uint64_t. */
@@ -27,20 +27,20 @@ struct unit {
 
 /* Largest first: the formatters pick the first unit that divides exactly. */
 static const struct unit rate_units[] = {
-    {"tbit", 1000000000000ULL},
-    {"gbit", 1000000000ULL},
-    {"mbit", 1000000ULL},
-    {"kbit", 1000ULL},
-    {"bit", 1ULL},
-    {"", 1ULL}, /* a bare number is bit/s */
-    {NULL, 0},
+	{ "tbit", 1000000000000ULL },
+	{ "gbit", 1000000000ULL },
+	{ "mbit", 1000000ULL },
+	{ "kbit", 1000ULL },
+	{ "bit", 1ULL },
+	{ "", 1ULL }, /* a bare number is bit/s */
+	{ NULL, 0 },
 };
 
 static const struct unit duration_units[] = {
-    {"m", NS_PER_MIN},
-    {"s", NS_PER_S},
-    {"ms", NS_PER_MS},
-    {NULL, 0},
+	{ "m", NS_PER_MIN },
+	{ "s", NS_PER_S },
+	{ "ms", NS_PER_MS },
+	{ NULL, 0 },
 };
 
 /* A decimal number as typed: digits, optionally "." and more digits. */
@@ -290,7 +290,7 @@ const char *units_proto_name(uint8_t proto)
 
 int units_parse_addr(const char *s, struct weir_addr *out)
 {
-	struct weir_addr a = {0};
+	struct weir_addr a = { 0 };
 
 	if (!s || !out)
 		return -EINVAL;

@@ -64,7 +64,7 @@ static int api_change(struct ctl *c, json_object *args, char *err,
 }
 
 static struct weir_service_config *find_service_arg(struct weir_config *cfg, json_object *args,
-						   char *err)
+						    char *err)
 {
 	const char *name = arg_required(args, "service", err);
 	struct weir_service_config *svc;
@@ -151,18 +151,22 @@ static int service_required(struct weir_service_config *s, json_object *args, ch
 	uint8_t proto_num;
 
 	if (!name || !(vip = arg_required(args, "vip", err)) ||
-	    !(port = arg_required(args, "port", err)) || !(proto = arg_required(args, "proto", err)))
+	    !(port = arg_required(args, "port", err)) ||
+	    !(proto = arg_required(args, "proto", err)))
 		return -EINVAL;
 	if (config_check_name(name))
-		return api_error(err, "service %s: a name is 1-31 of A-Z a-z 0-9 _ . -%s", name, "");
+		return api_error(err, "service %s: a name is 1-31 of A-Z a-z 0-9 _ . -%s", name,
+				 "");
 	if (units_parse_proto(proto, &proto_num))
 		return api_error(err, "service %s: --proto: '%s' is not tcp or udp", name, proto);
 	config_service_init(s, proto_num);
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	if (units_parse_addr(vip, &s->vip))
-		return api_error(err, "service %s: --vip: '%s' is not an IPv4 or IPv6 address", name, vip);
+		return api_error(err, "service %s: --vip: '%s' is not an IPv4 or IPv6 address",
+				 name, vip);
 	if (units_parse_port(port, &s->port))
-		return api_error(err, "service %s: --port: '%s' is not a port (1-65535)", name, port);
+		return api_error(err, "service %s: --port: '%s' is not a port (1-65535)", name,
+				 port);
 	return 0;
 }
 
@@ -516,22 +520,26 @@ static int cmd_status(struct ctl *c, json_object *args, json_object **out, char 
 		json_object *o = json_object_new_object();
 
 		add_str(o, "name", c->loader.ifaces[i].name);
-		json_object_object_add(o, "ifindex", json_object_new_int(c->loader.ifaces[i].ifindex));
-		json_object_object_add(o, "adopted", json_object_new_boolean(c->loader.ifaces[i].adopted));
+		json_object_object_add(o, "ifindex",
+				       json_object_new_int(c->loader.ifaces[i].ifindex));
+		json_object_object_add(o, "adopted",
+				       json_object_new_boolean(c->loader.ifaces[i].adopted));
 		json_object_array_add(ifaces, o);
 	}
 	for (i = 0; i < c->n_services; i++)
 		backends += c->services[i].n_backends;
 	*out = json_object_new_object();
 	add_str(*out, "version", WEIR_VERSION);
-	json_object_object_add(*out, "uptime_s",
-			       json_object_new_uint64((ctl_now_ns() - c->started_ns) / 1000000000ULL));
+	json_object_object_add(
+		*out, "uptime_s",
+		json_object_new_uint64((ctl_now_ns() - c->started_ns) / 1000000000ULL));
 	add_str(*out, "pin_dir", c->loader.pin_dir);
 	add_str(*out, "socket", c->socket_path);
 	add_str(*out, "xdp_mode", config_xdp_mode_name(c->top.xdp_mode));
 	add_str(*out, "update_interval",
 		units_format_duration(c->top.update_interval_ns, buf, sizeof(buf)));
-	json_object_object_add(*out, "maps_adopted", json_object_new_boolean(c->loader.maps_adopted));
+	json_object_object_add(*out, "maps_adopted",
+			       json_object_new_boolean(c->loader.maps_adopted));
 	json_object_object_add(*out, "interfaces", ifaces);
 	json_object_object_add(*out, "services", json_object_new_int64(c->n_services));
 	json_object_object_add(*out, "backends", json_object_new_int64(backends));
@@ -579,8 +587,10 @@ static int cmd_config_load(struct ctl *c, json_object *args, json_object **out, 
 	    cfg.n_interfaces != c->top.n_interfaces ||
 	    memcmp(cfg.interfaces, c->top.interfaces, sizeof(cfg.interfaces))) {
 		config_free(&cfg);
-		return api_error(err, "config load: interfaces, xdp-mode and stream-table-size "
-				      "change only with a restart of weir run%s%s", "", "");
+		return api_error(err,
+				 "config load: interfaces, xdp-mode and stream-table-size "
+				 "change only with a restart of weir run%s%s",
+				 "", "");
 	}
 	ret = state_apply(c, &cfg, err, ERR_LEN);
 	if (!ret)
@@ -642,7 +652,8 @@ char *api_dispatch(struct ctl *c, const char *request, size_t len)
 	int ret = -EINVAL;
 
 	if (!req || !json_object_is_type(req, json_type_object) ||
-	    !json_object_object_get_ex(req, "cmd", &cmd) || !json_object_is_type(cmd, json_type_string)) {
+	    !json_object_object_get_ex(req, "cmd", &cmd) ||
+	    !json_object_is_type(cmd, json_type_string)) {
 		snprintf(err, sizeof(err), "request: not a JSON object with a \"cmd\" string");
 		goto out;
 	}
@@ -657,7 +668,8 @@ char *api_dispatch(struct ctl *c, const char *request, size_t len)
 	if (h->name)
 		ret = h->fn(c, args, &data, err);
 	else
-		snprintf(err, sizeof(err), "request: unknown command '%.64s'", json_object_get_string(cmd));
+		snprintf(err, sizeof(err), "request: unknown command '%.64s'",
+			 json_object_get_string(cmd));
 out:
 	json_object_put(req);
 	if (tok)

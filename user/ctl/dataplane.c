@@ -111,11 +111,13 @@ static int write_slots(struct ctl *c, uint32_t service_id, const uint32_t *slots
 	return 0;
 }
 
-static int write_service(struct ctl *c, const struct ctl_service *svc, const struct weir_service *val)
+static int write_service(struct ctl *c, const struct ctl_service *svc,
+			 const struct weir_service *val)
 {
 	struct weir_service_key key;
 
-	if (shadow.service_written[svc->id] && !memcmp(&shadow.services[svc->id], val, sizeof(*val)))
+	if (shadow.service_written[svc->id] &&
+	    !memcmp(&shadow.services[svc->id], val, sizeof(*val)))
 		return 0;
 	service_key_of(&svc->cfg, &key);
 	if (bpf_map_update_elem(c->loader.maps.services, &key, val, BPF_ANY)) {

@@ -193,8 +193,7 @@ static int prepare_object(struct loader *l, struct weir_bpf *skel, __u32 streams
 	char path[PATH_MAX];
 	int err;
 
-	bpf_object__for_each_map(map, skel->obj)
-	{
+	bpf_object__for_each_map (map, skel->obj) {
 		err = pin_path(l, bpf_map__name(map), path, sizeof(path));
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);
@@ -216,7 +215,8 @@ static void report_attach(const struct loader_iface *ifc, uint8_t xdp_mode)
 
 static int attach_ifaces(struct loader *l, struct weir_bpf *skel)
 {
-	enum xdp_attach_mode mode = l->xdp_mode == WEIR_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	enum xdp_attach_mode mode =
+		l->xdp_mode == WEIR_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	struct xdp_program *prog = NULL;
 	int err = 0;
 	size_t i;

@@ -4,7 +4,11 @@
 
 #include <stdbool.h>
 
-enum log_level { LOG_WARN = 0, LOG_INFO = 1, LOG_DEBUG = 2 };
+enum log_level {
+	LOG_WARN = 0,
+	LOG_INFO = 1,
+	LOG_DEBUG = 2
+};
 
 void log_set_level(enum log_level level);
 /* Routes libbpf's and libxdp's own messages through ours. */

@@ -29,7 +29,8 @@ struct neigh_entry {
 static void neigh_parse(const struct nlmsghdr *nh, struct neigh_entry *out, size_t *n)
 {
 	const struct ndmsg *ndm = NLMSG_DATA(nh);
-	const struct rtattr *rta = (const struct rtattr *)((const char *)ndm + NLMSG_ALIGN(sizeof(*ndm)));
+	const struct rtattr *rta =
+		(const struct rtattr *)((const char *)ndm + NLMSG_ALIGN(sizeof(*ndm)));
 	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ndm));
 	struct neigh_entry e = { .ifindex = ndm->ndm_ifindex };
 	bool has_dst = false, has_mac = false;

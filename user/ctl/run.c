@@ -33,7 +33,8 @@ static const char run_usage[] =
 	"\n"
 	"Runs the controller: loads and attaches the XDP balancer on each IFACE\n"
 	"(native mode unless --xdp-mode generic), pins its maps under DIR\n"
-	"(default " WEIR_PIN_DIR_DEFAULT "), serves the control socket (default\n" WEIR_SOCKET_DEFAULT
+	"(default " WEIR_PIN_DIR_DEFAULT
+	"), serves the control socket (default\n" WEIR_SOCKET_DEFAULT
 	") and keeps the maps in step with the desired state.\n"
 	"-c FILE reads interfaces, settings and services from a YAML file; -i\n"
 	"replaces the file's interfaces. -v logs debug messages.\n";
@@ -51,10 +52,14 @@ struct run_opts {
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, 0, 'c' },   { "interface", required_argument, 0, 'i' },
-		{ "xdp-mode", required_argument, 0, 'm' }, { "socket", required_argument, 0, 's' },
-		{ "pin-dir", required_argument, 0, 'p' },  { "verbose", no_argument, 0, 'v' },
-		{ "help", no_argument, 0, 'h' },	   { 0 },
+		{ "config", required_argument, 0, 'c' },
+		{ "interface", required_argument, 0, 'i' },
+		{ "xdp-mode", required_argument, 0, 'm' },
+		{ "socket", required_argument, 0, 's' },
+		{ "pin-dir", required_argument, 0, 'p' },
+		{ "verbose", no_argument, 0, 'v' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 },
 	};
 	int opt;
 
@@ -63,20 +68,35 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:i:vh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': o->config_path = optarg; break;
-		case 'm': o->xdp_mode = optarg; break;
-		case 's': o->socket_path = optarg; break;
-		case 'p': o->pin_dir = optarg; break;
-		case 'v': o->verbose = true; break;
-		case 'h': fputs(run_usage, stdout); return 1;
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 'm':
+			o->xdp_mode = optarg;
+			break;
+		case 's':
+			o->socket_path = optarg;
+			break;
+		case 'p':
+			o->pin_dir = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return 1;
 		case 'i':
 			if (o->n_ifaces == WEIR_MAX_INTERFACES) {
-				fprintf(stderr, "weir run: at most %d interfaces\n", WEIR_MAX_INTERFACES);
+				fprintf(stderr, "weir run: at most %d interfaces\n",
+					WEIR_MAX_INTERFACES);
 				return -EINVAL;
 			}
 			o->ifaces[o->n_ifaces++] = optarg;
 			break;
-		default: fputs(run_usage, stderr); return -EINVAL;
+		default:
+			fputs(run_usage, stderr);
+			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
@@ -124,7 +144,8 @@ static int load_config(const struct run_opts *o, struct weir_config *cfg)
 		free(text);
 	}
 	if (!ret && o->xdp_mode && config_parse_xdp_mode(o->xdp_mode, &cfg->xdp_mode)) {
-		snprintf(err, sizeof(err), "--xdp-mode: '%s' is not native or generic", o->xdp_mode);
+		snprintf(err, sizeof(err), "--xdp-mode: '%s' is not native or generic",
+			 o->xdp_mode);
 		ret = -EINVAL;
 	}
 	if (!ret && o->n_ifaces) {

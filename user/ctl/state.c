@@ -97,8 +97,9 @@ static void backend_take_mac(struct ctl_backend *be)
 	be->mac_known = true;
 }
 
-static int build_service(struct ctl *c, struct ctl_service *ns, const struct weir_service_config *cfg,
-			 struct id_pool *svc_ids, struct id_pool *be_ids)
+static int build_service(struct ctl *c, struct ctl_service *ns,
+			 const struct weir_service_config *cfg, struct id_pool *svc_ids,
+			 struct id_pool *be_ids)
 {
 	struct ctl_service *old = find_by_key(c, cfg);
 	size_t j;
@@ -219,8 +220,8 @@ int state_apply(struct ctl *c, const struct weir_config *cfg, char *err, size_t 
 		return -ENOMEM;
 	ret = build_all(c, cfg, svcs);
 	if (ret) {
-		snprintf(err, errlen, "%s", ret == -ENOSPC ? "no free service or backend id"
-							   : "out of memory");
+		snprintf(err, errlen, "%s",
+			 ret == -ENOSPC ? "no free service or backend id" : "out of memory");
 		free_services(svcs, cfg->n_services);
 		return ret;
 	}
@@ -250,7 +251,8 @@ int state_export(const struct ctl *c, struct weir_config *out)
 		struct weir_service_config *dst = &out->services[i];
 
 		*dst = svc->cfg;
-		dst->backends = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*dst->backends));
+		dst->backends =
+			calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*dst->backends));
 		if (!dst->backends) {
 			config_free(out);
 			return -ENOMEM;

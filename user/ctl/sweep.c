@@ -65,10 +65,10 @@ static uint64_t age_of(const struct sweep *s, const struct weir_stream *v)
 static int sweep_entry(struct ctl *c, struct sweep *s, const struct weir_stream_key *key,
 		       const struct weir_stream *v)
 {
-	struct ctl_service *svc = v->service_id < WEIR_MAX_SERVICES ? s->by_service[v->service_id]
-								    : NULL;
-	struct ctl_backend *be = v->backend_id < WEIR_MAX_BACKENDS ? s->by_backend[v->backend_id]
-								   : NULL;
+	struct ctl_service *svc =
+		v->service_id < WEIR_MAX_SERVICES ? s->by_service[v->service_id] : NULL;
+	struct ctl_backend *be =
+		v->backend_id < WEIR_MAX_BACKENDS ? s->by_backend[v->backend_id] : NULL;
 
 	c->total_streams++;
 	if (!svc || !be)
