@@ -70,6 +70,12 @@ out=$(ip netns exec "${TOPO_P}c" "$CLIENT" --tcp --addr "$VIP4" --port 80 --coun
 w --json stats | jq -e '.reasons[] | select(.reason == "not_service") | .packets > 0' >/dev/null ||
 	fail "not_service not counted"
 
+# The start file has no interfaces (they came from -i): it loads; a file
+# naming other interfaces needs a restart and is refused.
+w config load "$T_RUN/weir.yaml" >/dev/null || fail "config load of the start file"
+printf 'interfaces: [lo]\n' >"$T_RUN/other.yaml"
+expect_fail 1 "restart" w config load "$T_RUN/other.yaml"
+
 "$WEIR" --help >/dev/null || fail "weir --help"
 "$WEIR" service --help | grep -q "service add" || fail "weir service --help"
 "$WEIR" run --help | grep -q "pin-dir" || fail "weir run --help"

@@ -583,6 +583,11 @@ static int cmd_config_load(struct ctl *c, json_object *args, json_object **out, 
 	ret = config_parse(yaml, strlen(yaml), &cfg, err, ERR_LEN);
 	if (ret)
 		return ret;
+	/* A file without interfaces leaves them as `weir run -i` set them. */
+	if (!cfg.n_interfaces) {
+		cfg.n_interfaces = c->top.n_interfaces;
+		memcpy(cfg.interfaces, c->top.interfaces, sizeof(cfg.interfaces));
+	}
 	if (cfg.xdp_mode != c->top.xdp_mode || cfg.stream_table_size != c->top.stream_table_size ||
 	    cfg.n_interfaces != c->top.n_interfaces ||
 	    memcmp(cfg.interfaces, c->top.interfaces, sizeof(cfg.interfaces))) {
