@@ -33,6 +33,11 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BPFTEST_SRC := $(wildcard tests/bpf/*.c)
 
+.PHONY: bench
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/weir-bench
+	$(Q)bench/run.sh
+
 .PHONY: all deps test unit-test bpf-test netns-test demo bench clean format format-check tools
 .DEFAULT_GOAL := all
 
@@ -47,6 +52,10 @@ $(BUILD)/vmlinux.h:
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c $(BPF_HDR) $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.tmp.bpf.o: bench/%.bpf.c include/weir/abi.h $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -83,6 +92,14 @@ $(BUILD)/tools/%: tests/tools/%.c
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 tools: $(TOOL_BIN)
+
+BENCH_SRC := $(filter-out %.bpf.c,$(wildcard bench/*.c)) tests/bpf/packet.c
+CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
+
+$(BUILD)/bench/weir-bench: $(BENCH_SRC) bench/bench.h $(CORE_OBJ) $(CTL_OBJ) $(BUILD)/weir.skel.h $(BUILD)/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Ibench -Itests/bpf $(BENCH_SRC) $(CORE_OBJ) $(CTL_OBJ) -o $@ $(LDLIBS) -lcmocka -lm
 
 unit-test: $(UNIT_BIN)
 	$(Q)set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

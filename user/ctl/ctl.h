@@ -38,6 +38,8 @@ struct ctl_service {
 	uint64_t active_streams;
 };
 
+struct sweep;
+
 struct ctl {
 	struct weir_config top; /* interfaces and settings; top.services unused */
 	struct ctl_service *services;
@@ -48,11 +50,15 @@ struct ctl {
 	uint64_t started_ns;
 	uint64_t next_sweep_ns, next_neigh_ns;
 	uint64_t total_streams, closing_streams;
+	struct sweep *sweep; /* the pass under way, if any */
 	bool loader_started;
 	bool stop, teardown;
 };
 
 uint64_t ctl_now_ns(void);
+/* One update interval's work: health, neighbours, slots, and the stream
+ * sweep when it is due. */
+void ctl_tick(struct ctl *c, uint64_t now);
 
 /* state.c: the one way the desired state changes, all or nothing. */
 int state_adopt_pinned(struct ctl *c);
@@ -69,7 +75,12 @@ void state_free(struct ctl *c);
 int dp_sync_service(struct ctl *c, struct ctl_service *svc);
 int dp_remove_service(struct ctl *c, const struct ctl_service *svc);
 int dp_clear_backend(struct ctl *c, uint32_t id);
-int dp_sweep_streams(struct ctl *c, uint64_t now);
+/* sweep.c: a step of a pass over the stream table, stopping once budget_ns
+ * have passed since now; 1 when the pass completed (counts published), 0
+ * when it goes on at the next step, negative on error. */
+int dp_sweep_step(struct ctl *c, uint64_t now, uint64_t budget_ns);
+bool dp_sweep_in_pass(const struct ctl *c);
+void dp_sweep_free(struct ctl *c);
 int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum);
 int dp_read_reasons(struct ctl *c, uint64_t *counts);
 

@@ -19,6 +19,9 @@
 #include "ctl/run.h"
 
 #define SWEEP_INTERVAL_NS 1000000000ULL
+/* At most this much of a tick goes to the stream sweep, so a large table
+ * never holds up health checks or the socket for long. */
+#define SWEEP_BUDGET_NS 20000000ULL
 
 static volatile sig_atomic_t stop_signal;
 
@@ -161,7 +164,7 @@ static int load_config(const struct run_opts *o, struct weir_config *cfg)
 	return ret;
 }
 
-static void ctl_tick(struct ctl *c, uint64_t now)
+void ctl_tick(struct ctl *c, uint64_t now)
 {
 	size_t i;
 
@@ -170,11 +173,12 @@ static void ctl_tick(struct ctl *c, uint64_t now)
 	for (i = 0; i < c->n_services; i++)
 		if (c->services[i].dirty)
 			dp_sync_service(c, &c->services[i]);
-	if (now >= c->next_sweep_ns) {
+	if (now >= c->next_sweep_ns && !dp_sweep_in_pass(c))
 		c->next_sweep_ns = now + SWEEP_INTERVAL_NS;
-		if (dp_sweep_streams(c, now))
-			pr_warn("stream sweep failed\n");
-	}
+	else if (!dp_sweep_in_pass(c))
+		return;
+	if (dp_sweep_step(c, now, SWEEP_BUDGET_NS) < 0)
+		pr_warn("stream sweep failed\n");
 }
 
 static void ctl_loop(struct ctl *c)
@@ -223,6 +227,7 @@ static void ctl_finish(struct ctl *c)
 {
 	server_close(c);
 	state_free(c);
+	dp_sweep_free(c);
 	if (!c->loader_started)
 		return;
 	if (c->teardown) {

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * One pass over the stream table with batch lookups: counts active streams
- * per service and backend, and removes entries that are idle past their
- * service's timeout, closing past the linger, or orphaned by a deleted
- * service or backend.
+ * Passes over the stream table with batch lookups: count active streams
+ * per service and backend, and remove entries idle past their service's
+ * timeout, closing past the linger, or orphaned by a deleted service or
+ * backend. A pass over a large table takes long (1M streams: about half a
+ * second here, the walk being bound by memory), so it runs in steps with a
+ * time budget per update tick, carrying the batch position over; counts are
+ * published when a pass completes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,124 +17,142 @@
 #include "ctl/ctl.h"
 #include "ctl/log.h"
 
-#define SWEEP_BATCH 8192
+#define SWEEP_BATCH 4096
 
 struct sweep {
-	struct ctl_service *by_service[WEIR_MAX_SERVICES];
-	struct ctl_backend *by_backend[WEIR_MAX_BACKENDS];
-	struct weir_stream_key *expired;
-	size_t n_expired, cap_expired;
-	uint64_t now;
+	bool in_pass, have_token;
+	struct weir_stream_key token;
+	uint64_t active_by_service[WEIR_MAX_SERVICES];
+	uint64_t active_by_backend[WEIR_MAX_BACKENDS];
+	uint64_t total, closing, expired;
+	/* Which ids are in use, rebuilt at every step: the state may change
+	 * between steps. */
+	const struct ctl_service *by_service[WEIR_MAX_SERVICES];
+	bool backend_in_use[WEIR_MAX_BACKENDS];
+	struct weir_stream_key keys[SWEEP_BATCH];
+	struct weir_stream vals[SWEEP_BATCH];
+	struct weir_stream_key expired_keys[SWEEP_BATCH];
 };
 
-static void sweep_index(struct ctl *c, struct sweep *s)
+static void sweep_index(const struct ctl *c, struct sweep *s)
+{
+	size_t i, j;
+
+	memset(s->by_service, 0, sizeof(s->by_service));
+	memset(s->backend_in_use, 0, sizeof(s->backend_in_use));
+	for (i = 0; i < c->n_services; i++) {
+		s->by_service[c->services[i].id] = &c->services[i];
+		for (j = 0; j < c->services[i].n_backends; j++)
+			s->backend_in_use[c->services[i].backends[j].id] = true;
+	}
+}
+
+static uint64_t age_of(uint64_t now, const struct weir_stream *v)
+{
+	return v->last_seen_ns < now ? now - v->last_seen_ns : 0;
+}
+
+/* true: the entry is to be removed. */
+static bool sweep_entry(struct sweep *s, const struct weir_stream *v, uint64_t now)
+{
+	const struct ctl_service *svc =
+		v->service_id < WEIR_MAX_SERVICES ? s->by_service[v->service_id] : NULL;
+
+	s->total++;
+	if (!svc || v->backend_id >= WEIR_MAX_BACKENDS || !s->backend_in_use[v->backend_id])
+		return true;
+	if (v->flags & WEIR_STREAM_CLOSING) {
+		s->closing++;
+		return age_of(now, v) > WEIR_CLOSING_TIMEOUT_NS;
+	}
+	if (age_of(now, v) > svc->cfg.idle_timeout_ns)
+		return true;
+	s->active_by_service[v->service_id]++;
+	s->active_by_backend[v->backend_id]++;
+	return false;
+}
+
+/* One batch: classify, delete what expired. 1: the pass is complete. */
+static int sweep_batch(struct ctl *c, struct sweep *s, uint64_t now)
+{
+	__u32 i, count = SWEEP_BATCH, n_expired = 0;
+	int err = bpf_map_lookup_batch(c->loader.maps.streams, s->have_token ? &s->token : NULL,
+				       &s->token, s->keys, s->vals, &count, NULL);
+	bool done = err && errno == ENOENT;
+
+	if (err && !done)
+		return -errno;
+	s->have_token = true;
+	for (i = 0; i < count; i++)
+		if (sweep_entry(s, &s->vals[i], now))
+			s->expired_keys[n_expired++] = s->keys[i];
+	/* One by one: an entry the data plane removed meanwhile is no error,
+	 * and a batch delete stops at the first missing key. */
+	for (i = 0; i < n_expired; i++)
+		bpf_map_delete_elem(c->loader.maps.streams, &s->expired_keys[i]);
+	s->expired += n_expired;
+	return done;
+}
+
+static void sweep_publish(struct ctl *c, struct sweep *s)
 {
 	size_t i, j;
 
 	for (i = 0; i < c->n_services; i++) {
 		struct ctl_service *svc = &c->services[i];
 
-		svc->active_streams = 0;
-		s->by_service[svc->id] = svc;
-		for (j = 0; j < svc->n_backends; j++) {
-			svc->backends[j].active_streams = 0;
-			s->by_backend[svc->backends[j].id] = &svc->backends[j];
-		}
+		svc->active_streams = s->active_by_service[svc->id];
+		for (j = 0; j < svc->n_backends; j++)
+			svc->backends[j].active_streams = s->active_by_backend[svc->backends[j].id];
 	}
-	c->total_streams = 0;
-	c->closing_streams = 0;
+	c->total_streams = s->total;
+	c->closing_streams = s->closing;
+	if (s->expired)
+		pr_debug("sweep: removed %lu of %lu streams\n", (unsigned long)s->expired,
+			 (unsigned long)s->total);
 }
 
-static int sweep_expire(struct sweep *s, const struct weir_stream_key *key)
+static void sweep_begin(struct sweep *s)
 {
-	if (s->n_expired == s->cap_expired) {
-		size_t cap = s->cap_expired ? s->cap_expired * 2 : 1024;
-		void *p = realloc(s->expired, cap * sizeof(*s->expired));
+	memset(s->active_by_service, 0, sizeof(s->active_by_service));
+	memset(s->active_by_backend, 0, sizeof(s->active_by_backend));
+	s->total = s->closing = s->expired = 0;
+	s->have_token = false;
+	s->in_pass = true;
+}
 
-		if (!p)
+int dp_sweep_step(struct ctl *c, uint64_t now, uint64_t budget_ns)
+{
+	struct sweep *s = c->sweep;
+	int ret = 0;
+
+	if (!s) {
+		s = c->sweep = calloc(1, sizeof(*s));
+		if (!s)
 			return -ENOMEM;
-		s->expired = p;
-		s->cap_expired = cap;
 	}
-	s->expired[s->n_expired++] = *key;
-	return 0;
-}
-
-static uint64_t age_of(const struct sweep *s, const struct weir_stream *v)
-{
-	return v->last_seen_ns < s->now ? s->now - v->last_seen_ns : 0;
-}
-
-static int sweep_entry(struct ctl *c, struct sweep *s, const struct weir_stream_key *key,
-		       const struct weir_stream *v)
-{
-	struct ctl_service *svc =
-		v->service_id < WEIR_MAX_SERVICES ? s->by_service[v->service_id] : NULL;
-	struct ctl_backend *be =
-		v->backend_id < WEIR_MAX_BACKENDS ? s->by_backend[v->backend_id] : NULL;
-
-	c->total_streams++;
-	if (!svc || !be)
-		return sweep_expire(s, key);
-	if (v->flags & WEIR_STREAM_CLOSING) {
-		c->closing_streams++;
-		return age_of(s, v) > WEIR_CLOSING_TIMEOUT_NS ? sweep_expire(s, key) : 0;
-	}
-	if (age_of(s, v) > svc->cfg.idle_timeout_ns)
-		return sweep_expire(s, key);
-	svc->active_streams++;
-	be->active_streams++;
-	return 0;
-}
-
-static int sweep_read(struct ctl *c, struct sweep *s, struct weir_stream_key *keys,
-		      struct weir_stream *vals)
-{
-	struct weir_stream_key batch;
-	void *in = NULL;
-
-	for (;;) {
-		__u32 i, count = SWEEP_BATCH;
-		int err = bpf_map_lookup_batch(c->loader.maps.streams, in, &batch, keys, vals,
-					       &count, NULL);
-		bool done = err && errno == ENOENT;
-
-		if (err && !done)
-			return -errno;
-		for (i = 0; i < count; i++)
-			if (sweep_entry(c, s, &keys[i], &vals[i]))
-				return -ENOMEM;
-		if (done)
-			return 0;
-		in = &batch;
-	}
-}
-
-int dp_sweep_streams(struct ctl *c, uint64_t now)
-{
-	struct weir_stream_key *keys = calloc(SWEEP_BATCH, sizeof(*keys));
-	struct weir_stream *vals = calloc(SWEEP_BATCH, sizeof(*vals));
-	struct sweep *s = calloc(1, sizeof(*s));
-	size_t i;
-	int err = -ENOMEM;
-
-	if (!keys || !vals || !s)
-		goto out;
-	s->now = now;
+	if (!s->in_pass)
+		sweep_begin(s);
 	sweep_index(c, s);
-	err = sweep_read(c, s, keys, vals);
-	/* One by one: an entry the data plane removed meanwhile is not an
-	 * error, and a batch delete stops at the first missing key. */
-	for (i = 0; !err && i < s->n_expired; i++)
-		bpf_map_delete_elem(c->loader.maps.streams, &s->expired[i]);
-	if (s->n_expired)
-		pr_debug("sweep: removed %zu of %lu streams\n", s->n_expired,
-			 (unsigned long)c->total_streams);
-out:
-	if (s)
-		free(s->expired);
-	free(s);
-	free(keys);
-	free(vals);
-	return err;
+	while (ret == 0) {
+		ret = sweep_batch(c, s, now);
+		if (ret == 0 && ctl_now_ns() - now >= budget_ns)
+			return 0;
+	}
+	s->in_pass = false;
+	if (ret < 0)
+		return ret;
+	sweep_publish(c, s);
+	return 1;
+}
+
+bool dp_sweep_in_pass(const struct ctl *c)
+{
+	return c->sweep && c->sweep->in_pass;
+}
+
+void dp_sweep_free(struct ctl *c)
+{
+	free(c->sweep);
+	c->sweep = NULL;
 }
