@@ -226,8 +226,15 @@ static long map_memlock(int fd)
 static void report_size(json_object *rows, struct ctl_results *r, int k)
 {
 	char name[128];
-	struct row row = { "controller", name, "ms", NULL, "update interval", &r->interval_ms,
-			   "<= 50 ms (half the interval)", -1, NULL };
+	struct row row = { "controller",
+			   name,
+			   "ms",
+			   NULL,
+			   "update interval",
+			   &r->interval_ms,
+			   "<= 50 ms (half the interval)",
+			   -1,
+			   NULL };
 
 	snprintf(name, sizeof(name), "stream table pass, %u streams (wall)", sizes[k]);
 	row.value = &r->pass_ms[k];
@@ -256,8 +263,15 @@ static void report_memory(json_object *rows, const struct ctl_scene *big)
 {
 	static struct series entry, target, kernel;
 	__u32 max = big->streams + big->streams / 4;
-	struct row row = { "controller", "stream entry: key + value", "bytes", &entry,
-			   "target", &target, "<= 128 bytes", 1, NULL };
+	struct row row = { "controller",
+			   "stream entry: key + value",
+			   "bytes",
+			   &entry,
+			   "target",
+			   &target,
+			   "<= 128 bytes",
+			   1,
+			   NULL };
 	long memlock = map_memlock(big->c.loader.maps.streams);
 
 	series_add(&entry, sizeof(struct weir_stream_key) + sizeof(struct weir_stream));

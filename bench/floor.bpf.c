@@ -49,8 +49,7 @@ int floor_mac_swap(struct xdp_md *ctx)
 
 /* Fills the 5-tuple from IPv4 or IPv6 and the first 4 bytes of L4 (the
  * ports of TCP and UDP alike); returns the L4 header or NULL. */
-static __always_inline void *parse_ip(void *pos, void *end, __be16 proto,
-				      struct weir_stream_key *k)
+static __always_inline void *parse_ip(void *pos, void *end, __be16 proto, struct weir_stream_key *k)
 {
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = pos;

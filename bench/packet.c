@@ -56,7 +56,8 @@ static int set_service(struct scene *s, const char *vip, __u16 port, __u32 id, _
 	key.family = strchr(vip, ':') ? WEIR_AF_INET6 : WEIR_AF_INET;
 	pkt_set_addr(key.addr, key.family, vip);
 	for (i = 0; i < n_backends; i++) {
-		struct weir_backend be = { .flags = WEIR_BACKEND_IN_USE, .service_id = id,
+		struct weir_backend be = { .flags = WEIR_BACKEND_IN_USE,
+					   .service_id = id,
 					   .family = key.family,
 					   .mac = { 0x02, 0, 0, 0, 0, first_backend + i } };
 		__u32 bid = first_backend + i, slot = id * WEIR_MAX_SLOTS + i;
@@ -277,13 +278,15 @@ static int measure_cold(int rounds, struct series *cold, struct series *floor, _
 	if (!err)
 		err = fill_streams(&s, &ack4, 99);
 	if (err) {
-		fprintf(stderr, "bench: cannot fill %d streams: %s\n", COLD_STREAMS, strerror(-err));
+		fprintf(stderr, "bench: cannot fill %d streams: %s\n", COLD_STREAMS,
+			strerror(-err));
 		scene_close(&s);
 		return err;
 	}
 	before = new_streams(&s);
 	for (r = 0; r < rounds; r++) {
-		series_add(floor, ns_distinct(s.swap, &ack4, COLD_STREAMS, 99, XDP_TX, &unexpected));
+		series_add(floor,
+			   ns_distinct(s.swap, &ack4, COLD_STREAMS, 99, XDP_TX, &unexpected));
 		series_add(cold, ns_distinct(s.prog, &ack4, COLD_STREAMS, 99, XDP_TX, &unexpected));
 	}
 	*misses = new_streams(&s) - before; /* packets that found no entry */
@@ -387,9 +390,10 @@ int bench_packet(int rounds, const char *out)
 		err = measure_cold(rounds, &cold, &cold_floor, &misses);
 	}
 	if (!err) {
-		snprintf(note, sizeof(note), "1000000 streams in a 1310720-entry table, visited "
-			 "scattered, one run each; %llu of %d lookups missed", (unsigned long long)misses,
-			 COLD_STREAMS * rounds);
+		snprintf(note, sizeof(note),
+			 "1000000 streams in a 1310720-entry table, visited "
+			 "scattered, one run each; %llu of %d lookups missed",
+			 (unsigned long long)misses, COLD_STREAMS * rounds);
 		row(rows, "floor: MAC swap, same 1M distinct packets", &cold_floor, FLOOR_SWAP,
 		    &r->swap, 0, NULL, NULL);
 		row(rows, "established TCP IPv4, 1M streams (cache-cold)", &cold,
@@ -433,8 +437,14 @@ int bench_live(int rounds, const char *ifname, const char *out)
 	struct pkt syn4, ack4;
 	int ifindex = if_nametoindex(ifname), i, err;
 	struct scene s;
-	struct row r = { "throughput", "established TCP IPv4, live frames, XDP_TX on veth", "Mpps",
-			 &weir, "floor: MAC swap + XDP_TX, live frames", &floor, ">= 0.7x", -1,
+	struct row r = { "throughput",
+			 "established TCP IPv4, live frames, XDP_TX on veth",
+			 "Mpps",
+			 &weir,
+			 "floor: MAC swap + XDP_TX, live frames",
+			 &floor,
+			 ">= 0.7x",
+			 -1,
 			 "BPF_F_TEST_XDP_LIVE_FRAMES, 5000000 frames a run, batches of 64" };
 
 	if (!ifindex) {
@@ -452,8 +462,9 @@ int bench_live(int rounds, const char *ifname, const char *out)
 	}
 	scene_close(&s);
 	if (!err && series_min(&weir) > 0 && series_min(&floor) > 0) {
-		struct row f = { "throughput", r.baseline_name, "Mpps", &floor, NULL, NULL, NULL,
-				 -1, NULL };
+		struct row f = {
+			"throughput", r.baseline_name, "Mpps", &floor, NULL, NULL, NULL, -1, NULL
+		};
 
 		r.met = series_median(&weir) / series_median(&floor) >= 0.7;
 		rows_add(rows, &f);

@@ -68,10 +68,11 @@ void rows_add(json_object *rows, const struct row *r)
 	json_object_object_add(o, "max", number(series_max(r->value)));
 	json_object_object_add(o, "rounds", json_object_new_int(r->value->n));
 	if (r->baseline) {
-		json_object_object_add(o, "baseline_name", json_object_new_string(r->baseline_name));
+		json_object_object_add(o, "baseline_name",
+				       json_object_new_string(r->baseline_name));
 		json_object_object_add(o, "baseline_median", number(series_median(r->baseline)));
-		json_object_object_add(o, "ratio", number(series_median(r->value) /
-							  series_median(r->baseline)));
+		json_object_object_add(
+			o, "ratio", number(series_median(r->value) / series_median(r->baseline)));
 	}
 	json_object_object_add(o, "target", r->target ? json_object_new_string(r->target) : NULL);
 	json_object_object_add(o, "met", r->met < 0 ? NULL : json_object_new_boolean(r->met));

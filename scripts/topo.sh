@@ -249,11 +249,46 @@ _topo_build()
 	topo_wait_ipv6
 }
 
+# Root-namespace interfaces, other than ours, holding a test address: the
+# LB veth of another topology. Every topology puts 198.18.0.1/24 there, so
+# two at once share the route to the backends: health checks, ARP and the
+# MACs weir learns go to the wrong bridge. Prints their names.
+topo_foreign()
+{
+	{
+		ip -4 -o addr show to 198.18.0.0/15
+		ip -6 -o addr show to 2001:db8::/32
+	} 2>/dev/null | awk '{print $2}' | grep -vx "$TOPO_LB_IF" | sort -u | paste -sd ' '
+}
+
+# A topology left by a run that died (its prefix ends in the PID of the
+# shell that made it, and that PID is gone) is removed; one whose maker
+# still runs is reported, and topo_up refuses to share the addresses.
+_topo_reap_stale()
+{
+	local link prefix pid
+
+	for link in $(topo_foreign); do
+		[[ "$link" =~ ^([A-Za-z_]*([0-9]+))lb$ ]] || continue
+		prefix="${BASH_REMATCH[1]}"
+		pid="${BASH_REMATCH[2]}"
+		kill -0 "$pid" 2>/dev/null && continue
+		_topo_err "removing topology $prefix left by a run that died (pid $pid)"
+		(TOPO_P="$prefix" topo_down)
+	done
+	link=$(topo_foreign)
+	[ -z "$link" ] && return 0
+	_topo_err "another topology is up (root-namespace interfaces: $link): it uses the same" \
+		"addresses; run the namespace tests, demo and bench one at a time"
+	return 1
+}
+
 # Build the topology. Fails (and leaves what it made for topo_down) if a
 # step fails or if objects with this prefix exist already.
 topo_up()
 {
 	_topo_check_prefix || return 1
+	_topo_reap_stale || return 1
 	if [ ! -r "$TOPO_PASS_OBJ" ]; then
 		_topo_err "XDP_PASS object $TOPO_PASS_OBJ not found (make, or set WEIR_PASS_OBJ)"
 		return 1
@@ -304,6 +339,8 @@ topo_down()
 	done
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
 		if _topo_ours "$ns"; then
+			# A run that died leaves its servers inside: end them.
+			ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
 			ip netns del "$ns" 2>/dev/null || true
 		fi
 	done

@@ -51,7 +51,24 @@ t_cleanup() {
 	rm -rf "$T_RUN"
 }
 
+# What a test run that died left (its prefix ends in its PID, now gone):
+# its controller is shut down through its socket (detach, unpin), then its
+# run and pin directories go. topo_up reaps its namespaces and veth.
+t_reap_stale() {
+	local dir prefix
+
+	for dir in /tmp/weir-test-* /sys/fs/bpf/weir-test-*; do
+		[ -e "$dir" ] || continue
+		prefix="${dir##*/weir-test-}"
+		[[ "$prefix" =~ [0-9]+$ ]] || continue
+		kill -0 "${BASH_REMATCH[0]}" 2>/dev/null && continue
+		[ -S "$dir/weir.sock" ] && timeout 5 "$WEIR" --socket "$dir/weir.sock" shutdown >/dev/null 2>&1
+		rm -rf "$dir"
+	done
+}
+
 t_setup() {
+	t_reap_stale
 	mkdir -p "$T_RUN"
 	trap 't_cleanup' EXIT
 	trap 'exit 130' INT TERM
