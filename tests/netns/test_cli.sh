@@ -76,6 +76,10 @@ w config load "$T_RUN/weir.yaml" >/dev/null || fail "config load of the start fi
 printf 'interfaces: [lo]\n' >"$T_RUN/other.yaml"
 expect_fail 1 "restart" w config load "$T_RUN/other.yaml"
 
+# stats --watch refreshes every second until interrupted.
+frames=$(timeout -s INT 2.5 "$WEIR" --socket "$T_SOCK" stats --watch | grep -c '^REASON')
+[ "$frames" -ge 2 ] || fail "stats --watch printed $frames frames in 2.5 s"
+
 "$WEIR" --help >/dev/null || fail "weir --help"
 "$WEIR" service --help | grep -q "service add" || fail "weir service --help"
 "$WEIR" run --help | grep -q "pin-dir" || fail "weir run --help"
