@@ -165,23 +165,8 @@ t_bg b1 iperf3 -s -p 5201 >/dev/null 2>&1
 be_nat_up
 t_weir_start "$(t_config_header)
 services:
-  - name: bulk
-    vip: $VIP4
-    port: 5201
-    proto: tcp
-    health:
-      port: 80
-    backends:
-      - addr: 198.18.0.11
-  - name: web
-    vip: $VIP4
-    port: 80
-    proto: tcp
-    steering: round-robin
-    backends:
-      - addr: 198.18.0.11
-      - addr: 198.18.0.12
-      - addr: 198.18.0.13"
+$(t_bulk_service 198.18.0.11)
+$(t_service web "$VIP4" 80 tcp round-robin - 198.18.0.11 198.18.0.12 198.18.0.13)"
 t_wait_for 5 be_listening b1 5201 || be_fail "iperf3 server on b1 not listening"
 t_wait_usable bulk 1
 t_wait_usable web 3

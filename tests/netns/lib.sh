@@ -167,6 +167,29 @@ t_config_header() {
 	echo "update-interval: 100ms"
 }
 
+# t_service NAME VIP PORT PROTO STEERING HEALTH_PORT BACKEND[=WEIGHT]...:
+# one entry of a config's services list ("-" for HEALTH_PORT: the default).
+t_service() {
+	local name="$1" vip="$2" port="$3" proto="$4" steering="$5" health_port="$6" b
+
+	shift 6
+	printf '  - name: %s\n    vip: %s\n    port: %s\n    proto: %s\n    steering: %s\n' \
+		"$name" "$vip" "$port" "$proto" "$steering"
+	[ "$health_port" = - ] || printf '    health:\n      port: %s\n' "$health_port"
+	echo "    backends:"
+	for b in "$@"; do
+		printf '      - addr: %s\n' "${b%%=*}"
+		[[ "$b" == *=* ]] && printf '        weight: %s\n' "${b#*=}"
+	done
+	return 0
+}
+
+# The iperf3 service: health checks go to the echo server on port 80 (see
+# t_iperf_server).
+t_bulk_service() {
+	t_service bulk "$VIP4" 5201 tcp round-robin 80 "$@"
+}
+
 # t_iperf_server NS: an iperf3 server on port 5201, and an echo server on
 # 80 for the health checks: iperf3 takes every connection for a test
 # client, so a probe of its own port can collide with a real test.

@@ -11,14 +11,7 @@ b2_pid=$!
 T_PIDS+=("$b2_pid")
 t_weir_start "$(t_config_header)
 services:
-  - name: web
-    vip: $VIP4
-    port: 80
-    proto: tcp
-    backends:
-      - addr: 198.18.0.11
-      - addr: 198.18.0.12
-      - addr: 198.18.0.13"
+$(t_service web "$VIP4" 80 tcp round-robin - 198.18.0.11 198.18.0.12 198.18.0.13)"
 t_wait_usable web 3
 t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=10 b2=10 b3=10
 

@@ -6,14 +6,7 @@ t_setup
 t_iperf_server b1
 t_weir_start "$(t_config_header)
 services:
-  - name: bulk
-    vip: $VIP4
-    port: 5201
-    proto: tcp
-    health:
-      port: 80
-    backends:
-      - addr: 198.18.0.11"
+$(t_bulk_service 198.18.0.11)"
 t_wait_usable bulk 1
 
 ip netns exec "${TOPO_P}c" iperf3 -c "$VIP4" -p 5201 -t 3 -J >"$T_RUN/via.json" ||

@@ -6,16 +6,7 @@ t_setup
 for b in b1 b2 b3; do t_iperf_server "$b"; done
 t_weir_start "$(t_config_header)
 services:
-  - name: bulk
-    vip: $VIP4
-    port: 5201
-    proto: tcp
-    health:
-      port: 80
-    backends:
-      - addr: 198.18.0.11
-      - addr: 198.18.0.12
-      - addr: 198.18.0.13"
+$(t_bulk_service 198.18.0.11 198.18.0.12 198.18.0.13)"
 t_wait_usable bulk 3
 # iperf3 opens a control and a data connection that must meet on one
 # server: leave only b1 in the rotation while it starts.

@@ -7,26 +7,8 @@ t_setup
 t_echo_servers
 t_weir_start "$(t_config_header)
 services:
-  - name: rr
-    vip: $VIP4
-    port: 80
-    proto: tcp
-    backends:
-      - addr: 198.18.0.11
-      - addr: 198.18.0.12
-      - addr: 198.18.0.13
-  - name: wt
-    vip: $VIP4
-    port: 81
-    proto: tcp
-    steering: weighted
-    backends:
-      - addr: 198.18.0.11
-        weight: 1
-      - addr: 198.18.0.12
-        weight: 2
-      - addr: 198.18.0.13
-        weight: 3"
+$(t_service rr "$VIP4" 80 tcp round-robin - 198.18.0.11 198.18.0.12 198.18.0.13)
+$(t_service wt "$VIP4" 81 tcp weighted - 198.18.0.11=1 198.18.0.12=2 198.18.0.13=3)"
 t_wait_usable rr 3
 t_wait_usable wt 3
 

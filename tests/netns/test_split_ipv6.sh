@@ -5,26 +5,8 @@ t_setup
 t_echo_servers
 t_weir_start "$(t_config_header)
 services:
-  - name: rr6
-    vip: $VIP6
-    port: 80
-    proto: tcp
-    backends:
-      - addr: 2001:db8::11
-      - addr: 2001:db8::12
-      - addr: 2001:db8::13
-  - name: wt6
-    vip: $VIP6
-    port: 81
-    proto: tcp
-    steering: weighted
-    backends:
-      - addr: 2001:db8::11
-        weight: 1
-      - addr: 2001:db8::12
-        weight: 2
-      - addr: 2001:db8::13
-        weight: 3"
+$(t_service rr6 "$VIP6" 80 tcp round-robin - 2001:db8::11 2001:db8::12 2001:db8::13)
+$(t_service wt6 "$VIP6" 81 tcp weighted - 2001:db8::11=1 2001:db8::12=2 2001:db8::13=3)"
 t_wait_usable rr6 3
 t_wait_usable wt6 3
 

@@ -6,14 +6,7 @@ t_setup
 t_echo_servers
 t_weir_start "$(t_config_header)
 services:
-  - name: dns
-    vip: $VIP4
-    port: 53
-    proto: udp
-    backends:
-      - addr: 198.18.0.11
-      - addr: 198.18.0.12
-      - addr: 198.18.0.13"
+$(t_service dns "$VIP4" 53 udp round-robin - 198.18.0.11 198.18.0.12 198.18.0.13)"
 t_wait_usable dns 3
 
 out=$(t_clients udp "$VIP4" 53 300)
