@@ -21,6 +21,8 @@
 struct cursor {
 	void *pos;
 	void *end;
+	__u32 l3_off; /* where the IP header starts */
+	__u32 l4_len; /* L4 bytes the IP header claims */
 };
 
 /* vmlinux.h need not carry the kernel's vlan_hdr, so spell the tag out. */
@@ -44,8 +46,13 @@ static __always_inline int parse_eth(struct cursor *c, struct packet *p, __be16 
 
 	if ((void *)(eth + 1) > c->end)
 		return -WEIR_DROP_TRUNCATED;
+	/* DSR makes the frame's destination our MAC's source: only frames
+	 * sent to us, never broadcast or multicast ones, may be forwarded. */
+	if (eth->h_dest[0] & 1)
+		return -WEIR_DROP_NOT_UNICAST;
 	p->eth = eth;
 	c->pos = eth + 1;
+	c->l3_off = sizeof(*eth);
 	*proto = eth->h_proto;
 	if (*proto != bpf_htons(ETH_P_8021Q) && *proto != bpf_htons(ETH_P_8021AD))
 		return 0;
@@ -54,24 +61,31 @@ static __always_inline int parse_eth(struct cursor *c, struct packet *p, __be16 
 	if ((void *)(vlan + 1) > c->end)
 		return -WEIR_DROP_TRUNCATED;
 	c->pos = vlan + 1;
+	c->l3_off += sizeof(*vlan);
 	*proto = vlan->encapsulated_proto;
 	return 0;
 }
 
+/* The IP header's own length fields are checked against the frame: a
+ * frame shorter than its datagram is truncated; a datagram too short for
+ * its headers is malformed. Longer frames are fine (Ethernet padding). */
 static __always_inline int parse_ipv4(struct cursor *c, struct packet *p)
 {
 	struct iphdr *ip = c->pos;
-	__u32 hlen;
+	__u32 hlen, total;
 
 	if ((void *)(ip + 1) > c->end)
 		return -WEIR_DROP_TRUNCATED;
-	if (ip->ihl < 5)
+	if (ip->version != 4 || ip->ihl < 5)
 		return -WEIR_DROP_MALFORMED;
 	hlen = ip->ihl * 4;
 	if (c->pos + hlen > c->end)
 		return -WEIR_DROP_TRUNCATED;
-	if (bpf_ntohs(ip->tot_len) < hlen)
+	total = bpf_ntohs(ip->tot_len);
+	if (total < hlen)
 		return -WEIR_DROP_MALFORMED;
+	if (total > p->len - c->l3_off)
+		return -WEIR_DROP_TRUNCATED;
 	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return -WEIR_DROP_FRAGMENT;
 	p->key.family = WEIR_AF_INET;
@@ -79,6 +93,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet *p)
 	__builtin_memcpy(p->key.src, &ip->saddr, 4);
 	__builtin_memcpy(p->key.dst, &ip->daddr, 4);
 	c->pos += hlen;
+	c->l4_len = total - hlen;
 	return 0;
 }
 
@@ -95,6 +110,10 @@ static __always_inline int parse_ipv6(struct cursor *c, struct packet *p)
 
 	if ((void *)(ip6 + 1) > c->end)
 		return -WEIR_DROP_TRUNCATED;
+	if (ip6->version != 6)
+		return -WEIR_DROP_MALFORMED;
+	if (bpf_ntohs(ip6->payload_len) > p->len - c->l3_off - sizeof(*ip6))
+		return -WEIR_DROP_TRUNCATED;
 	if (ipv6_is_extension(ip6->nexthdr))
 		return -WEIR_DROP_IPV6_EXT;
 	p->key.family = WEIR_AF_INET6;
@@ -102,6 +121,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct packet *p)
 	__builtin_memcpy(p->key.src, &ip6->saddr, 16);
 	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
 	c->pos = ip6 + 1;
+	c->l4_len = bpf_ntohs(ip6->payload_len);
 	return 0;
 }
 
@@ -111,7 +131,7 @@ static __always_inline int parse_tcp(struct cursor *c, struct packet *p)
 
 	if ((void *)(tcp + 1) > c->end)
 		return -WEIR_DROP_TRUNCATED;
-	if (tcp->doff < 5)
+	if (c->l4_len < sizeof(*tcp) || tcp->doff < 5 || tcp->doff * 4 > c->l4_len)
 		return -WEIR_DROP_MALFORMED;
 	p->key.sport = tcp->source;
 	p->key.dport = tcp->dest;
@@ -125,6 +145,9 @@ static __always_inline int parse_udp(struct cursor *c, struct packet *p)
 
 	if ((void *)(udp + 1) > c->end)
 		return -WEIR_DROP_TRUNCATED;
+	if (c->l4_len < sizeof(*udp) || bpf_ntohs(udp->len) < sizeof(*udp) ||
+	    bpf_ntohs(udp->len) > c->l4_len)
+		return -WEIR_DROP_MALFORMED;
 	p->key.sport = udp->source;
 	p->key.dport = udp->dest;
 	return 0;

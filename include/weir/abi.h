@@ -150,10 +150,11 @@ _Static_assert(sizeof(struct weir_counters) == 64, "abi: counters");
  */
 enum weir_drop {
 	WEIR_DROP_NONE = 0,
+	WEIR_DROP_NOT_UNICAST, /* pass: broadcast or multicast destination MAC */
 	WEIR_DROP_NOT_IP, /* pass: ARP, LLDP, ... */
 	WEIR_DROP_NOT_SERVICE, /* pass: IP traffic for no service */
 	WEIR_DROP_TRUNCATED, /* pass: a header runs past the frame */
-	WEIR_DROP_MALFORMED, /* pass: IPv4 ihl < 5, bad lengths */
+	WEIR_DROP_MALFORMED, /* pass: bad version, header or length fields */
 	WEIR_DROP_FRAGMENT, /* pass: IP fragment, no L4 header to steer by */
 	WEIR_DROP_IPV6_EXT, /* pass: IPv6 extension headers are not parsed */
 	WEIR_DROP_NO_BACKEND, /* drop: new stream, no usable backend */
@@ -167,7 +168,7 @@ enum weir_drop {
 
 #define WEIR_DROP_NAMES                                                                            \
 	{                                                                                          \
-		"none", "not_ip", "not_service", "truncated", "malformed", "fragment", "ipv6_ext", \
+		"none", "not_unicast", "not_ip", "not_service", "truncated", "malformed", "fragment", "ipv6_ext", \
 			"no_backend", "stream_table", "stray_rst",                                 \
 	}
 

@@ -83,13 +83,37 @@ static void pass_icmpv6(void **state)
 	pass_spec(*state, &s, WEIR_DROP_NOT_SERVICE);
 }
 
-static void pass_arp(void **state)
+/* A broadcast ARP request: its destination MAC is not ours to forward. */
+static void pass_arp_broadcast(void **state)
 {
 	struct pkt in;
 
 	scene(*state);
 	pkt_build_arp(&in, CLIENT4, VIP4);
+	check_passed(*state, &in, WEIR_DROP_NOT_UNICAST);
+}
+
+/* A unicast ARP frame (a reply, or a request re-checking a known MAC). */
+static void pass_arp_unicast(void **state)
+{
+	struct pkt in;
+
+	scene(*state);
+	pkt_build_arp(&in, CLIENT4, VIP4);
+	memcpy(in.data, pkt_lb_mac, 6);
 	check_passed(*state, &in, WEIR_DROP_NOT_IP);
+}
+
+/* A service packet sent to a multicast MAC must not be forwarded: DSR
+ * would make the multicast address the frame's source. */
+static void pass_multicast_mac(void **state)
+{
+	struct pkt_spec s = scene(*state);
+	struct pkt in;
+
+	pkt_build(&in, &s);
+	memcpy(in.data, (const __u8[]){ 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 }, 6);
+	check_passed(*state, &in, WEIR_DROP_NOT_UNICAST);
 }
 
 /*
@@ -217,13 +241,101 @@ static void ipv6_hop_by_hop(void **state)
 	pass_spec(*state, &s, WEIR_DROP_IPV6_EXT);
 }
 
+static void set_be16(struct pkt *p, __u32 off, __u16 v)
+{
+	p->data[off] = v >> 8;
+	p->data[off + 1] = v & 0xff;
+}
+
+/* The IPv4 total length claims more than the frame holds. */
+static void truncated_ipv4_total_length(void **state)
+{
+	struct pkt_spec s = scene(*state);
+	struct pkt in;
+
+	s.payload_len = 10;
+	pkt_build(&in, &s);
+	set_be16(&in, in.l3_off + 2, 20 + 20 + 100);
+	pkt_ipv4_csum(&in);
+	check_passed(*state, &in, WEIR_DROP_TRUNCATED);
+}
+
+/* The datagram ends before the TCP header: the header lies in padding. */
+static void malformed_ipv4_total_length(void **state)
+{
+	struct pkt_spec s = scene(*state);
+	struct pkt in;
+
+	pkt_build(&in, &s);
+	set_be16(&in, in.l3_off + 2, 20);
+	pkt_ipv4_csum(&in);
+	check_passed(*state, &in, WEIR_DROP_MALFORMED);
+}
+
+/* IPv6 under the IPv4 EtherType. */
+static void malformed_ip_version(void **state)
+{
+	struct pkt_spec s = scene(*state);
+	struct pkt in;
+
+	pkt_build(&in, &s);
+	in.data[in.l3_off] = 0x65;
+	pkt_ipv4_csum(&in);
+	check_passed(*state, &in, WEIR_DROP_MALFORMED);
+}
+
+/* doff 15 (60 bytes) with a 20-byte TCP header and no payload. */
+static void malformed_tcp_doff_past_datagram(void **state)
+{
+	struct pkt_spec s = scene(*state);
+	struct pkt in;
+
+	pkt_build(&in, &s);
+	in.data[in.l4_off + 12] = 15 << 4;
+	check_passed(*state, &in, WEIR_DROP_MALFORMED);
+}
+
+static void truncated_ipv6_payload_length(void **state)
+{
+	struct pkt_spec s = lb_client_tcp(40000, PKT_SYN);
+	struct pkt in;
+
+	s.family = WEIR_AF_INET6;
+	s.src = CLIENT6;
+	s.dst = VIP6;
+	lb_scene_for(*state, &s, BACKEND);
+	pkt_build(&in, &s);
+	set_be16(&in, in.l3_off + 4, 20 + 200);
+	check_passed(*state, &in, WEIR_DROP_TRUNCATED);
+}
+
+static void malformed_udp_length(void **state)
+{
+	struct pkt_spec s = lb_client_tcp(40000, 0);
+	struct pkt in;
+
+	s.proto = IPPROTO_UDP;
+	lb_scene_for(*state, &s, BACKEND);
+	pkt_build(&in, &s);
+	set_be16(&in, in.l4_off + 4, 7);
+	check_passed(*state, &in, WEIR_DROP_MALFORMED);
+}
+
 static const struct CMUnitTest tests[] = {
 	lb_test(pass_other_port),
 	lb_test(pass_other_vip),
 	lb_test(pass_other_proto_same_port),
 	lb_test(pass_icmp),
 	lb_test(pass_icmpv6),
-	lb_test(pass_arp),
+	lb_test(pass_arp_broadcast),
+	lb_test(pass_arp_unicast),
+	lb_test(pass_multicast_mac),
+	lb_test(truncated_ipv4_total_length),
+	lb_test(malformed_ipv4_total_length),
+	lb_test(malformed_ip_version),
+	lb_test(malformed_tcp_doff_past_datagram),
+	lb_test(truncated_ipv6_payload_length),
+	lb_test(malformed_udp_length),
 	lb_test(truncated_tcp_ipv4),
 	lb_test(truncated_tcp_ipv4_options_vlan),
 	lb_test(truncated_udp_ipv4),
