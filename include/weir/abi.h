@@ -166,10 +166,10 @@ enum weir_drop {
 /* Reasons from NO_BACKEND on are dropped; those before it are passed. */
 #define WEIR_DROP_IS_DROP(reason) ((reason) >= WEIR_DROP_NO_BACKEND)
 
-#define WEIR_DROP_NAMES                                                                            \
-	{                                                                                          \
-		"none", "not_unicast", "not_ip", "not_service", "truncated", "malformed", "fragment", "ipv6_ext", \
-			"no_backend", "stream_table", "stray_rst",                                 \
+#define WEIR_DROP_NAMES                                                                    \
+	{                                                                                  \
+		"none", "not_unicast", "not_ip", "not_service", "truncated", "malformed",  \
+			"fragment", "ipv6_ext", "no_backend", "stream_table", "stray_rst", \
 	}
 
 #endif /* WEIR_ABI_H */

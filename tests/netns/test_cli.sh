@@ -40,6 +40,10 @@ expect_fail 1 "not 0-65535" w backend add web 198.18.0.14 --weight 70000
 expect_fail 1 "not a MAC" w backend add web 198.18.0.14 --mac 02:00
 expect_fail 1 "no such backend" w backend pause web 198.18.0.99
 expect_fail 2 "unknown verb" w service frobnicate
+expect_fail 2 "unknown option" w service add x "--$(printf 'a%.0s' $(seq 100))=1"
+expect_fail 2 "takes no value" w stats --watch=yes
+head -c 5000000 /dev/zero | tr '\0' '#' >"$T_RUN/huge.yaml"
+expect_fail 1 "larger than" w config load "$T_RUN/huge.yaml"
 printf 'services:\n  - name: y\n    vip: %s\n    port: 99999\n    proto: tcp\n' "$VIP4" >"$T_RUN/bad.yaml"
 expect_fail 1 "line 4" w config load "$T_RUN/bad.yaml"
 [ "$(w config dump)" = "$before" ] || fail "a rejected change altered the running state"
@@ -50,7 +54,9 @@ echo "$reply" | jq -e '.ok == false and (.error | test("not a JSON"))' >/dev/nul
 	fail "garbage got '$reply'"
 reply=$(printf '{"cmd":"service.add","args":{"name":7}}\n' | socat -t 2 - "UNIX-CONNECT:$T_SOCK")
 echo "$reply" | jq -e '.ok == false' >/dev/null || fail "bad args got '$reply'"
-head -c 3000000 /dev/zero | tr '\0' 'x' | socat -t 2 - "UNIX-CONNECT:$T_SOCK" >/dev/null 2>&1
+reply=$(head -c 9000000 /dev/zero | tr '\0' 'x' | socat -t 5 - "UNIX-CONNECT:$T_SOCK" 2>/dev/null)
+echo "$reply" | jq -e '.ok == false and (.error | test("larger than"))' >/dev/null ||
+	fail "an oversized request got '$reply'"
 w status >/dev/null || fail "controller hurt by garbage"
 [ "$(w config dump)" = "$before" ] || fail "garbage altered the running state"
 
@@ -69,6 +75,15 @@ out=$(ip netns exec "${TOPO_P}c" "$CLIENT" --tcp --addr "$VIP4" --port 80 --coun
 [ "$(echo "$out" | jq '.failed')" = 2 ] || fail "deleted service still answers: $out"
 w --json stats | jq -e '.reasons[] | select(.reason == "not_service") | .packets > 0' >/dev/null ||
 	fail "not_service not counted"
+
+# A new service and backend that take the deleted ones' ids start from
+# zero counters, not from what the deleted ones counted.
+w service add fresh --vip "$VIP4" --port 82 --proto tcp >/dev/null || fail "service add fresh"
+w backend add fresh 198.18.0.11 >/dev/null || fail "backend add fresh"
+w --json service show fresh | jq -e '.id == 0 and .packets == 0 and .new_streams == 0' >/dev/null ||
+	fail "fresh service inherited counters: $(w --json service show fresh)"
+w --json backend list fresh | jq -e '.[0].id == 0 and .[0].packets == 0' >/dev/null ||
+	fail "fresh backend inherited counters: $(w --json backend list fresh)"
 
 # The start file has no interfaces (they came from -i): it loads; a file
 # naming other interfaces needs a restart and is refused.

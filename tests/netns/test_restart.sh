@@ -33,3 +33,14 @@ wait "$iperf_pid" || fail "iperf3 broke across the restart: $(jq -r '.error // e
 low=$(jq '[.intervals[].sum.bits_per_second] | min / 1e6 | floor' "$T_RUN/iperf.json")
 t_log "iperf3 across the restart: $(t_iperf_mbps "$T_RUN/iperf.json") Mbit/s, slowest second $low Mbit/s"
 [ "$low" -gt 0 ] || fail "a second without data during the restart"
+
+# A controller restarted without the interface detaches weir from it: the
+# program would otherwise forward with maps nobody keeps in step.
+kill -9 "$WEIR_PID"
+wait "$WEIR_PID" 2>/dev/null
+printf '%s\n' "$config" >"$T_RUN/weir.yaml"
+"$WEIR" run -c "$T_RUN/weir.yaml" --socket "$T_SOCK" --pin-dir "$T_PIN" >>"$T_RUN/weir.log" 2>&1 &
+WEIR_PID=$!
+t_wait_for 5 w status || fail "weir run without -i did not start"
+ip -o link show dev "$TOPO_LB_IF" | grep -q 'prog/xdp' && fail "still attached to $TOPO_LB_IF"
+t_log "restarted without -i: detached from $TOPO_LB_IF"

@@ -108,6 +108,8 @@ static void test_full_document(void **state)
 	assert_int_equal(cfg.xdp_mode, WEIR_XDP_GENERIC);
 	assert_int_equal(cfg.update_interval_ns, 250 * MS);
 	assert_int_equal(cfg.stream_table_size, 65536);
+	assert_int_equal(cfg.given,
+			 WEIR_CONFIG_GIVEN_XDP_MODE | WEIR_CONFIG_GIVEN_STREAM_TABLE_SIZE);
 	assert_int_equal(cfg.n_services, 2);
 	web = &cfg.services[0];
 	assert_string_equal(web->name, "web");
@@ -156,6 +158,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.xdp_mode, WEIR_XDP_NATIVE);
 	assert_int_equal(cfg.update_interval_ns, 100 * MS);
 	assert_int_equal(cfg.stream_table_size, 1048576);
+	assert_int_equal(cfg.given, 0); /* defaults are not "given" */
 	tcp = &cfg.services[0];
 	assert_int_equal(tcp->steering, WEIR_STEER_ROUND_ROBIN);
 	assert_int_equal(tcp->forwarding, WEIR_FWD_DSR);
@@ -386,14 +389,14 @@ static void test_limits(void **state)
 
 	/* 64 aliases of a 64-backend list: a short text, 4160 backends. */
 	len = (size_t)snprintf(doc, cap,
-			       "services:\n  - {name: s0, vip: 10.1.0.1, port: 1, proto: "
+			       "services:\n  - {name: s0, vip: 198.18.1.1, port: 1, proto: "
 			       "tcp, backends: &b [");
 	for (i = 0; i < 64; i++)
 		len += (size_t)snprintf(doc + len, cap - len, "{addr: 10.0.0.%zu},", i + 1);
 	len += (size_t)snprintf(doc + len, cap - len, "]}\n");
 	for (i = 1; i < 65; i++)
 		len += (size_t)snprintf(doc + len, cap - len,
-					"  - {name: s%zu, vip: 10.1.0.1, port: %zu, proto: tcp, "
+					"  - {name: s%zu, vip: 198.18.1.1, port: %zu, proto: tcp, "
 					"backends: *b}\n",
 					i, i + 1);
 	assert_int_equal(parse(doc, &cfg, err), -EINVAL);
@@ -652,37 +655,42 @@ static void test_check_accepts(void **state)
 	config_free(&cfg);
 }
 
+/* 4096 backends in all, at most 1024 (a slot table) in one service. */
 static void test_check_totals(void **state)
 {
-	struct weir_backend_config *be = calloc(2 * 2049, sizeof(*be));
-	struct weir_service_config svc[2];
+	struct weir_backend_config *be = calloc(4097, sizeof(*be));
+	struct weir_service_config svc[5];
 	struct weir_config cfg;
 	char err[WEIR_ERR_MAX];
 	size_t i;
 
 	(void)state;
 	assert_non_null(be);
-	for (i = 0; i < 2 * 2049; i++) {
+	for (i = 0; i < 4097; i++) {
 		config_backend_init(&be[i]);
-		be[i].addr = addr("10.0.0.0");
+		be[i].addr = addr("198.19.0.0");
 		be[i].addr.bytes[2] = (uint8_t)(i >> 8);
 		be[i].addr.bytes[3] = (uint8_t)i;
 	}
 	config_init(&cfg);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 5; i++) {
 		config_service_init(&svc[i], IPPROTO_TCP);
 		snprintf(svc[i].name, sizeof(svc[i].name), "s%zu", i);
-		svc[i].vip = addr("10.1.0.1");
+		svc[i].vip = addr("198.18.1.1");
 		svc[i].port = (uint16_t)(i + 1);
-		svc[i].backends = be + i * 2049;
-		svc[i].n_backends = 2048;
+		svc[i].backends = be + i * 1024;
+		svc[i].n_backends = i < 4 ? 1024 : 0;
 	}
 	cfg.services = svc;
-	cfg.n_services = 2;
+	cfg.n_services = 5;
 	assert_int_equal(config_check(&cfg, err, sizeof(err)), 0);
-	svc[1].n_backends = 2049;
+	svc[4].n_backends = 1;
 	assert_int_equal(config_check(&cfg, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "4097 backends in all, at most 4096");
+	cfg.n_services = 1;
+	svc[0].n_backends = 1025;
+	assert_int_equal(config_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service s0: 1025 backends, at most 1024");
 	cfg.n_services = WEIR_MAX_SERVICES + 1;
 	assert_int_equal(config_check(&cfg, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "257 services, at most 256");

@@ -72,6 +72,9 @@ static int split_globals(int argc, char **argv, struct cli *cli, struct words *w
 			cli->socket_path = argv[i] + 9;
 		} else if (w->n < WORDS_MAX) {
 			w->w[w->n++] = argv[i];
+		} else {
+			fprintf(stderr, "weir: more than %d arguments\n", WORDS_MAX);
+			return -1;
 		}
 	}
 	return 0;
@@ -95,19 +98,26 @@ static const char *flag_spec(const struct cmd *c, const char *name, bool *takes_
 
 static int add_flag(const struct cmd *c, const struct words *w, int *i, json_object *args)
 {
-	char name[64];
-	const char *eq, *value;
+	const char *arg = w->w[*i] + 2, *eq = strchr(arg, '='), *value;
+	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
 	bool takes_value;
+	char name[64];
 
-	snprintf(name, sizeof(name), "%s", w->w[*i] + 2);
-	eq = strchr(w->w[*i], '=');
-	if (eq)
-		name[eq - w->w[*i] - 2] = '\0';
+	if (len >= sizeof(name)) {
+		fprintf(stderr, "weir: unknown option --%.20s...\n", arg);
+		return -1;
+	}
+	memcpy(name, arg, len);
+	name[len] = '\0';
 	if (!flag_spec(c, name, &takes_value)) {
 		fprintf(stderr, "weir: unknown option --%s\n", name);
 		return -1;
 	}
 	if (!takes_value) {
+		if (eq) {
+			fprintf(stderr, "weir: --%s takes no value\n", name);
+			return -1;
+		}
 		json_object_object_add(args, name, json_object_new_string("true"));
 		return 0;
 	}

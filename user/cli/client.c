@@ -8,8 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-
-#define REPLY_MAX (16 << 20)
+#include "ctl/io.h"
 
 static int connect_socket(const char *path)
 {
@@ -40,7 +39,7 @@ static char *read_all(int fd)
 		ssize_t n;
 
 		if (len + 1 >= cap) {
-			char *p = cap < REPLY_MAX ? realloc(buf, cap * 2) : NULL;
+			char *p = cap <= WEIR_MESSAGE_MAX ? realloc(buf, cap * 2) : NULL;
 
 			if (!p) {
 				free(buf);
@@ -69,8 +68,12 @@ static int send_request(int fd, const char *api, json_object *args)
 	if (args)
 		json_object_object_add(req, "args", json_object_get(args));
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	if (write(fd, text, strlen(text)) < 0 || write(fd, "\n", 1) < 0)
-		ret = -errno;
+	if (strlen(text) >= WEIR_MESSAGE_MAX)
+		ret = -EMSGSIZE;
+	else
+		ret = io_write_all(fd, text, strlen(text));
+	if (!ret)
+		ret = io_write_all(fd, "\n", 1);
 	json_object_put(req);
 	return ret;
 }
@@ -103,8 +106,10 @@ int client_call(const struct cli *cli, const char *api, json_object *args, json_
 	*data = NULL;
 	if (fd < 0)
 		return 1;
-	if (send_request(fd, api, args)) {
-		fprintf(stderr, "weir: cannot send to %s: %s\n", cli->socket_path, strerror(errno));
+	ret = send_request(fd, api, args);
+	if (ret) {
+		fprintf(stderr, "weir: cannot send to %s: %s\n", cli->socket_path,
+			ret == -EMSGSIZE ? "request larger than 8 MiB" : strerror(-ret));
 		close(fd);
 		return 1;
 	}

@@ -6,7 +6,7 @@
 
 #include "cli/cli.h"
 
-#define CONFIG_MAX (16 << 20)
+#define CONFIG_MAX (4 << 20) /* leaves room for JSON escapes */
 
 static void print_dump(const struct cli *cli, json_object *data)
 {

@@ -338,9 +338,10 @@ int config_check_service(const struct weir_service_config *svc, char *err, size_
 		ret = check_health(svc, err, errlen);
 	if (ret)
 		return ret;
-	if (svc->n_backends > WEIR_MAX_BACKENDS)
+	/* Every usable backend needs a slot of the service's table. */
+	if (svc->n_backends > WEIR_MAX_SLOTS)
 		return set_err(err, errlen, "service %s: %zu backends, at most %d", svc->name,
-			       svc->n_backends, WEIR_MAX_BACKENDS);
+			       svc->n_backends, WEIR_MAX_SLOTS);
 	for (i = 0; i < svc->n_backends; i++) {
 		ret = check_backend(svc, i, err, errlen);
 		if (ret)
@@ -1003,8 +1004,11 @@ static int parse_interfaces(struct parse_ctx *ctx, yaml_node_t *value, void *obj
 
 static int parse_xdp_mode(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
+	struct weir_config *cfg = obj;
+
+	cfg->given |= WEIR_CONFIG_GIVEN_XDP_MODE;
 	return get_choice(ctx, value, config_parse_xdp_mode, NULL, "native, generic",
-			  &((struct weir_config *)obj)->xdp_mode);
+			  &cfg->xdp_mode);
 }
 
 static int parse_update_interval(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
@@ -1014,8 +1018,10 @@ static int parse_update_interval(struct parse_ctx *ctx, yaml_node_t *value, void
 
 static int parse_stream_table_size(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
-	return get_u32(ctx, value, 1, STREAM_TABLE_MAX,
-		       &((struct weir_config *)obj)->stream_table_size);
+	struct weir_config *cfg = obj;
+
+	cfg->given |= WEIR_CONFIG_GIVEN_STREAM_TABLE_SIZE;
+	return get_u32(ctx, value, 1, STREAM_TABLE_MAX, &cfg->stream_table_size);
 }
 
 static const struct key_handler top_keys[] = {

@@ -62,7 +62,13 @@ struct weir_config {
 	uint32_t stream_table_size;
 	struct weir_service_config *services; /* malloc'd, n_services long */
 	size_t n_services;
+	/* Settings the document gave rather than defaulted (WEIR_CONFIG_GIVEN_*),
+	 * so a file loaded into a running controller changes only those. */
+	uint8_t given;
 };
+
+#define WEIR_CONFIG_GIVEN_XDP_MODE (1U << 0)
+#define WEIR_CONFIG_GIVEN_STREAM_TABLE_SIZE (1U << 1)
 
 /* Defaults: update-interval 100ms, stream-table-size 1048576, native. */
 void config_init(struct weir_config *cfg);

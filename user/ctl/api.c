@@ -583,11 +583,15 @@ static int cmd_config_load(struct ctl *c, json_object *args, json_object **out, 
 	ret = config_parse(yaml, strlen(yaml), &cfg, err, ERR_LEN);
 	if (ret)
 		return ret;
-	/* A file without interfaces leaves them as `weir run -i` set them. */
+	/* What the file leaves out stays as `weir run` set it (-i, --xdp-mode). */
 	if (!cfg.n_interfaces) {
 		cfg.n_interfaces = c->top.n_interfaces;
 		memcpy(cfg.interfaces, c->top.interfaces, sizeof(cfg.interfaces));
 	}
+	if (!(cfg.given & WEIR_CONFIG_GIVEN_XDP_MODE))
+		cfg.xdp_mode = c->top.xdp_mode;
+	if (!(cfg.given & WEIR_CONFIG_GIVEN_STREAM_TABLE_SIZE))
+		cfg.stream_table_size = c->top.stream_table_size;
 	if (cfg.xdp_mode != c->top.xdp_mode || cfg.stream_table_size != c->top.stream_table_size ||
 	    cfg.n_interfaces != c->top.n_interfaces ||
 	    memcmp(cfg.interfaces, c->top.interfaces, sizeof(cfg.interfaces))) {

@@ -27,6 +27,8 @@ struct ctl_backend {
 	bool mac_warned;
 	uint64_t mac_wait_since_ns, next_solicit_ns;
 	uint64_t active_streams; /* from the last sweep */
+	bool fresh; /* its id was just assigned: its counters start at 0 */
+	bool carried; /* state_apply: a new backend took over this one */
 };
 
 struct ctl_service {
@@ -35,6 +37,7 @@ struct ctl_service {
 	struct ctl_backend *backends;
 	size_t n_backends;
 	bool dirty; /* usable set may have changed: recompute its slots */
+	bool fresh; /* its id was just assigned: its counters start at 0 */
 	uint64_t active_streams;
 };
 
@@ -74,6 +77,8 @@ void state_free(struct ctl *c);
 /* dataplane.c: writes what changed into the maps. */
 int dp_sync_service(struct ctl *c, struct ctl_service *svc);
 int dp_remove_service(struct ctl *c, const struct ctl_service *svc);
+int dp_reset_service(struct ctl *c, uint32_t id);
+int dp_reset_backend(struct ctl *c, uint32_t id);
 int dp_clear_backend(struct ctl *c, uint32_t id);
 /* sweep.c: a step of a pass over the stream table, stopping once budget_ns
  * have passed since now; 1 when the pass completed (counts published), 0

@@ -96,17 +96,24 @@ static int build_slots(const struct ctl_service *svc, uint32_t *out)
 	return count < 0 ? 0 : count;
 }
 
+/* Writes count slots; when the table shrinks, the old tail is overwritten
+ * with valid slots too, so a reader still holding the old count never
+ * lands on a backend that left. */
 static int write_slots(struct ctl *c, uint32_t service_id, const uint32_t *slots, int count)
 {
-	uint32_t i, key;
+	bool written = shadow.service_written[service_id];
+	uint32_t prev = written ? shadow.services[service_id].slot_count : 0;
+	uint32_t i, key, end = prev > (uint32_t)count && count ? prev : (uint32_t)count;
 
-	for (i = 0; i < (uint32_t)count; i++) {
-		if (shadow.service_written[service_id] && shadow.slots[service_id][i] == slots[i])
+	for (i = 0; i < end; i++) {
+		uint32_t want = slots[i % count];
+
+		if (written && shadow.slots[service_id][i] == want)
 			continue;
 		key = service_id * WEIR_MAX_SLOTS + i;
-		if (bpf_map_update_elem(c->loader.maps.slots, &key, &slots[i], BPF_ANY))
+		if (bpf_map_update_elem(c->loader.maps.slots, &key, &want, BPF_ANY))
 			return -errno;
-		shadow.slots[service_id][i] = slots[i];
+		shadow.slots[service_id][i] = want;
 	}
 	return 0;
 }
@@ -151,22 +158,49 @@ int dp_sync_service(struct ctl *c, struct ctl_service *svc)
 	if (err)
 		return err;
 	val.slot_count = count;
-	svc->dirty = false;
-	return write_service(c, svc, &val);
+	err = write_service(c, svc, &val);
+	svc->dirty = err != 0; /* the next tick tries again */
+	return err;
 }
 
+/* Deletes the service's key; its backends are cleared by the caller, which
+ * knows which of their ids the new state uses again. */
 int dp_remove_service(struct ctl *c, const struct ctl_service *svc)
 {
 	struct weir_service_key key;
-	size_t i;
 
 	service_key_of(&svc->cfg, &key);
 	if (bpf_map_delete_elem(c->loader.maps.services, &key) && errno != ENOENT)
 		pr_warn("service %s: map delete failed: %s\n", svc->cfg.name, strerror(errno));
 	shadow.service_written[svc->id] = false;
-	for (i = 0; i < svc->n_backends; i++)
-		dp_clear_backend(c, svc->backends[i].id);
 	return 0;
+}
+
+static int zero_counters(int map_fd, uint32_t id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct weir_counters *zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(map_fd, &id, zero, BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+int dp_reset_service(struct ctl *c, uint32_t id)
+{
+	uint32_t start = 0;
+
+	bpf_map_update_elem(c->loader.maps.cursors, &id, &start, BPF_ANY);
+	return zero_counters(c->loader.maps.service_stats, id);
+}
+
+int dp_reset_backend(struct ctl *c, uint32_t id)
+{
+	return zero_counters(c->loader.maps.backend_stats, id);
 }
 
 int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum)

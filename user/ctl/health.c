@@ -135,8 +135,12 @@ void health_step(struct ctl *c, uint64_t now)
 
 			if (svc->cfg.health.enabled) {
 				check_backend(svc, be, now);
-			} else if (!be->up) {
-				be->up = true; /* checks were turned off */
+				continue;
+			}
+			health_close(be); /* checks were turned off */
+			be->successes = be->failures = 0;
+			if (!be->up) {
+				be->up = true;
 				svc->dirty = true;
 			}
 		}

@@ -126,7 +126,7 @@ static struct xdp_program *next_program(struct xdp_multiprog *mp, struct xdp_pro
 
 /* 1: a weir program using our pinned maps runs on ifindex; 0: none; -EEXIST:
  * a weir program of another pin directory runs there. */
-static int find_our_program(const struct loader *l, int ifindex, int services_map_id)
+static int find_our_program(const struct loader *l, int ifindex, int services_map_id, bool quiet)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *prog = NULL;
@@ -142,7 +142,7 @@ static int find_our_program(const struct loader *l, int ifindex, int services_ma
 			break;
 	}
 	xdp_multiprog__close(mp);
-	if (found < 0)
+	if (found < 0 && !quiet)
 		pr_warn("ifindex %d: runs a weir program whose maps are not under %s\n", ifindex,
 			l->pin_dir);
 	return found;
@@ -163,6 +163,39 @@ static int pinned_services_id(const struct loader *l)
 	return id;
 }
 
+static void detach_iface(const struct loader_iface *ifc);
+
+static bool configured(const struct loader *l, int ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < l->n_ifaces; i++)
+		if (l->ifaces[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+/* Our program on interfaces outside the configured set (an earlier run had
+ * them, or all of them at teardown) would go on forwarding with maps
+ * nobody keeps in step: detach it there. */
+static void detach_unconfigured(const struct loader *l, int services_id)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+
+	for (i = ifs; i && i->if_index; i++) {
+		struct loader_iface ifc = { .ifindex = (int)i->if_index };
+
+		if (configured(l, ifc.ifindex) ||
+		    find_our_program(l, ifc.ifindex, services_id, true) != 1)
+			continue;
+		snprintf(ifc.name, sizeof(ifc.name), "%s", i->if_name);
+		pr_info("interface %s: not configured any more\n", ifc.name);
+		detach_iface(&ifc);
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+}
+
 static int resolve_ifaces(struct loader *l, const struct weir_config *cfg)
 {
 	int services_id = pinned_services_id(l);
@@ -178,12 +211,14 @@ static int resolve_ifaces(struct loader *l, const struct weir_config *cfg)
 			pr_warn("interface %s: no such interface\n", ifc->name);
 			return -ENODEV;
 		}
-		ours = services_id > 0 ? find_our_program(l, ifc->ifindex, services_id) : 0;
+		ours = services_id > 0 ? find_our_program(l, ifc->ifindex, services_id, false) : 0;
 		if (ours < 0)
 			return ours;
 		ifc->adopted = ours == 1;
 	}
 	l->n_ifaces = cfg->n_interfaces;
+	if (services_id > 0)
+		detach_unconfigured(l, services_id);
 	return 0;
 }
 
@@ -381,10 +416,14 @@ static void unpin_all(const char *dir)
 
 int loader_teardown(struct loader *l)
 {
+	int services_id = l->maps.services >= 0 ? map_id_of(l->maps.services, NULL) : -1;
 	size_t i;
 
 	for (i = 0; i < l->n_ifaces; i++)
 		detach_iface(&l->ifaces[i]);
+	l->n_ifaces = 0;
+	if (services_id > 0)
+		detach_unconfigured(l, services_id);
 	loader_close(l);
 	unpin_all(l->pin_dir);
 	return 0;

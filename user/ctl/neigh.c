@@ -17,7 +17,7 @@
 #include "ctl/log.h"
 #include "ctl/sockaddr.h"
 
-#define NEIGH_MAX 4096
+#define NEIGH_MAX 65536 /* entries read per dump; the rest are not seen */
 #define NEIGH_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)
 
 struct neigh_entry {
@@ -189,18 +189,14 @@ static bool neigh_wanted(const struct ctl *c)
 /* Every second to follow MAC changes; every tick while a MAC is missing. */
 void neigh_step(struct ctl *c, uint64_t now)
 {
-	struct neigh_entry *tab;
+	static struct neigh_entry tab[NEIGH_MAX];
 	size_t n;
 
 	if (now < c->next_neigh_ns && !neigh_wanted(c))
 		return;
 	c->next_neigh_ns = now + 1000000000ULL;
-	tab = calloc(NEIGH_MAX, sizeof(*tab));
-	if (!tab)
-		return;
 	if (neigh_dump(tab, &n) == 0)
 		neigh_update(c, tab, n, now);
 	else
 		pr_warn("neighbour table: dump failed\n");
-	free(tab);
 }

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "ctl/io.h"
 #include "ctl/log.h"
 
-#define REQUEST_MAX (1 << 20)
 #define CLIENT_TIMEOUT_MS 200
 
 static int socket_addr(const char *path, struct sockaddr_un *sun)
@@ -92,6 +92,7 @@ int server_open(struct ctl *c)
 	return 0;
 }
 
+/* Reads one request line; -EMSGSIZE when it does not end within cap. */
 static ssize_t read_request(int fd, char *buf, size_t cap)
 {
 	size_t len = 0;
@@ -100,33 +101,40 @@ static ssize_t read_request(int fd, char *buf, size_t cap)
 		ssize_t n = read(fd, buf + len, cap - 1 - len);
 
 		if (n <= 0)
-			return n < 0 && !len ? -1 : (ssize_t)len;
+			return n < 0 && !len ? -EIO : (ssize_t)len;
 		len += n;
-		if (memchr(buf + len - n, '\n', n))
-			break;
+		if (memchr(buf + len - n, '\n', n)) {
+			buf[len] = '\0';
+			return len;
+		}
 	}
-	buf[len] = '\0';
-	return len;
+	return -EMSGSIZE;
+}
+
+static void reply(int fd, const char *text)
+{
+	if (io_write_all(fd, text, strlen(text)) || io_write_all(fd, "\n", 1))
+		pr_debug("socket: client went away before the reply\n");
 }
 
 static void serve_client(struct ctl *c, int fd)
 {
 	struct timeval tv = { .tv_sec = 0, .tv_usec = CLIENT_TIMEOUT_MS * 1000 };
-	char *buf = malloc(REQUEST_MAX), *reply;
+	char *buf = malloc(WEIR_MESSAGE_MAX), *text;
 	ssize_t len;
 
 	if (!buf)
 		return;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	len = read_request(fd, buf, REQUEST_MAX);
-	if (len > 0) {
-		reply = api_dispatch(c, buf, len);
-		if (reply) {
-			if (write(fd, reply, strlen(reply)) < 0 || write(fd, "\n", 1) < 0)
-				pr_debug("socket: client went away before the reply\n");
-			free(reply);
-		}
+	len = read_request(fd, buf, WEIR_MESSAGE_MAX);
+	if (len == -EMSGSIZE) {
+		reply(fd, "{\"ok\":false,\"error\":\"request: larger than 8 MiB\"}");
+	} else if (len > 0) {
+		text = api_dispatch(c, buf, len);
+		if (text)
+			reply(fd, text);
+		free(text);
 	}
 	free(buf);
 }

@@ -76,15 +76,16 @@ static void backend_init_runtime(struct ctl_backend *be)
 	be->id = UINT32_MAX;
 }
 
-/* Copies the runtime of a matching old backend into the new one and takes
- * ownership of its health-check socket. */
+/* Copies the runtime of a matching old backend into the new one. The old
+ * one is marked carried: its health-check socket passes to the new one only
+ * when the change is applied, so a failed change leaves it where it was. */
 static void backend_carry(struct ctl_backend *nb, struct ctl_backend *old)
 {
 	struct weir_backend_config cfg = nb->cfg;
 
 	*nb = *old;
 	nb->cfg = cfg;
-	old->check_fd = -1;
+	old->carried = true;
 	if (!cfg.has_mac && old->cfg.has_mac)
 		nb->mac_known = false; /* the operator dropped the MAC: learn it */
 }
@@ -140,96 +141,135 @@ static int assign_new_ids(struct ctl_service *svcs, size_t n, struct id_pool *sv
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
-		if (svcs[i].id == UINT32_MAX && id_take(svc_ids, &svcs[i].id))
+		svcs[i].fresh = svcs[i].id == UINT32_MAX;
+		if (svcs[i].fresh && id_take(svc_ids, &svcs[i].id))
 			return -ENOSPC;
 		for (j = 0; j < svcs[i].n_backends; j++) {
 			struct ctl_backend *be = &svcs[i].backends[j];
 
-			if (be->id == UINT32_MAX && id_take(be_ids, &be->id))
+			if (be->id != UINT32_MAX)
+				continue;
+			if (id_take(be_ids, &be->id))
 				return -ENOSPC;
+			be->fresh = true;
 		}
 	}
 	return 0;
 }
 
-static void free_services(struct ctl_service *svcs, size_t n)
+/* close_fds: end the health checks of backends nobody carried over. */
+static void free_services(struct ctl_service *svcs, size_t n, bool close_fds)
 {
 	size_t i, j;
 
 	for (i = 0; svcs && i < n; i++) {
 		for (j = 0; j < svcs[i].n_backends; j++)
-			health_close(&svcs[i].backends[j]);
+			if (close_fds && !svcs[i].backends[j].carried)
+				health_close(&svcs[i].backends[j]);
 		free(svcs[i].backends);
 		config_service_free(&svcs[i].cfg);
 	}
 	free(svcs);
 }
 
-/* Removes from the maps what the old state had and the new one lacks. */
-static void remove_missing(struct ctl *c, const struct id_pool *kept_svc,
-			   const struct id_pool *kept_be)
+static void clear_carried(struct ctl *c)
 {
 	size_t i, j;
 
-	for (i = 0; i < c->n_services; i++) {
-		struct ctl_service *old = &c->services[i];
+	for (i = 0; i < c->n_services; i++)
+		for (j = 0; j < c->services[i].n_backends; j++)
+			c->services[i].backends[j].carried = false;
+}
 
-		if (!kept_svc->used[old->id]) {
-			dp_remove_service(c, old);
-			continue;
-		}
-		for (j = 0; j < old->n_backends; j++)
-			if (!kept_be->used[old->backends[j].id])
-				dp_clear_backend(c, old->backends[j].id);
+struct id_pools {
+	struct id_pool services, backends;
+};
+
+/* Removes from the maps what the old state had and the new one does not
+ * use: after the new state is written, so no slot ever names a backend
+ * that is already gone. */
+static void remove_missing(struct ctl *c, const struct ctl_service *old, size_t n_old,
+			   const struct id_pools *in_use)
+{
+	size_t i, j;
+
+	for (i = 0; i < n_old; i++) {
+		bool kept = false;
+
+		for (j = 0; j < c->n_services && !kept; j++)
+			kept = c->services[j].id == old[i].id &&
+			       same_service_key(&c->services[j].cfg, &old[i].cfg);
+		if (!kept)
+			dp_remove_service(c, &old[i]);
+		for (j = 0; j < old[i].n_backends; j++)
+			if (!in_use->backends.used[old[i].backends[j].id])
+				dp_clear_backend(c, old[i].backends[j].id);
 	}
 }
 
-static int build_all(struct ctl *c, const struct weir_config *cfg, struct ctl_service *svcs)
+static int build_all(struct ctl *c, const struct weir_config *cfg, struct ctl_service *svcs,
+		     struct id_pools *pools)
 {
-	struct id_pool *pools = calloc(4, sizeof(*pools));
 	size_t i;
 	int err = 0;
 
-	if (!pools)
-		return -ENOMEM;
-	pools[0].max = WEIR_MAX_SERVICES;
-	pools[1].max = WEIR_MAX_BACKENDS;
+	pools->services.max = WEIR_MAX_SERVICES;
+	pools->backends.max = WEIR_MAX_BACKENDS;
 	for (i = 0; i < cfg->n_services && !err; i++)
-		err = build_service(c, &svcs[i], &cfg->services[i], &pools[0], &pools[1]);
-	pools[2] = pools[0]; /* what survives from the old state */
-	pools[3] = pools[1];
+		err = build_service(c, &svcs[i], &cfg->services[i], &pools->services,
+				    &pools->backends);
 	if (!err)
-		err = assign_new_ids(svcs, cfg->n_services, &pools[0], &pools[1]);
-	if (!err)
-		remove_missing(c, &pools[2], &pools[3]);
-	free(pools);
+		err = assign_new_ids(svcs, cfg->n_services, &pools->services, &pools->backends);
 	return err;
+}
+
+/* Counters of an id that just changed hands start from zero. */
+static void reset_fresh(struct ctl *c, struct ctl_service *svc)
+{
+	size_t j;
+
+	if (svc->fresh)
+		dp_reset_service(c, svc->id);
+	for (j = 0; j < svc->n_backends; j++)
+		if (svc->backends[j].fresh)
+			dp_reset_backend(c, svc->backends[j].id);
+	svc->fresh = false;
+	for (j = 0; j < svc->n_backends; j++)
+		svc->backends[j].fresh = false;
 }
 
 int state_apply(struct ctl *c, const struct weir_config *cfg, char *err, size_t errlen)
 {
-	struct ctl_service *svcs;
-	size_t i;
+	struct ctl_service *svcs, *old = c->services;
+	size_t i, n_old = c->n_services;
+	struct id_pools *pools;
 	int ret;
 
 	ret = config_check(cfg, err, errlen);
 	if (ret)
 		return ret;
 	svcs = calloc(cfg->n_services ? cfg->n_services : 1, sizeof(*svcs));
-	if (!svcs)
-		return -ENOMEM;
-	ret = build_all(c, cfg, svcs);
+	pools = calloc(1, sizeof(*pools));
+	ret = svcs && pools ? build_all(c, cfg, svcs, pools) : -ENOMEM;
 	if (ret) {
 		snprintf(err, errlen, "%s",
 			 ret == -ENOSPC ? "no free service or backend id" : "out of memory");
-		free_services(svcs, cfg->n_services);
+		clear_carried(c);
+		free_services(svcs, cfg->n_services, false);
+		free(pools);
 		return ret;
 	}
-	free_services(c->services, c->n_services);
 	c->services = svcs;
 	c->n_services = cfg->n_services;
-	for (i = 0; i < c->n_services; i++)
-		dp_sync_service(c, &c->services[i]);
+	for (i = 0; i < c->n_services; i++) {
+		reset_fresh(c, &c->services[i]);
+		if (dp_sync_service(c, &c->services[i]))
+			pr_warn("service %s: maps not written; retried every interval\n",
+				c->services[i].cfg.name);
+	}
+	remove_missing(c, old, n_old, pools);
+	free_services(old, n_old, true);
+	free(pools);
 	return 0;
 }
 
@@ -307,7 +347,7 @@ const char *state_backend_status(const struct ctl_service *svc, const struct ctl
 
 void state_free(struct ctl *c)
 {
-	free_services(c->services, c->n_services);
+	free_services(c->services, c->n_services, true);
 	c->services = NULL;
 	c->n_services = 0;
 }
@@ -341,7 +381,7 @@ static int adopt_backend(struct ctl *c, uint32_t id, const struct weir_backend *
 		if (c->services[i].id == val->service_id)
 			break;
 	if (i == c->n_services)
-		return 0; /* a leftover of a deleted service: apply clears it */
+		return dp_clear_backend(c, id); /* a leftover of a deleted service */
 	arr = realloc(c->services[i].backends, (c->services[i].n_backends + 1) * sizeof(*arr));
 	if (!arr)
 		return -ENOMEM;

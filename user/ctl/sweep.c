@@ -28,7 +28,7 @@ struct sweep {
 	/* Which ids are in use, rebuilt at every step: the state may change
 	 * between steps. */
 	const struct ctl_service *by_service[WEIR_MAX_SERVICES];
-	bool backend_in_use[WEIR_MAX_BACKENDS];
+	uint32_t backend_owner[WEIR_MAX_BACKENDS]; /* service id, or UINT32_MAX */
 	struct weir_stream_key keys[SWEEP_BATCH];
 	struct weir_stream vals[SWEEP_BATCH];
 	struct weir_stream_key expired_keys[SWEEP_BATCH];
@@ -39,11 +39,11 @@ static void sweep_index(const struct ctl *c, struct sweep *s)
 	size_t i, j;
 
 	memset(s->by_service, 0, sizeof(s->by_service));
-	memset(s->backend_in_use, 0, sizeof(s->backend_in_use));
+	memset(s->backend_owner, 0xff, sizeof(s->backend_owner));
 	for (i = 0; i < c->n_services; i++) {
 		s->by_service[c->services[i].id] = &c->services[i];
 		for (j = 0; j < c->services[i].n_backends; j++)
-			s->backend_in_use[c->services[i].backends[j].id] = true;
+			s->backend_owner[c->services[i].backends[j].id] = c->services[i].id;
 	}
 }
 
@@ -59,7 +59,9 @@ static bool sweep_entry(struct sweep *s, const struct weir_stream *v, uint64_t n
 		v->service_id < WEIR_MAX_SERVICES ? s->by_service[v->service_id] : NULL;
 
 	s->total++;
-	if (!svc || v->backend_id >= WEIR_MAX_BACKENDS || !s->backend_in_use[v->backend_id])
+	/* An id now owned by another service is a deleted backend's. */
+	if (!svc || v->backend_id >= WEIR_MAX_BACKENDS ||
+	    s->backend_owner[v->backend_id] != v->service_id)
 		return true;
 	if (v->flags & WEIR_STREAM_CLOSING) {
 		s->closing++;
