@@ -63,7 +63,7 @@ be_nat_up() {
 	be_run ip netns add "$ns"
 	be_run ip -n "$ns" link set dev lo up
 	be_run ip -n "$ns" link add eth0 type veth peer name p-n netns "$TOPO_NS_SW"
-	be_run ip netns exec "$ns" ethtool -K eth0 tx off
+	be_run ip netns exec "$ns" ethtool -K eth0 tx off gro on
 	be_run ip -n "$ns" addr add "$BE_NAT4/24" dev eth0
 	be_run ip -n "$ns" link set dev eth0 up
 	be_run ip -n "$TOPO_NS_SW" link set dev p-n master br0

@@ -173,10 +173,15 @@ _topo_lb_up()
 	_topo_run ip addr add "$TOPO_LB6/64" dev "$lb" nodad || return 1
 	_topo_run ip link set dev "$lb" up || return 1
 	_topo_port_up "${lb}p" || return 1
-	_topo_run ip -n "$TOPO_NS_SW" link set dev "${lb}p" xdp obj "$TOPO_PASS_OBJ" sec xdp
+	_topo_run ip -n "$TOPO_NS_SW" link set dev "${lb}p" xdp obj "$TOPO_PASS_OBJ" sec xdp ||
+		return 1
+	# GRO, as a NIC's receive path has it: without it every frame that
+	# crossed XDP goes through the bridge and the backend one by one.
+	_topo_run ip netns exec "$TOPO_NS_SW" ethtool -K "${lb}p" gro on
 }
 
-# A host namespace (c, bN) with eth0 on the bridge, tx checksumming off.
+# A host namespace (c, bN) with eth0 on the bridge, tx checksumming off
+# (DESIGN.md's veth notes) and GRO on, as a NIC would receive.
 _topo_host_up()
 {
 	local h="$1" ns="${TOPO_P}$1"
@@ -186,7 +191,7 @@ _topo_host_up()
 		return 1
 	_topo_run ip -n "$ns" link add eth0 type veth peer name "p-$h" netns "$TOPO_NS_SW" ||
 		return 1
-	_topo_run ip netns exec "$ns" ethtool -K eth0 tx off || return 1
+	_topo_run ip netns exec "$ns" ethtool -K eth0 tx off gro on || return 1
 	_topo_sysctl "$ns" net.ipv4.conf.eth0.rp_filter=0 net.ipv6.conf.eth0.accept_dad=0 ||
 		return 1
 	_topo_run ip -n "$ns" addr add "${TOPO_ADDR4[$h]}/24" dev eth0 || return 1
