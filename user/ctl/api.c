@@ -7,6 +7,7 @@
  * change leaves the running state as it was.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,13 @@ static const char *api_arg(json_object *args, const char *key)
 	return json_object_get_string(v);
 }
 
-static int api_error(char *err, const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 2, 3))) static int api_error(char *err, const char *fmt, ...)
 {
-	snprintf(err, ERR_LEN, fmt, a, b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, ERR_LEN, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
 }
 
@@ -43,7 +48,7 @@ static const char *arg_required(json_object *args, const char *key, char *err)
 	const char *v = api_arg(args, key);
 
 	if (!v)
-		api_error(err, "missing %s%s", key, "");
+		api_error(err, "missing %s", key);
 	return v;
 }
 
@@ -55,7 +60,7 @@ static int api_change(struct ctl *c, json_object *args, char *err,
 	int ret = state_export(c, &cfg);
 
 	if (ret)
-		return api_error(err, "out of memory%s%s", "", "");
+		return api_error(err, "out of memory");
 	ret = edit(&cfg, args, err);
 	if (!ret)
 		ret = state_apply(c, &cfg, err, ERR_LEN);
@@ -73,7 +78,7 @@ static struct weir_service_config *find_service_arg(struct weir_config *cfg, jso
 		return NULL;
 	svc = state_config_service(cfg, name);
 	if (!svc)
-		api_error(err, "service %s: no such service%s", name, "");
+		api_error(err, "service %s: no such service", name);
 	return svc;
 }
 
@@ -86,7 +91,7 @@ static int find_backend_arg(struct weir_service_config *svc, json_object *args, 
 	if (!text)
 		return -EINVAL;
 	if (units_parse_addr(text, &addr))
-		return api_error(err, "backend %s: not an IPv4 or IPv6 address%s", text, "");
+		return api_error(err, "backend %s: not an IPv4 or IPv6 address", text);
 	for (i = 0; i < svc->n_backends; i++)
 		if (units_addr_equal(&svc->backends[i].addr, &addr))
 			return (int)i;
@@ -155,8 +160,7 @@ static int service_required(struct weir_service_config *s, json_object *args, ch
 	    !(proto = arg_required(args, "proto", err)))
 		return -EINVAL;
 	if (config_check_name(name))
-		return api_error(err, "service %s: a name is 1-31 of A-Z a-z 0-9 _ . -%s", name,
-				 "");
+		return api_error(err, "service %s: a name is 1-31 of A-Z a-z 0-9 _ . -", name);
 	if (units_parse_proto(proto, &proto_num))
 		return api_error(err, "service %s: --proto: '%s' is not tcp or udp", name, proto);
 	config_service_init(s, proto_num);
@@ -176,15 +180,14 @@ static int service_optional(struct weir_service_config *s, json_object *args, ch
 
 	for (i = 0; i < sizeof(service_options_later) / sizeof(service_options_later[0]); i++)
 		if (api_arg(args, service_options_later[i]))
-			return api_error(err, "service: --%s is not supported yet%s",
-					 service_options_later[i], "");
+			return api_error(err, "service: --%s is not supported yet",
+					 service_options_later[i]);
 	for (i = 0; i < sizeof(service_options) / sizeof(service_options[0]); i++) {
 		const char *v = api_arg(args, service_options[i].key);
 
 		if (v && service_options[i].set(s, v)) {
-			snprintf(err, ERR_LEN, "service %s: --%s: '%s' is not %s", s->name,
-				 service_options[i].key, v, service_options[i].expected);
-			return -EINVAL;
+			return api_error(err, "service %s: --%s: '%s' is not %s", s->name,
+					 service_options[i].key, v, service_options[i].expected);
 		}
 	}
 	return 0;
@@ -200,10 +203,10 @@ static int edit_service_add(struct weir_config *cfg, json_object *args, char *er
 	if (ret)
 		return ret;
 	if (state_config_service(cfg, s.name))
-		return api_error(err, "service %s: exists already%s", s.name, "");
+		return api_error(err, "service %s: exists already", s.name);
 	arr = realloc(cfg->services, (cfg->n_services + 1) * sizeof(*arr));
 	if (!arr)
-		return api_error(err, "out of memory%s%s", "", "");
+		return api_error(err, "out of memory");
 	cfg->services = arr;
 	arr[cfg->n_services++] = s;
 	return 0;
@@ -218,7 +221,7 @@ static int edit_service_del(struct weir_config *cfg, json_object *args, char *er
 	if (!name)
 		return -EINVAL;
 	if (!svc)
-		return api_error(err, "service %s: no such service%s", name, "");
+		return api_error(err, "service %s: no such service", name);
 	i = svc - cfg->services;
 	config_service_free(svc);
 	memmove(svc, svc + 1, (cfg->n_services - i - 1) * sizeof(*svc));
@@ -234,16 +237,14 @@ static int backend_options(struct weir_service_config *svc, struct weir_backend_
 
 	units_format_addr(&be->addr, addr, sizeof(addr));
 	if (api_arg(args, "max-streams"))
-		return api_error(err, "backend: --max-streams is not supported yet%s%s", "", "");
+		return api_error(err, "backend: --max-streams is not supported yet");
 	if (weight && units_parse_u32(weight, 0, 65535, &be->weight)) {
-		snprintf(err, ERR_LEN, "service %s: backend %s: --weight: '%s' is not 0-65535",
-			 svc->name, addr, weight);
-		return -EINVAL;
+		return api_error(err, "service %s: backend %s: --weight: '%s' is not 0-65535",
+				 svc->name, addr, weight);
 	}
 	if (mac && units_parse_mac(mac, be->mac)) {
-		snprintf(err, ERR_LEN, "service %s: backend %s: --mac: '%s' is not a MAC address",
-			 svc->name, addr, mac);
-		return -EINVAL;
+		return api_error(err, "service %s: backend %s: --mac: '%s' is not a MAC address",
+				 svc->name, addr, mac);
 	}
 	be->has_mac = mac != NULL;
 	return 0;
@@ -259,10 +260,10 @@ static int edit_backend_add(struct weir_config *cfg, json_object *args, char *er
 	if (!svc)
 		return -EINVAL;
 	if (!text)
-		return api_error(err, "missing addr%s%s", "", "");
+		return api_error(err, "missing addr");
 	config_backend_init(&be);
 	if (units_parse_addr(text, &be.addr))
-		return api_error(err, "backend %s: not an IPv4 or IPv6 address%s", text, "");
+		return api_error(err, "backend %s: not an IPv4 or IPv6 address", text);
 	ret = find_backend_arg(svc, args, err);
 	if (ret >= 0)
 		return api_error(err, "service %s: backend %s: exists already", svc->name, text);
@@ -271,7 +272,7 @@ static int edit_backend_add(struct weir_config *cfg, json_object *args, char *er
 		return ret;
 	arr = realloc(svc->backends, (svc->n_backends + 1) * sizeof(*arr));
 	if (!arr)
-		return api_error(err, "out of memory%s%s", "", "");
+		return api_error(err, "out of memory");
 	svc->backends = arr;
 	arr[svc->n_backends++] = be;
 	return 0;
@@ -401,7 +402,7 @@ static int cmd_service_show(struct ctl *c, json_object *args, json_object **out,
 	if (!name)
 		return -EINVAL;
 	if (!svc)
-		return api_error(err, "service %s: no such service%s", name, "");
+		return api_error(err, "service %s: no such service", name);
 	*out = service_json(c, svc);
 	json_object_object_add(*out, "backend_list", backends_json(c, svc));
 	return 0;
@@ -449,7 +450,7 @@ static int cmd_backend_list(struct ctl *c, json_object *args, json_object **out,
 	size_t i, j;
 
 	if (name && !state_find_service(c, name))
-		return api_error(err, "service %s: no such service%s", name, "");
+		return api_error(err, "service %s: no such service", name);
 	*out = json_object_new_array();
 	for (i = 0; i < c->n_services; i++) {
 		struct ctl_service *svc = &c->services[i];
@@ -490,7 +491,7 @@ static int cmd_stats(struct ctl *c, json_object *args, json_object **out, char *
 	if (name && !state_find_service(c, name)) {
 		json_object_put(svcs);
 		json_object_put(bes);
-		return api_error(err, "service %s: no such service%s", name, "");
+		return api_error(err, "service %s: no such service", name);
 	}
 	for (i = 0; i < c->n_services; i++) {
 		struct ctl_service *svc = &c->services[i];
@@ -562,7 +563,7 @@ static int cmd_config_dump(struct ctl *c, json_object *args, json_object **out, 
 		ret = config_emit(&cfg, &yaml);
 	config_free(&cfg);
 	if (ret)
-		return api_error(err, "config dump: out of memory%s%s", "", "");
+		return api_error(err, "config dump: out of memory");
 	*out = json_object_new_object();
 	add_str(*out, "yaml", yaml);
 	free(yaml);
@@ -596,10 +597,8 @@ static int cmd_config_load(struct ctl *c, json_object *args, json_object **out, 
 	    cfg.n_interfaces != c->top.n_interfaces ||
 	    memcmp(cfg.interfaces, c->top.interfaces, sizeof(cfg.interfaces))) {
 		config_free(&cfg);
-		return api_error(err,
-				 "config load: interfaces, xdp-mode and stream-table-size "
-				 "change only with a restart of weir run%s%s",
-				 "", "");
+		return api_error(err, "config load: interfaces, xdp-mode and stream-table-size "
+				      "change only with a restart of weir run");
 	}
 	ret = state_apply(c, &cfg, err, ERR_LEN);
 	if (!ret)
