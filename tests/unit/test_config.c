@@ -368,6 +368,45 @@ static void test_yaml_syntax_errors(void **state)
 	assert_empty(&cfg);
 }
 
+/* A NUL byte inside the text is an error naming its line, not the end of
+ * the document. */
+static void test_nul_byte(void **state)
+{
+	static const char doc[] = SVC_HEAD "    backends:\n\0      - addr: 198.18.0.11\n";
+	struct weir_config cfg;
+	char err[WEIR_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(config_parse(doc, sizeof(doc) - 1, &cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 7: the file contains a NUL byte");
+	assert_empty(&cfg);
+}
+
+/* Deep nesting is refused at the first level too deep, before libyaml
+ * builds its tree (which takes time quadratic in the depth). */
+static void test_nesting_depth(void **state)
+{
+	size_t len = 2 << 20, i;
+	char *doc = malloc(len + 1), err[WEIR_ERR_MAX];
+	struct weir_config cfg;
+
+	(void)state;
+	assert_non_null(doc);
+	memset(doc, '[', len);
+	doc[len] = '\0';
+	assert_int_equal(config_parse(doc, len, &cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 1: nested deeper than 16 levels");
+	for (i = 0; i < len / 2; i += 2)
+		memcpy(doc + i, "- ", 2);
+	doc[len / 2] = '\0';
+	assert_int_equal(config_parse(doc, len / 2, &cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 1: nested deeper than 16 levels");
+	free(doc);
+	/* 16 levels are not too deep: the walk sees them (and the unknown key) */
+	assert_int_equal(parse("a: [[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]\n", &cfg, err), -EINVAL);
+	assert_string_equal(err, "line 1: unknown key 'a'");
+}
+
 /* Too many services or backends is refused before anything is allocated,
  * including when aliases multiply a short document. */
 static void test_limits(void **state)
@@ -619,6 +658,33 @@ static const struct check_case check_cases[] = {
 	{ SVC_HEAD "    backends: [{addr: 198.18.0.11}]\n", set_weight_high,
 	  "service web: backend 198.18.0.11: weight 65536 is out of range (0-65535)" },
 	{ "interfaces: [veth0, eth1, veth0]\n", NULL, "interface veth0 is listed twice" },
+	/* addresses that no host can be */
+	{ "services: [{name: m, vip: 224.0.0.5, port: 80, proto: tcp}]\n", NULL,
+	  "service m: VIP 224.0.0.5 is not a unicast host address (unspecified, loopback, "
+	  "multicast or broadcast)" },
+	{ "services: [{name: b, vip: 255.255.255.255, port: 80, proto: tcp}]\n", NULL,
+	  "service b: VIP 255.255.255.255 is not a unicast host address (unspecified, loopback, "
+	  "multicast or broadcast)" },
+	{ "services: [{name: m6, vip: \"ff02::1\", port: 80, proto: tcp}]\n", NULL,
+	  "service m6: VIP ff02::1 is not a unicast host address (unspecified, loopback, "
+	  "multicast or broadcast)" },
+	{ SVC_HEAD "    backends: [{addr: 0.0.0.0}]\n", NULL,
+	  "service web: backend 0.0.0.0: not a unicast host address (unspecified, loopback, "
+	  "multicast or broadcast)" },
+	{ SVC_HEAD "    backends: [{addr: 127.0.0.1}]\n", NULL,
+	  "service web: backend 127.0.0.1: not a unicast host address (unspecified, loopback, "
+	  "multicast or broadcast)" },
+	{ SVC_HEAD "    backends: [{addr: 198.18.1.100}]\n", NULL,
+	  "service web: backend 198.18.1.100: is the service's VIP" },
+	{ SVC_HEAD "    backends: [{addr: 198.18.0.11, mac: \"ff:ff:ff:ff:ff:ff\"}]\n", NULL,
+	  "service web: backend 198.18.0.11: MAC ff:ff:ff:ff:ff:ff is not a unicast MAC (zero, "
+	  "multicast or broadcast)" },
+	{ SVC_HEAD "    backends: [{addr: 198.18.0.11, mac: \"01:00:5e:00:00:01\"}]\n", NULL,
+	  "service web: backend 198.18.0.11: MAC 01:00:5e:00:00:01 is not a unicast MAC (zero, "
+	  "multicast or broadcast)" },
+	{ SVC_HEAD "    backends: [{addr: 198.18.0.11, mac: \"00:00:00:00:00:00\"}]\n", NULL,
+	  "service web: backend 198.18.0.11: MAC 00:00:00:00:00:00 is not a unicast MAC (zero, "
+	  "multicast or broadcast)" },
 };
 
 static void test_check_case(void **state)
@@ -787,6 +853,8 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_check_name),
 		cmocka_unit_test(test_yaml_syntax_errors),
+		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_nesting_depth),
 	};
 	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_ERRORS + N_CHECKS];
 	static char names[N_ERRORS + N_CHECKS][80];

@@ -42,8 +42,9 @@ static int read_config_file(json_object *args)
 		free(buf);
 		return -EFBIG;
 	}
-	buf[len] = '\0';
-	json_object_object_add(args, "yaml", json_object_new_string(buf));
+	/* By length: the controller's parser reports a NUL byte by its line
+	 * rather than the text ending there unnoticed. */
+	json_object_object_add(args, "yaml", json_object_new_string_len(buf, len));
 	free(buf);
 	return 0;
 }

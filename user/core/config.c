@@ -24,6 +24,9 @@
 #define STREAM_TABLE_MAX (1U << 24)
 #define WEIGHT_MAX 65535
 #define DUR_STRLEN 32
+/* A weir document nests 6 levels (services, a service, its backends, a
+ * backend...); anything far deeper is not one. */
+#define CONFIG_DEPTH_MAX 16
 
 /* Indexed by enum value, so a name and its value cannot drift apart. */
 static const char *const steering_names[] = {
@@ -281,7 +284,7 @@ static int check_health(const struct weir_service_config *svc, char *err, size_t
 static int check_backend(const struct weir_service_config *svc, size_t i, char *err, size_t errlen)
 {
 	const struct weir_backend_config *be = &svc->backends[i];
-	char addr[WEIR_ADDR_STRLEN];
+	char addr[WEIR_ADDR_STRLEN], mac[WEIR_MAC_STRLEN];
 	size_t j;
 
 	units_format_addr(&be->addr, addr, sizeof(addr));
@@ -289,6 +292,19 @@ static int check_backend(const struct weir_service_config *svc, size_t i, char *
 		return set_err(err, errlen, "service %s: backend %s: %s backend for an %s VIP",
 			       svc->name, addr, be->addr.family == WEIR_AF_INET6 ? "IPv6" : "IPv4",
 			       svc->vip.family == WEIR_AF_INET6 ? "IPv6" : "IPv4");
+	if (!units_addr_is_unicast(&be->addr))
+		return set_err(err, errlen,
+			       "service %s: backend %s: not a unicast host address (unspecified, "
+			       "loopback, multicast or broadcast)",
+			       svc->name, addr);
+	if (units_addr_equal(&be->addr, &svc->vip))
+		return set_err(err, errlen, "service %s: backend %s: is the service's VIP",
+			       svc->name, addr);
+	if (be->has_mac && !units_mac_is_unicast(be->mac))
+		return set_err(err, errlen,
+			       "service %s: backend %s: MAC %s is not a unicast MAC (zero, "
+			       "multicast or broadcast)",
+			       svc->name, addr, units_format_mac(be->mac, mac, sizeof(mac)));
 	if (be->weight > WEIGHT_MAX)
 		return set_err(err, errlen,
 			       "service %s: backend %s: weight %u is out of range (0-%d)",
@@ -303,12 +319,19 @@ static int check_backend(const struct weir_service_config *svc, size_t i, char *
 
 static int check_service_values(const struct weir_service_config *svc, char *err, size_t errlen)
 {
+	char vip[WEIR_ADDR_STRLEN];
+
 	if (config_check_name(svc->name))
 		return set_err(err, errlen,
 			       "service '%.32s': not a valid name (1-31 of A-Z a-z 0-9 _ . -)",
 			       svc->name);
 	if (svc->vip.family != WEIR_AF_INET && svc->vip.family != WEIR_AF_INET6)
 		return set_err(err, errlen, "service %s: no VIP", svc->name);
+	if (!units_addr_is_unicast(&svc->vip))
+		return set_err(err, errlen,
+			       "service %s: VIP %s is not a unicast host address (unspecified, "
+			       "loopback, multicast or broadcast)",
+			       svc->name, units_format_addr(&svc->vip, vip, sizeof(vip)));
 	if (!svc->port)
 		return set_err(err, errlen, "service %s: no port", svc->name);
 	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
@@ -1094,6 +1117,55 @@ static int load_document(yaml_parser_t *parser, yaml_document_t *doc, char *err,
 	return set_err(err, errlen, "line %zu: only one YAML document is allowed", line);
 }
 
+/* A NUL would cut the text short wherever a C string is taken of it. */
+static int check_no_nul(const char *text, size_t len, char *err, size_t errlen)
+{
+	const char *nul = text ? memchr(text, '\0', len) : NULL;
+	size_t line = 1;
+	const char *p;
+
+	if (!nul)
+		return 0;
+	for (p = text; p < nul; p++)
+		line += *p == '\n';
+	return set_err(err, errlen, "line %zu: the file contains a NUL byte", line);
+}
+
+/* Building libyaml's document tree of deeply nested collections takes
+ * time quadratic in the depth (a 2 MB "[[[[..." pins a core for minutes);
+ * the event parser reaches the same depth in a few events, so it scans
+ * first and stops at the first level too deep for any weir document. */
+static int check_depth(const char *text, size_t len, char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_event_t event;
+	int depth = 0, ret = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&parser))
+		return set_err(err, errlen, "out of memory reading YAML");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done && !ret) {
+		if (!yaml_parser_parse(&parser, &event)) {
+			ret = yaml_error(&parser, err, errlen);
+			break;
+		}
+		if (event.type == YAML_SEQUENCE_START_EVENT ||
+		    event.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (event.type == YAML_SEQUENCE_END_EVENT ||
+			 event.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		done = event.type == YAML_STREAM_END_EVENT;
+		if (depth > CONFIG_DEPTH_MAX)
+			ret = set_err(err, errlen, "line %zu: nested deeper than %d levels",
+				      event.start_mark.line + 1, CONFIG_DEPTH_MAX);
+		yaml_event_delete(&event);
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
 int config_parse(const char *text, size_t len, struct weir_config *cfg, char *err, size_t errlen)
 {
 	yaml_parser_t parser;
@@ -1102,6 +1174,11 @@ int config_parse(const char *text, size_t len, struct weir_config *cfg, char *er
 
 	config_init(cfg);
 	set_err(err, errlen, "%s", "");
+	ret = check_no_nul(text, len, err, errlen);
+	if (!ret && text)
+		ret = check_depth(text, len, err, errlen);
+	if (ret)
+		return ret;
 	if (!yaml_parser_initialize(&parser))
 		return set_err(err, errlen, "out of memory reading YAML");
 	/* libyaml asserts on a NULL input even when it is empty. */

@@ -365,3 +365,40 @@ const char *units_format_mac(const uint8_t mac[6], char *buf, size_t len)
 		 mac[5]);
 	return buf;
 }
+
+int units_mac_is_unicast(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return !(mac[0] & 1) && memcmp(mac, zero, sizeof(zero)) != 0;
+}
+
+static int ipv4_is_unicast(const uint8_t *b)
+{
+	/* 0/8 "this network", 127/8 loopback, 224/4 multicast, 240/4 reserved
+	 * and the limited broadcast 255.255.255.255 with it. */
+	return b[0] != 0 && b[0] != 127 && b[0] < 224;
+}
+
+static int ipv6_is_unicast(const uint8_t *b)
+{
+	static const uint8_t loopback[16] = { [15] = 1 }, any[16];
+
+	if (b[0] == 0xff)
+		return 0; /* multicast */
+	if (!memcmp(b, any, 16) || !memcmp(b, loopback, 16))
+		return 0;
+	/* IPv4-mapped ::ffff:a.b.c.d carries an IPv4 address: judge that. */
+	if (!memcmp(b, any, 10) && b[10] == 0xff && b[11] == 0xff)
+		return ipv4_is_unicast(b + 12);
+	return 1;
+}
+
+int units_addr_is_unicast(const struct weir_addr *a)
+{
+	if (a->family == WEIR_AF_INET)
+		return ipv4_is_unicast(a->bytes);
+	if (a->family == WEIR_AF_INET6)
+		return ipv6_is_unicast(a->bytes);
+	return 0;
+}

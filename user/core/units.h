@@ -32,6 +32,11 @@ const char *units_proto_name(uint8_t proto);
 /* "02:00:00:00:00:11" (also upper case). */
 int units_parse_mac(const char *s, uint8_t out[6]);
 const char *units_format_mac(const uint8_t mac[6], char *buf, size_t len);
+/* Neither all zeros nor a group (multicast or broadcast) address. */
+int units_mac_is_unicast(const uint8_t mac[6]);
+/* An address a host can be: not unspecified, loopback, multicast, link-
+ * local broadcast (255.255.255.255) or IPv4 class E. */
+int units_addr_is_unicast(const struct weir_addr *a);
 
 /* Unsigned decimal within [min, max]; no sign, no trailing garbage. */
 int units_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
