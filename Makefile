@@ -32,13 +32,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BPFTEST_SRC := $(wildcard tests/bpf/*.c)
+CTLTEST_SRC := $(wildcard tests/ctl/*.c)
 
 .PHONY: bench
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/weir-bench
 	$(Q)bench/run.sh
 
-.PHONY: all deps test unit-test bpf-test netns-test demo bench clean format format-check tools
+.PHONY: all deps test unit-test bpf-test ctl-test netns-test demo bench clean format format-check tools
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/weir $(BPF_OBJ) tools
@@ -86,6 +87,11 @@ $(BUILD)/tests/bpf_test: $(BPFTEST_SRC) $(CORE_OBJ) $(BUILD)/weir.skel.h
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(BPFTEST_SRC) $(CORE_OBJ) -o $@ $(LDLIBS) -lcmocka
 
+$(BUILD)/tests/ctl_test: $(CTLTEST_SRC) tests/ctl/fixture.h tests/ctl/tests.h $(CORE_OBJ) $(CTL_SRC:%.c=$(BUILD)/%.o)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests/ctl $(CTLTEST_SRC) $(CORE_OBJ) $(CTL_SRC:%.c=$(BUILD)/%.o) -o $@ $(LDLIBS) -lcmocka
+
 $(BUILD)/tools/%: tests/tools/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -107,6 +113,9 @@ unit-test: $(UNIT_BIN)
 bpf-test: $(BUILD)/tests/bpf_test $(BUILD)/weir.bpf.o
 	$(Q)echo "== $<"; $<
 
+ctl-test: $(BUILD)/tests/ctl_test $(BUILD)/weir.bpf.o
+	$(Q)echo "== $<"; $<
+
 netns-test: all
 	$(Q)tests/netns/run.sh
 
@@ -115,6 +124,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory bpf-test
+	$(Q)$(MAKE) --no-print-directory ctl-test
 	$(Q)$(MAKE) --no-print-directory netns-test
 
 demo: deps

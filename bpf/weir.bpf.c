@@ -55,6 +55,40 @@ refused:
 	return ret;
 }
 
+/* An ICMP error about a stream goes where the stream goes: under DSR the
+ * backend sent the datagram it quotes, and only the backend can act on
+ * it (path MTU discovery). It changes nothing of the stream. */
+static __always_inline int balance_icmp_error(const struct packet *p,
+					      const struct weir_service *svc)
+{
+	struct weir_stream *s = stream_lookup(p);
+	struct weir_counters *counters;
+	struct weir_backend *be;
+
+	be = s ? steer_backend(s->backend_id, svc->id) : NULL;
+	if (!be)
+		return -WEIR_DROP_ICMP_NO_STREAM;
+	counters = stats_service(svc->id);
+	if (counters)
+		counters->icmp_forwarded += 1;
+	return fwd_dsr(p->eth, be);
+}
+
+/* Only a SYN opens a TCP stream: any other segment of no stream would
+ * otherwise take a table entry and a backend (spoofed ACKs could flush
+ * the table and re-steer live streams). */
+static __always_inline int balance_miss(const struct packet *p, const struct weir_service *svc,
+					struct weir_stream *s, __u64 now)
+{
+	if (p->key.proto == IPPROTO_TCP) {
+		if (p->tcp_flags & TCP_FLAG_RST)
+			return stream_stray_rst(p, s);
+		if ((p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN)
+			return -WEIR_DROP_NO_STREAM;
+	}
+	return balance_new(p, svc, now);
+}
+
 static __always_inline int balance(const struct packet *p)
 {
 	struct weir_service *svc = service_lookup(p);
@@ -66,6 +100,8 @@ static __always_inline int balance(const struct packet *p)
 
 	if (!svc)
 		return -WEIR_DROP_NOT_SERVICE;
+	if (p->icmp_error)
+		return balance_icmp_error(p, svc);
 	/* Coarse time is enough for idle timeouts and cheaper per packet. */
 	now = bpf_ktime_get_coarse_ns();
 	s = stream_lookup(p);
@@ -73,11 +109,8 @@ static __always_inline int balance(const struct packet *p)
 		backend_id = s->backend_id;
 		be = steer_backend(backend_id, svc->id);
 	}
-	if (!be) {
-		if (stream_is_tcp_rst(p))
-			return stream_stray_rst(p, s);
-		return balance_new(p, svc, now);
-	}
+	if (!be)
+		return balance_miss(p, svc, s, now);
 	ended = stream_track(p, s, now);
 	stats_count_forward(svc->id, backend_id, p->len, 0, ended);
 	return fwd_dsr(p->eth, be);

@@ -60,4 +60,11 @@ struct {
 	__type(value, __u64);
 } weir_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct weir_meta);
+} weir_meta SEC(".maps");
+
 #endif

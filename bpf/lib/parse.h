@@ -10,6 +10,11 @@
 #define ETH_P_8021AD 0x88A8
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
+#define IPPROTO_ICMP 1
+#define IPPROTO_ICMPV6 58
+#define ICMP_DEST_UNREACH 3
+#define ICMPV6_DEST_UNREACH 1
+#define ICMPV6_PKT_TOOBIG 2
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1FFF
 
@@ -37,6 +42,9 @@ struct packet {
 	struct ethhdr *eth;
 	__u32 len;
 	__u8 tcp_flags;
+	/* An ICMP error about a stream: key is that stream's, taken from the
+	 * quoted datagram with source and destination swapped back. */
+	__u8 icmp_error;
 };
 
 static __always_inline int parse_eth(struct cursor *c, struct packet *p, __be16 *proto)
@@ -153,12 +161,78 @@ static __always_inline int parse_udp(struct cursor *c, struct packet *p)
 	return 0;
 }
 
+/* The quoted datagram of an ICMP error went from the VIP (a backend's DSR
+ * reply) to the client: its reversed 5-tuple is the client's stream. Only
+ * the ports of its L4 header are read; RFC 792 quotes at least 8 bytes. */
+static __always_inline int parse_quoted_ports(struct packet *p, __be16 *ports, void *end,
+					      __u8 proto)
+{
+	if ((void *)(ports + 2) > end)
+		return -WEIR_DROP_TRUNCATED;
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return -WEIR_DROP_NOT_SERVICE;
+	p->key.proto = proto;
+	p->key.sport = ports[1];
+	p->key.dport = ports[0];
+	p->icmp_error = 1;
+	return 0;
+}
+
+/* Destination unreachable (fragmentation needed among them) about a
+ * stream. Other ICMP is not ours: it passes. */
+static __always_inline int parse_icmp4_error(struct cursor *c, struct packet *p)
+{
+	struct icmphdr *icmp = c->pos;
+	struct iphdr *in;
+	__u32 hlen;
+
+	if ((void *)(icmp + 1) > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	if (icmp->type != ICMP_DEST_UNREACH)
+		return -WEIR_DROP_NOT_SERVICE;
+	in = (void *)(icmp + 1);
+	if ((void *)(in + 1) > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	if (in->version != 4 || in->ihl < 5)
+		return -WEIR_DROP_MALFORMED;
+	if (in->frag_off & bpf_htons(IP_OFFSET))
+		return -WEIR_DROP_FRAGMENT;
+	hlen = in->ihl * 4;
+	__builtin_memcpy(p->key.src, &in->daddr, 4);
+	__builtin_memcpy(p->key.dst, &in->saddr, 4);
+	return parse_quoted_ports(p, (void *)in + hlen, c->end, in->protocol);
+}
+
+/* Destination unreachable and packet too big (path MTU) about a stream. */
+static __always_inline int parse_icmp6_error(struct cursor *c, struct packet *p)
+{
+	struct icmp6hdr *icmp = c->pos;
+	struct ipv6hdr *in;
+
+	if ((void *)(icmp + 1) > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	if (icmp->icmp6_type != ICMPV6_DEST_UNREACH && icmp->icmp6_type != ICMPV6_PKT_TOOBIG)
+		return -WEIR_DROP_NOT_SERVICE;
+	in = (void *)(icmp + 1);
+	if ((void *)(in + 1) > c->end)
+		return -WEIR_DROP_TRUNCATED;
+	if (in->version != 6)
+		return -WEIR_DROP_MALFORMED;
+	__builtin_memcpy(p->key.src, &in->daddr, 16);
+	__builtin_memcpy(p->key.dst, &in->saddr, 16);
+	return parse_quoted_ports(p, (void *)(in + 1), c->end, in->nexthdr);
+}
+
 static __always_inline int parse_l4(struct cursor *c, struct packet *p)
 {
 	if (p->key.proto == IPPROTO_TCP)
 		return parse_tcp(c, p);
 	if (p->key.proto == IPPROTO_UDP)
 		return parse_udp(c, p);
+	if (p->key.proto == IPPROTO_ICMP && p->key.family == WEIR_AF_INET)
+		return parse_icmp4_error(c, p);
+	if (p->key.proto == IPPROTO_ICMPV6 && p->key.family == WEIR_AF_INET6)
+		return parse_icmp6_error(c, p);
 	return -WEIR_DROP_NOT_SERVICE;
 }
 

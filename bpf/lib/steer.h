@@ -27,13 +27,16 @@ static __always_inline int steer_pick(const struct weir_service *svc, __u32 *bac
 	return 0;
 }
 
-/* The backend a stream is pinned to, if it still exists for that service;
- * a deleted backend's streams are steered again. */
+#define STEER_USABLE (WEIR_BACKEND_IN_USE | WEIR_BACKEND_MAC_VALID)
+
+/* The backend a stream is pinned to, if it still exists for that service
+ * and has a MAC to send to; a deleted backend's streams are steered again
+ * on their next SYN. */
 static __always_inline struct weir_backend *steer_backend(__u32 backend_id, __u32 service_id)
 {
 	struct weir_backend *be = bpf_map_lookup_elem(&weir_backends, &backend_id);
 
-	if (!be || !(be->flags & WEIR_BACKEND_IN_USE) || be->service_id != service_id)
+	if (!be || (be->flags & STEER_USABLE) != STEER_USABLE || be->service_id != service_id)
 		return NULL;
 	return be;
 }

@@ -12,6 +12,12 @@
 #include <linux/types.h>
 #endif
 
+/* The layout of every map below. Bump it with any change to a key, a value,
+ * a map's type or size, or the meaning of a field: a controller refuses
+ * pinned maps of another version rather than misread them. */
+#define WEIR_ABI_VERSION 2
+#define WEIR_ABI_MAGIC 0x77656972 /* "weir" */
+
 /* Limits. Services and backends have dense ids so counters can be arrays. */
 #define WEIR_MAX_SERVICES 256
 #define WEIR_MAX_BACKENDS 4096
@@ -33,6 +39,16 @@
 #define WEIR_MAP_SERVICE_STATS "weir_service_stats"
 #define WEIR_MAP_BACKEND_STATS "weir_backend_stats"
 #define WEIR_MAP_STATS "weir_stats"
+#define WEIR_MAP_META "weir_meta"
+
+/* Value of weir_meta (ARRAY, one entry): which layout the pinned maps
+ * have. Written by the controller that created them. */
+struct weir_meta {
+	__u32 magic; /* WEIR_ABI_MAGIC */
+	__u32 abi_version; /* WEIR_ABI_VERSION */
+	__u64 created_ns; /* CLOCK_MONOTONIC */
+};
+_Static_assert(sizeof(struct weir_meta) == 16, "abi: meta");
 
 enum weir_steering {
 	WEIR_STEER_ROUND_ROBIN = 0,
@@ -86,8 +102,11 @@ struct weir_backend {
 _Static_assert(sizeof(struct weir_backend) == 32, "abi: backend");
 
 /* A backend id in use. Streams pinned to an id whose entry lost this flag
- * (the backend was deleted) are steered again as new streams. */
+ * (the backend was deleted) are steered again on their next SYN. */
 #define WEIR_BACKEND_IN_USE (1U << 0)
+/* mac holds the backend's resolved MAC. Without it nothing is forwarded to
+ * the backend: an all-zero MAC must never reach the wire. */
+#define WEIR_BACKEND_MAC_VALID (1U << 1)
 
 /* Key of weir_slots (ARRAY): service id * WEIR_MAX_SLOTS + slot index;
  * value: __u32 backend id. Key of weir_cursors (ARRAY): service id; value:
@@ -137,7 +156,8 @@ struct weir_counters {
 	__u64 new_streams;
 	__u64 ended_streams;
 	__u64 refused; /* new streams refused (no backend, later: admission) */
-	__u64 reserved[3];
+	__u64 icmp_forwarded; /* ICMP errors about a stream sent to its backend */
+	__u64 reserved[2];
 };
 _Static_assert(sizeof(struct weir_counters) == 64, "abi: counters");
 
@@ -157,19 +177,22 @@ enum weir_drop {
 	WEIR_DROP_MALFORMED, /* pass: bad version, header or length fields */
 	WEIR_DROP_FRAGMENT, /* pass: IP fragment, no L4 header to steer by */
 	WEIR_DROP_IPV6_EXT, /* pass: IPv6 extension headers are not parsed */
+	WEIR_DROP_ICMP_NO_STREAM, /* pass: ICMP error about no recorded stream */
 	WEIR_DROP_NO_BACKEND, /* drop: new stream, no usable backend */
 	WEIR_DROP_STREAM_TABLE, /* drop: stream table insert failed */
 	WEIR_DROP_STRAY_RST, /* drop: TCP RST of no recorded stream; no backend knows it */
+	WEIR_DROP_NO_STREAM, /* drop: TCP segment other than a SYN of no recorded stream */
 	WEIR_DROP_MAX,
 };
 
 /* Reasons from NO_BACKEND on are dropped; those before it are passed. */
 #define WEIR_DROP_IS_DROP(reason) ((reason) >= WEIR_DROP_NO_BACKEND)
 
-#define WEIR_DROP_NAMES                                                                    \
-	{                                                                                  \
-		"none", "not_unicast", "not_ip", "not_service", "truncated", "malformed",  \
-			"fragment", "ipv6_ext", "no_backend", "stream_table", "stray_rst", \
+#define WEIR_DROP_NAMES                                                                         \
+	{                                                                                       \
+		"none", "not_unicast", "not_ip", "not_service", "truncated", "malformed",       \
+			"fragment", "ipv6_ext", "icmp_no_stream", "no_backend", "stream_table", \
+			"stray_rst", "no_stream",                                               \
 	}
 
 #endif /* WEIR_ABI_H */

@@ -102,7 +102,7 @@ void lb_add_backend(struct lb *lb, __u32 id, __u32 service_id, __u8 family, cons
 {
 	struct weir_backend be = {
 		.family = family,
-		.flags = WEIR_BACKEND_IN_USE,
+		.flags = WEIR_BACKEND_IN_USE | WEIR_BACKEND_MAC_VALID,
 		.service_id = service_id,
 	};
 
@@ -240,6 +240,7 @@ static struct weir_counters sum_counters(int fd, __u32 id)
 		sum.new_streams += values[i].new_streams;
 		sum.ended_streams += values[i].ended_streams;
 		sum.refused += values[i].refused;
+		sum.icmp_forwarded += values[i].icmp_forwarded;
 	}
 	free(values);
 	return sum;

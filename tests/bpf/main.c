@@ -9,7 +9,8 @@
 int main(void)
 {
 	static const struct test_group *groups[] = {
-		&forward_group, &pass_group, &steer_group, &stream_group, &counters_group,
+		&forward_group, &pass_group,	 &steer_group,
+		&stream_group,	&counters_group, &icmp_group,
 	};
 	size_t i;
 	int failed = 0;

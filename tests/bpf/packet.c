@@ -153,9 +153,27 @@ static void put_l4(struct pkt *p, const struct pkt_spec *s)
 		udp->source = htons(s->sport);
 		udp->dest = htons(s->dport);
 		udp->len = htons(p->len - p->l4_off);
+	} else if (s->quote) {
+		__be16 mtu = htons(s->icmp_mtu);
+
+		l4[0] = s->icmp_type;
+		l4[1] = s->icmp_code;
+		memcpy(l4 + 6, &mtu, 2); /* both v4 frag-needed and v6 too-big */
 	} else {
 		l4[0] = s->family == WEIR_AF_INET6 ? 128 : 8; /* echo request */
 	}
+}
+
+/* What an ICMP error quotes: the datagram's IP header and 8 L4 bytes. */
+static __u32 quoted_bytes(const struct pkt_spec *s, __u8 *out)
+{
+	struct pkt q;
+	__u32 len;
+
+	pkt_build(&q, s);
+	len = q.l4_off - q.l3_off + 8;
+	memcpy(out, q.data + q.l3_off, len);
+	return len;
 }
 
 /* The pseudo-header sum covers the addresses, protocol and L4 length. */
@@ -192,7 +210,9 @@ static void put_l4_csum(struct pkt *p, const struct pkt_spec *s)
 
 void pkt_build(struct pkt *p, const struct pkt_spec *s)
 {
-	__u32 l4_len = l4_header_len(s->proto) + s->payload_len;
+	__u8 quoted[PKT_MAX];
+	__u32 quoted_len = s->quote ? quoted_bytes(s->quote, quoted) : 0;
+	__u32 l4_len = l4_header_len(s->proto) + s->payload_len + quoted_len;
 	__u32 i;
 
 	memset(p, 0, sizeof(*p));
@@ -206,6 +226,7 @@ void pkt_build(struct pkt *p, const struct pkt_spec *s)
 	assert_true(p->len <= PKT_MAX);
 	for (i = p->l4_end; i < p->len; i++)
 		p->data[i] = (__u8)(i ^ 0x5a); /* payload bytes that differ */
+	memcpy(p->data + p->l4_end, quoted, quoted_len);
 	put_l4(p, s);
 	put_l4_csum(p, s);
 	if (s->family != WEIR_AF_INET6)

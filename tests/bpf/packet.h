@@ -35,6 +35,12 @@ struct pkt_spec {
 	__u8 ip_options_len; /* IPv4 only; multiple of 4, filled with NOPs */
 	__u16 frag_off; /* IPv4 only; host order, IP_MF | offset */
 	bool hop_by_hop; /* IPv6 only: an 8-byte hop-by-hop header before L4 */
+	/* ICMP(v6) only: an error of this type and code quoting the IP header
+	 * and first 8 L4 bytes of the datagram quote describes; mtu for
+	 * "fragmentation needed" and "packet too big". Without quote: echo. */
+	const struct pkt_spec *quote;
+	__u8 icmp_type, icmp_code;
+	__u16 icmp_mtu;
 };
 
 struct pkt {

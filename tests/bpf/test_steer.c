@@ -3,6 +3,7 @@
  * shares are exact, not just close; no usable backend means a drop. */
 #include <string.h>
 
+#include "core/slots.h"
 #include "tests.h"
 
 #define STREAMS 300
@@ -48,15 +49,20 @@ static void round_robin_exact(void **state)
 	check_shares(*state, ids, want, ARRAY_SIZE(ids));
 }
 
-/* Weights 1:2:3 as the controller expands them: one slot per unit. */
+/* Weights 1:2:3 expanded by the controller's own slots_build(). */
 static void weighted_exact(void **state)
 {
 	static const __u32 ids[] = { 7, 8, 9 };
-	static const __u32 slots[] = { 7, 8, 8, 9, 9, 9 };
+	static const __u32 weights[] = { 1, 2, 3 };
 	static const __u32 want[] = { 50, 100, 150 };
 	struct weir_service_key key = lb_scene(*state, ids, ARRAY_SIZE(ids));
+	__u32 slots[WEIR_MAX_SLOTS];
+	int i, count = slots_build(weights, ARRAY_SIZE(weights), slots, WEIR_MAX_SLOTS);
 
-	lb_set_slots(*state, &key, slots, ARRAY_SIZE(slots));
+	assert_int_equal(count, 6);
+	for (i = 0; i < count; i++)
+		slots[i] = ids[slots[i]];
+	lb_set_slots(*state, &key, slots, count);
 	check_shares(*state, ids, want, ARRAY_SIZE(ids));
 }
 

@@ -38,6 +38,10 @@ expect_fail 1 "no such service" w backend add nosuch 198.18.0.11
 expect_fail 1 "exists already" w backend add web 198.18.0.11
 expect_fail 1 "not 0-65535" w backend add web 198.18.0.14 --weight 70000
 expect_fail 1 "not a MAC" w backend add web 198.18.0.14 --mac 02:00
+expect_fail 1 "not a unicast MAC" w backend add web 198.18.0.14 --mac ff:ff:ff:ff:ff:ff
+expect_fail 1 "not a unicast host address" w backend add web 0.0.0.0
+expect_fail 1 "is the service's VIP" w backend add web "$VIP4"
+expect_fail 1 "not a unicast host address" w service add x --vip 224.0.0.9 --port 82 --proto tcp
 expect_fail 1 "no such backend" w backend pause web 198.18.0.99
 expect_fail 2 "unknown verb" w service frobnicate
 expect_fail 2 "unknown option" w service add x "--$(printf 'a%.0s' $(seq 100))=1"
@@ -54,6 +58,21 @@ echo "$reply" | jq -e '.ok == false and (.error | test("not a JSON"))' >/dev/nul
 	fail "garbage got '$reply'"
 reply=$(printf '{"cmd":"service.add","args":{"name":7}}\n' | socat -t 2 - "UNIX-CONNECT:$T_SOCK")
 echo "$reply" | jq -e '.ok == false' >/dev/null || fail "bad args got '$reply'"
+reply=$(printf '{"cmd":"backend.add","args":{"service":"web","addr":"198.18.0.14","wieght":"2"}}\n' |
+	socat -t 2 - "UNIX-CONNECT:$T_SOCK")
+echo "$reply" | jq -e '.ok == false and (.error | test("unknown argument .wieght."))' >/dev/null ||
+	fail "a mistyped argument got '$reply'"
+# A client that connects and never speaks holds up nobody.
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(5)' "$T_SOCK" &
+silent=$!
+T_PIDS+=("$silent")
+start=$(date +%s%N)
+w status >/dev/null || fail "status beside a silent client"
+[ $(($(date +%s%N) - start)) -lt 1000000000 ] || fail "a silent client held up status"
+kill "$silent" 2>/dev/null
+printf 'services: []\n\0x' >"$T_RUN/nul.yaml"
+expect_fail 1 "NUL byte" w config load "$T_RUN/nul.yaml"
 reply=$(head -c 9000000 /dev/zero | tr '\0' 'x' | socat -t 5 - "UNIX-CONNECT:$T_SOCK" 2>/dev/null)
 echo "$reply" | jq -e '.ok == false and (.error | test("larger than"))' >/dev/null ||
 	fail "an oversized request got '$reply'"
@@ -76,13 +95,14 @@ out=$(ip netns exec "${TOPO_P}c" "$CLIENT" --tcp --addr "$VIP4" --port 80 --coun
 w --json stats | jq -e '.reasons[] | select(.reason == "not_service") | .packets > 0' >/dev/null ||
 	fail "not_service not counted"
 
-# A new service and backend that take the deleted ones' ids start from
-# zero counters, not from what the deleted ones counted.
+# A new service and backend start from zero counters, not from what the
+# deleted ones counted (their ids come back only once no stream names
+# them: tests/ctl checks that).
 w service add fresh --vip "$VIP4" --port 82 --proto tcp >/dev/null || fail "service add fresh"
 w backend add fresh 198.18.0.11 >/dev/null || fail "backend add fresh"
-w --json service show fresh | jq -e '.id == 0 and .packets == 0 and .new_streams == 0' >/dev/null ||
+w --json service show fresh | jq -e '.packets == 0 and .new_streams == 0' >/dev/null ||
 	fail "fresh service inherited counters: $(w --json service show fresh)"
-w --json backend list fresh | jq -e '.[0].id == 0 and .[0].packets == 0' >/dev/null ||
+w --json backend list fresh | jq -e '.[0].packets == 0' >/dev/null ||
 	fail "fresh backend inherited counters: $(w --json backend list fresh)"
 
 # The start file has no interfaces (they came from -i): it loads; a file

@@ -21,7 +21,16 @@
 struct api_cmd {
 	const char *name;
 	int (*fn)(struct ctl *c, json_object *args, json_object **out, char *err);
+	/* The arguments it takes, all strings; anything else is refused, so a
+	 * typo is an error rather than an option silently not applied. */
+	const char *const *args;
 };
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NO_ARGS ((const char *const[]){ NULL })
+#define SERVICE_OPTION_ARGS                                                          \
+	"steering", "forwarding", "refuse", "idle-timeout", "health", "health-port", \
+		"capacity-streams", "capacity-rate", "stream-min", "stream-max", "priority"
 
 static const char *api_arg(json_object *args, const char *key)
 {
@@ -319,6 +328,7 @@ static json_object *counters_json(json_object *o, const struct weir_counters *k)
 	json_object_object_add(o, "new_streams", json_object_new_uint64(k->new_streams));
 	json_object_object_add(o, "ended_streams", json_object_new_uint64(k->ended_streams));
 	json_object_object_add(o, "refused", json_object_new_uint64(k->refused));
+	json_object_object_add(o, "icmp_forwarded", json_object_new_uint64(k->icmp_forwarded));
 	return o;
 }
 
@@ -576,12 +586,15 @@ static int cmd_config_load(struct ctl *c, json_object *args, json_object **out, 
 {
 	const char *yaml = arg_required(args, "yaml", err);
 	struct weir_config cfg;
+	json_object *v;
 	int ret;
 
 	(void)out;
 	if (!yaml)
 		return -EINVAL;
-	ret = config_parse(yaml, strlen(yaml), &cfg, err, ERR_LEN);
+	/* JSON may carry a \u0000 that strlen() would stop at. */
+	json_object_object_get_ex(args, "yaml", &v);
+	ret = config_parse(yaml, json_object_get_string_len(v), &cfg, err, ERR_LEN);
 	if (ret)
 		return ret;
 	/* What the file leaves out stays as `weir run` set it (-i, --xdp-mode). */
@@ -618,22 +631,49 @@ static int cmd_shutdown(struct ctl *c, json_object *args, json_object **out, cha
 }
 
 static const struct api_cmd api_cmds[] = {
-	{ "status", cmd_status },
-	{ "service.add", cmd_service_add },
-	{ "service.del", cmd_service_del },
-	{ "service.show", cmd_service_show },
-	{ "service.list", cmd_service_list },
-	{ "backend.add", cmd_backend_add },
-	{ "backend.del", cmd_backend_del },
-	{ "backend.pause", cmd_backend_pause },
-	{ "backend.resume", cmd_backend_resume },
-	{ "backend.list", cmd_backend_list },
-	{ "stats", cmd_stats },
-	{ "config.dump", cmd_config_dump },
-	{ "config.load", cmd_config_load },
-	{ "shutdown", cmd_shutdown },
+	{ "status", cmd_status, NO_ARGS },
+	{ "service.add", cmd_service_add,
+	  ARGS("name", "vip", "port", "proto", SERVICE_OPTION_ARGS) },
+	{ "service.del", cmd_service_del, ARGS("name") },
+	{ "service.show", cmd_service_show, ARGS("name") },
+	{ "service.list", cmd_service_list, NO_ARGS },
+	{ "backend.add", cmd_backend_add, ARGS("service", "addr", "weight", "mac", "max-streams") },
+	{ "backend.del", cmd_backend_del, ARGS("service", "addr") },
+	{ "backend.pause", cmd_backend_pause, ARGS("service", "addr") },
+	{ "backend.resume", cmd_backend_resume, ARGS("service", "addr") },
+	{ "backend.list", cmd_backend_list, ARGS("service") },
+	{ "stats", cmd_stats, ARGS("service") },
+	{ "config.dump", cmd_config_dump, NO_ARGS },
+	{ "config.load", cmd_config_load, ARGS("file", "yaml") },
+	{ "shutdown", cmd_shutdown, NO_ARGS },
 	{ 0 },
 };
+
+static bool arg_known(const struct api_cmd *h, const char *key)
+{
+	const char *const *a;
+
+	for (a = h->args; *a; a++)
+		if (!strcmp(*a, key))
+			return true;
+	return false;
+}
+
+static int check_args(const struct api_cmd *h, json_object *args, char *err)
+{
+	if (!args)
+		return 0;
+	json_object_object_foreach(args, key, value)
+	{
+		if (!arg_known(h, key))
+			return api_error(err, "request: %s: unknown argument '%.64s'", h->name,
+					 key);
+		if (!json_object_is_type(value, json_type_string))
+			return api_error(err, "request: %s: argument '%.64s' is not a string",
+					 h->name, key);
+	}
+	return 0;
+}
 
 static char *api_reply(int ret, json_object *data, const char *err)
 {
@@ -673,9 +713,11 @@ char *api_dispatch(struct ctl *c, const char *request, size_t len)
 	for (h = api_cmds; h->name; h++)
 		if (!strcmp(h->name, json_object_get_string(cmd)))
 			break;
-	if (h->name)
-		ret = h->fn(c, args, &data, err);
-	else
+	if (h->name) {
+		ret = check_args(h, args, err);
+		if (!ret)
+			ret = h->fn(c, args, &data, err);
+	} else
 		snprintf(err, sizeof(err), "request: unknown command '%.64s'",
 			 json_object_get_string(cmd));
 out:

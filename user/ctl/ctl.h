@@ -22,6 +22,7 @@ struct ctl_backend {
 	uint32_t successes, failures; /* consecutive */
 	int check_fd;
 	uint64_t check_started_ns, next_check_ns;
+	uint64_t local_warned_ns; /* last warning of a check we could not start */
 	uint8_t mac[6];
 	bool mac_known;
 	bool mac_warned;
@@ -42,6 +43,9 @@ struct ctl_service {
 };
 
 struct sweep;
+struct server;
+struct dp_shadow;
+struct pollfd;
 
 struct ctl {
 	struct weir_config top; /* interfaces and settings; top.services unused */
@@ -50,10 +54,19 @@ struct ctl {
 	struct loader loader;
 	const char *socket_path;
 	int listen_fd;
+	struct server *server; /* the socket's clients */
+	struct dp_shadow *shadow; /* what dataplane.c last wrote */
 	uint64_t started_ns;
 	uint64_t next_sweep_ns, next_neigh_ns;
 	uint64_t total_streams, closing_streams;
 	struct sweep *sweep; /* the pass under way, if any */
+	/* Sweep passes begun and completed. A released id stays held until a
+	 * pass that began after its release has completed: that pass removed
+	 * every stream still naming it, so its next owner inherits none. */
+	uint64_t sweep_passes_started, sweep_passes_done;
+	uint64_t service_held_until[WEIR_MAX_SERVICES];
+	uint64_t backend_held_until[WEIR_MAX_BACKENDS];
+	uint64_t next_verify_ns;
 	bool loader_started;
 	bool stop, teardown;
 };
@@ -62,6 +75,9 @@ uint64_t ctl_now_ns(void);
 /* One update interval's work: health, neighbours, slots, and the stream
  * sweep when it is due. */
 void ctl_tick(struct ctl *c, uint64_t now);
+/* run.c: one wait for socket clients or the next tick (at next_tick), and
+ * the tick when due; returns the time of the following tick. */
+uint64_t ctl_loop_once(struct ctl *c, uint64_t next_tick);
 
 /* state.c: the one way the desired state changes, all or nothing. */
 int state_adopt_pinned(struct ctl *c);
@@ -80,6 +96,10 @@ int dp_remove_service(struct ctl *c, const struct ctl_service *svc);
 int dp_reset_service(struct ctl *c, uint32_t id);
 int dp_reset_backend(struct ctl *c, uint32_t id);
 int dp_clear_backend(struct ctl *c, uint32_t id);
+/* Compares the services and backends maps with what this controller wrote
+ * and writes its own back where they differ (another writer was there). */
+int dp_verify(struct ctl *c);
+void dp_shadow_free(struct ctl *c);
 /* sweep.c: a step of a pass over the stream table, stopping once budget_ns
  * have passed since now; 1 when the pass completed (counts published), 0
  * when it goes on at the next step, negative on error. */
@@ -97,8 +117,12 @@ void health_close(struct ctl_backend *be);
 void neigh_step(struct ctl *c, uint64_t now);
 
 /* server.c / api.c */
+#define SERVER_POLLFDS_MAX 33 /* the listening socket and every client */
 int server_open(struct ctl *c);
-void server_handle(struct ctl *c);
+/* The descriptors to poll (at most max); then server_handle() with the
+ * same array after poll() filled in revents. */
+size_t server_pollfds(const struct ctl *c, struct pollfd *pfd, size_t max);
+void server_handle(struct ctl *c, const struct pollfd *pfd, size_t n, uint64_t now);
 void server_close(struct ctl *c);
 char *api_dispatch(struct ctl *c, const char *request, size_t len);
 

@@ -15,24 +15,42 @@
 #include "ctl/ctl.h"
 #include "ctl/log.h"
 
-static struct {
+struct dp_shadow {
 	struct weir_backend backends[WEIR_MAX_BACKENDS];
 	bool backend_written[WEIR_MAX_BACKENDS];
 	struct weir_service services[WEIR_MAX_SERVICES];
 	bool service_written[WEIR_MAX_SERVICES];
 	uint32_t slots[WEIR_MAX_SERVICES][WEIR_MAX_SLOTS];
-} shadow;
+};
+
+/* Allocated at first use; nothing written yet means nothing to compare. */
+static struct dp_shadow *shadow_of(struct ctl *c)
+{
+	if (!c->shadow)
+		c->shadow = calloc(1, sizeof(*c->shadow));
+	return c->shadow;
+}
+
+void dp_shadow_free(struct ctl *c)
+{
+	free(c->shadow);
+	c->shadow = NULL;
+}
 
 static int write_backend(struct ctl *c, uint32_t id, const struct weir_backend *val)
 {
-	if (shadow.backend_written[id] && !memcmp(&shadow.backends[id], val, sizeof(*val)))
+	struct dp_shadow *sh = shadow_of(c);
+
+	if (!sh)
+		return -ENOMEM;
+	if (sh->backend_written[id] && !memcmp(&sh->backends[id], val, sizeof(*val)))
 		return 0;
 	if (bpf_map_update_elem(c->loader.maps.backends, &id, val, BPF_ANY)) {
 		pr_warn("backend id %u: map update failed: %s\n", id, strerror(errno));
 		return -errno;
 	}
-	shadow.backends[id] = *val;
-	shadow.backend_written[id] = true;
+	sh->backends[id] = *val;
+	sh->backend_written[id] = true;
 	return 0;
 }
 
@@ -66,7 +84,10 @@ static int sync_backends(struct ctl *c, const struct ctl_service *svc)
 		};
 
 		memcpy(val.addr, be->cfg.addr.bytes, sizeof(val.addr));
-		memcpy(val.mac, be->mac, sizeof(val.mac));
+		if (be->mac_known) {
+			memcpy(val.mac, be->mac, sizeof(val.mac));
+			val.flags |= WEIR_BACKEND_MAC_VALID;
+		}
 		err = write_backend(c, be->id, &val);
 	}
 	return err;
@@ -101,19 +122,22 @@ static int build_slots(const struct ctl_service *svc, uint32_t *out)
  * lands on a backend that left. */
 static int write_slots(struct ctl *c, uint32_t service_id, const uint32_t *slots, int count)
 {
-	bool written = shadow.service_written[service_id];
-	uint32_t prev = written ? shadow.services[service_id].slot_count : 0;
+	struct dp_shadow *sh = shadow_of(c);
+	bool written = sh && sh->service_written[service_id];
+	uint32_t prev = written ? sh->services[service_id].slot_count : 0;
 	uint32_t i, key, end = prev > (uint32_t)count && count ? prev : (uint32_t)count;
 
+	if (!sh)
+		return -ENOMEM;
 	for (i = 0; i < end; i++) {
 		uint32_t want = slots[i % count];
 
-		if (written && shadow.slots[service_id][i] == want)
+		if (written && sh->slots[service_id][i] == want)
 			continue;
 		key = service_id * WEIR_MAX_SLOTS + i;
 		if (bpf_map_update_elem(c->loader.maps.slots, &key, &want, BPF_ANY))
 			return -errno;
-		shadow.slots[service_id][i] = want;
+		sh->slots[service_id][i] = want;
 	}
 	return 0;
 }
@@ -121,18 +145,20 @@ static int write_slots(struct ctl *c, uint32_t service_id, const uint32_t *slots
 static int write_service(struct ctl *c, const struct ctl_service *svc,
 			 const struct weir_service *val)
 {
+	struct dp_shadow *sh = shadow_of(c);
 	struct weir_service_key key;
 
-	if (shadow.service_written[svc->id] &&
-	    !memcmp(&shadow.services[svc->id], val, sizeof(*val)))
+	if (!sh)
+		return -ENOMEM;
+	if (sh->service_written[svc->id] && !memcmp(&sh->services[svc->id], val, sizeof(*val)))
 		return 0;
 	service_key_of(&svc->cfg, &key);
 	if (bpf_map_update_elem(c->loader.maps.services, &key, val, BPF_ANY)) {
 		pr_warn("service %s: map update failed: %s\n", svc->cfg.name, strerror(errno));
 		return -errno;
 	}
-	shadow.services[svc->id] = *val;
-	shadow.service_written[svc->id] = true;
+	sh->services[svc->id] = *val;
+	sh->service_written[svc->id] = true;
 	return 0;
 }
 
@@ -167,12 +193,15 @@ int dp_sync_service(struct ctl *c, struct ctl_service *svc)
  * knows which of their ids the new state uses again. */
 int dp_remove_service(struct ctl *c, const struct ctl_service *svc)
 {
+	struct dp_shadow *sh = shadow_of(c);
 	struct weir_service_key key;
 
 	service_key_of(&svc->cfg, &key);
 	if (bpf_map_delete_elem(c->loader.maps.services, &key) && errno != ENOENT)
 		pr_warn("service %s: map delete failed: %s\n", svc->cfg.name, strerror(errno));
-	shadow.service_written[svc->id] = false;
+	if (!sh)
+		return -ENOMEM;
+	sh->service_written[svc->id] = false;
 	return 0;
 }
 
@@ -226,6 +255,7 @@ int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counter
 		sum->new_streams += per_cpu[i].new_streams;
 		sum->ended_streams += per_cpu[i].ended_streams;
 		sum->refused += per_cpu[i].refused;
+		sum->icmp_forwarded += per_cpu[i].icmp_forwarded;
 	}
 	free(per_cpu);
 	return 0;
@@ -248,5 +278,96 @@ int dp_read_reasons(struct ctl *c, uint64_t *counts)
 			counts[reason] += per_cpu[i];
 	}
 	free(per_cpu);
+	return 0;
+}
+
+static void verify_services(struct ctl *c)
+{
+	struct dp_shadow *sh = shadow_of(c);
+	struct weir_service_key key;
+	struct weir_service val;
+	size_t i;
+
+	if (!sh)
+		return;
+	for (i = 0; i < c->n_services; i++) {
+		struct ctl_service *svc = &c->services[i];
+
+		if (!sh->service_written[svc->id])
+			continue;
+		service_key_of(&svc->cfg, &key);
+		if (!bpf_map_lookup_elem(c->loader.maps.services, &key, &val) &&
+		    !memcmp(&val, &sh->services[svc->id], sizeof(val)))
+			continue;
+		pr_warn("service %s: its map entry was changed by another writer; restored\n",
+			svc->cfg.name);
+		sh->service_written[svc->id] = false;
+		svc->dirty = true;
+	}
+}
+
+static bool service_key_known(const struct ctl *c, const struct weir_service_key *key)
+{
+	struct weir_service_key k;
+	size_t i;
+
+	for (i = 0; i < c->n_services; i++) {
+		service_key_of(&c->services[i].cfg, &k);
+		if (!memcmp(&k, key, sizeof(k)))
+			return true;
+	}
+	return false;
+}
+
+/* Keys nobody configured steer traffic nobody manages: removed. */
+static void verify_unknown_services(struct ctl *c)
+{
+	struct weir_service_key key, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(c->loader.maps.services, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (service_key_known(c, &key))
+			continue;
+		pr_warn("services map: an entry no service of ours has; removed\n");
+		bpf_map_delete_elem(c->loader.maps.services, &key);
+		prev = NULL; /* the walk starts over past a deleted key */
+	}
+}
+
+static void verify_backends(struct ctl *c)
+{
+	struct dp_shadow *sh = shadow_of(c);
+	static struct weir_backend vals[WEIR_MAX_BACKENDS];
+	static __u32 keys[WEIR_MAX_BACKENDS];
+	__u32 count = WEIR_MAX_BACKENDS, out, i;
+	int err;
+
+	if (!sh)
+		return;
+	err = bpf_map_lookup_batch(c->loader.maps.backends, NULL, &out, keys, vals, &count, NULL);
+	if (err && errno != ENOENT)
+		return;
+	for (i = 0; i < count; i++) {
+		__u32 id = keys[i];
+
+		if (id >= WEIR_MAX_BACKENDS || !sh->backend_written[id] ||
+		    !memcmp(&vals[i], &sh->backends[id], sizeof(vals[i])))
+			continue;
+		pr_warn("backend id %u: its map entry was changed by another writer; restored\n",
+			id);
+		struct weir_backend want = sh->backends[id];
+
+		sh->backend_written[id] = false;
+		write_backend(c, id, &want);
+	}
+}
+
+int dp_verify(struct ctl *c)
+{
+	verify_services(c);
+	verify_unknown_services(c);
+	verify_backends(c);
 	return 0;
 }

@@ -4,6 +4,10 @@
  * non-blocking connect that the next ticks poll until it completes or its
  * timeout passes. fall consecutive failures take a backend down, rise
  * consecutive successes bring it back; either marks its service dirty.
+ * Failures of our own (no descriptor, no local port, no memory) say
+ * nothing of the backend: the check is retried, never counted against it.
+ * At most HEALTH_INFLIGHT_MAX checks are in flight, so thousands of
+ * backends never exhaust the descriptors the socket server needs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +20,11 @@
 #include "ctl/log.h"
 #include "ctl/sockaddr.h"
 
+#define HEALTH_INFLIGHT_MAX 256
+#define HEALTH_RETRY_NS 100000000ULL
+
+static unsigned int inflight;
+
 void health_close(struct ctl_backend *be)
 {
 	/* Linger 0: end the probe with a RST, leaving no TIME_WAIT behind. */
@@ -26,6 +35,28 @@ void health_close(struct ctl_backend *be)
 	setsockopt(be->check_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(be->check_fd);
 	be->check_fd = -1;
+	inflight--;
+}
+
+/* This host's resources ran out, not the backend's patience. */
+static bool local_error(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
+	       err == EADDRNOTAVAIL || err == EAGAIN;
+}
+
+static void check_postpone(struct ctl_service *svc, struct ctl_backend *be, uint64_t now, int err)
+{
+	char addr[WEIR_ADDR_STRLEN];
+
+	health_close(be);
+	be->next_check_ns = now + HEALTH_RETRY_NS;
+	if (now < be->local_warned_ns + 10ULL * 1000000000ULL)
+		return;
+	be->local_warned_ns = now;
+	pr_warn("service %s: backend %s: health check not started: %s (this host's, not the "
+		"backend's; retried)\n",
+		svc->cfg.name, units_format_addr(&be->cfg.addr, addr, sizeof(addr)), strerror(err));
 }
 
 static void check_result(struct ctl_service *svc, struct ctl_backend *be, int err)
@@ -61,15 +92,20 @@ static void check_start(struct ctl_service *svc, struct ctl_backend *be, uint64_
 	struct sockaddr_storage ss;
 	socklen_t len = sockaddr_from(&be->cfg.addr, port, &ss);
 
+	if (inflight >= HEALTH_INFLIGHT_MAX)
+		return; /* the next tick tries again */
 	be->check_started_ns = now;
 	be->next_check_ns = now + svc->cfg.health.interval_ns;
 	be->check_fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (be->check_fd < 0) {
-		check_result(svc, be, errno);
+		check_postpone(svc, be, now, errno);
 		return;
 	}
+	inflight++;
 	if (connect(be->check_fd, (struct sockaddr *)&ss, len) == 0)
 		check_result(svc, be, 0);
+	else if (local_error(errno))
+		check_postpone(svc, be, now, errno);
 	else if (errno != EINPROGRESS)
 		check_result(svc, be, errno);
 }
@@ -96,7 +132,9 @@ static void check_backend(struct ctl_service *svc, struct ctl_backend *be, uint6
 		ret = check_poll(be);
 		if (ret == -EAGAIN && now - be->check_started_ns >= svc->cfg.health.timeout_ns)
 			ret = ETIMEDOUT;
-		if (ret != -EAGAIN)
+		if (ret > 0 && local_error(ret))
+			check_postpone(svc, be, now, ret);
+		else if (ret != -EAGAIN)
 			check_result(svc, be, ret);
 		return;
 	}

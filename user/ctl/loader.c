@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <dirent.h>
-#include <limits.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -222,6 +229,119 @@ static int resolve_ifaces(struct loader *l, const struct weir_config *cfg)
 	return 0;
 }
 
+/* Two controllers on one pin directory would undo each other's writes. */
+static int lock_pin_dir(struct loader *l)
+{
+	l->lock_fd = open(l->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->lock_fd < 0)
+		return -errno;
+	if (flock(l->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	pr_warn("pin directory %s: another weir run holds it; one controller per pin directory\n",
+		l->pin_dir);
+	close(l->lock_fd);
+	l->lock_fd = -1;
+	return -EBUSY;
+}
+
+static const char *map_type_name(__u32 type)
+{
+	const char *name = libbpf_bpf_map_type_str(type);
+
+	return name ? name : "unknown";
+}
+
+/* A pinned map must be what this build would create: the program reads
+ * and writes its values with this build's struct sizes. */
+static int check_pinned_map(const struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path), err = 0;
+	bool streams = !strcmp(bpf_map__name(map), WEIR_MAP_STREAMS);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		 info.value_size != bpf_map__value_size(map) ||
+		 (!streams && info.max_entries != bpf_map__max_entries(map)) ||
+		 info.map_flags != bpf_map__map_flags(map)) {
+		pr_warn("%s: pinned as %s, key %u, value %u bytes, %u entries, flags %#x; this "
+			"build has %s, key %u, value %u, %u entries, flags %#x\n",
+			path, map_type_name(info.type), info.key_size, info.value_size,
+			info.max_entries, info.map_flags, map_type_name(bpf_map__type(map)),
+			bpf_map__key_size(map), bpf_map__value_size(map), bpf_map__max_entries(map),
+			bpf_map__map_flags(map));
+		err = -EPROTO;
+	}
+	close(fd);
+	return err;
+}
+
+static int read_pinned_meta(const struct loader *l, struct weir_meta *meta)
+{
+	char path[PATH_MAX];
+	__u32 key = 0;
+	int fd, err = 0;
+
+	memset(meta, 0, sizeof(*meta));
+	if (pin_path(l, WEIR_MAP_META, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0; /* pinned by a build from before versions: version 0 */
+	if (bpf_map_lookup_elem(fd, &key, meta))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Maps of another layout are refused, not adopted: the program attached
+ * with them, or this build with them, would read past the values. */
+static int check_layout(const struct loader *l, struct weir_bpf *skel)
+{
+	struct weir_meta meta;
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int err = 0;
+
+	bpf_object__for_each_map (map, skel->obj) {
+		if (bpf_map__is_internal(map) ||
+		    pin_path(l, bpf_map__name(map), path, sizeof(path)))
+			continue;
+		if (check_pinned_map(map, path))
+			err = -EPROTO;
+	}
+	if (!err)
+		err = read_pinned_meta(l, &meta);
+	if (!err && (meta.magic != WEIR_ABI_MAGIC || meta.abi_version != WEIR_ABI_VERSION)) {
+		pr_warn("%s: pinned maps have layout version %u, this build has %u\n", l->pin_dir,
+			meta.magic == WEIR_ABI_MAGIC ? meta.abi_version : 0, WEIR_ABI_VERSION);
+		err = -EPROTO;
+	}
+	if (err == -EPROTO)
+		pr_warn("%s: refusing maps of another weir version: stop it with that version's "
+			"`weir shutdown` (drops every stream), or use another --pin-dir\n",
+			l->pin_dir);
+	return err;
+}
+
+static int write_meta(const struct loader *l)
+{
+	struct weir_meta meta = {
+		.magic = WEIR_ABI_MAGIC,
+		.abi_version = WEIR_ABI_VERSION,
+	};
+	struct timespec ts;
+	__u32 key = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	meta.created_ns = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return bpf_map_update_elem(l->maps.meta, &key, &meta, BPF_ANY) ? -errno : 0;
+}
+
 static int prepare_object(struct loader *l, struct weir_bpf *skel, __u32 streams)
 {
 	struct bpf_map *map;
@@ -238,8 +358,30 @@ static int prepare_object(struct loader *l, struct weir_bpf *skel, __u32 streams
 	return bpf_map__set_max_entries(skel->maps.weir_streams, streams);
 }
 
+/* With receive VLAN offload the NIC strips the tag before XDP sees the
+ * frame, and XDP_TX sends it back untagged: tagged traffic would land on
+ * the wrong VLAN. The kernel offers no way to see the tag from XDP on every
+ * driver, so say so where it matters. */
+static void report_vlan_offload(const struct loader_iface *ifc)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GFLAGS };
+	struct ifreq ifr = { .ifr_data = (void *)&ev };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifc->name);
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && (ev.data & ETH_FLAG_RXVLAN))
+		pr_info("interface %s: rx-vlan-offload is on: VLAN-tagged frames reach XDP "
+			"untagged and would leave untagged; for VLAN traffic run `ethtool -K %s "
+			"rxvlan off`\n",
+			ifc->name, ifc->name);
+	close(fd);
+}
+
 static void report_attach(const struct loader_iface *ifc, uint8_t xdp_mode)
 {
+	report_vlan_offload(ifc);
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifc->ifindex);
 	bool legacy = !libxdp_get_error(mp) && xdp_multiprog__is_legacy(mp);
 
@@ -301,6 +443,7 @@ static int open_maps(struct loader *l)
 		{ WEIR_MAP_SERVICE_STATS, offsetof(struct loader_maps, service_stats) },
 		{ WEIR_MAP_BACKEND_STATS, offsetof(struct loader_maps, backend_stats) },
 		{ WEIR_MAP_STATS, offsetof(struct loader_maps, stats) },
+		{ WEIR_MAP_META, offsetof(struct loader_maps, meta) },
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -322,7 +465,7 @@ static int open_maps(struct loader *l)
 static void maps_reset(struct loader_maps *m)
 {
 	m->services = m->backends = m->slots = m->cursors = -1;
-	m->streams = m->service_stats = m->backend_stats = m->stats = -1;
+	m->streams = m->service_stats = m->backend_stats = m->stats = m->meta = -1;
 }
 
 int loader_start(struct loader *l, const char *pin_dir, const struct weir_config *cfg)
@@ -332,6 +475,7 @@ int loader_start(struct loader *l, const char *pin_dir, const struct weir_config
 
 	memset(l, 0, sizeof(*l));
 	maps_reset(&l->maps);
+	l->lock_fd = -1;
 	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir);
 	l->xdp_mode = cfg->xdp_mode;
 	err = bpffs_ensure();
@@ -341,19 +485,27 @@ int loader_start(struct loader *l, const char *pin_dir, const struct weir_config
 		pr_warn("pin directory %s: %s\n", pin_dir, strerror(-err));
 		return err;
 	}
-	l->maps_adopted = pinned_services_id(l) > 0;
-	err = check_pinned_streams(l, cfg->stream_table_size);
-	if (!err)
-		err = resolve_ifaces(l, cfg);
+	err = lock_pin_dir(l);
 	if (err)
 		return err;
+	l->maps_adopted = pinned_services_id(l) > 0;
 	skel = weir_bpf__open();
-	err = skel ? prepare_object(l, skel, cfg->stream_table_size) : -errno;
+	err = skel ? 0 : -errno;
+	if (!err && l->maps_adopted)
+		err = check_layout(l, skel);
+	if (!err)
+		err = check_pinned_streams(l, cfg->stream_table_size);
+	if (!err)
+		err = resolve_ifaces(l, cfg);
+	if (!err)
+		err = prepare_object(l, skel, cfg->stream_table_size);
 	if (!err)
 		err = attach_ifaces(l, skel);
 	weir_bpf__destroy(skel);
 	if (!err)
 		err = open_maps(l);
+	if (!err && !l->maps_adopted)
+		err = write_meta(l);
 	if (!err && l->maps_adopted)
 		pr_info("maps: adopted the pinned maps under %s\n", pin_dir);
 	return err;
@@ -368,6 +520,9 @@ void loader_close(struct loader *l)
 		if (fd[i] >= 0)
 			close(fd[i]);
 	maps_reset(&l->maps);
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);
+	l->lock_fd = -1;
 }
 
 static void detach_iface(const struct loader_iface *ifc)

@@ -20,6 +20,7 @@ struct loader_maps {
 	int service_stats;
 	int backend_stats;
 	int stats;
+	int meta;
 };
 
 struct loader_iface {
@@ -35,10 +36,13 @@ struct loader {
 	struct loader_iface ifaces[WEIR_MAX_INTERFACES];
 	size_t n_ifaces;
 	bool maps_adopted; /* the maps were pinned before we started */
+	int lock_fd; /* the pin directory, flock()ed while we run */
 };
 
-/* Mounts bpffs when missing, pins (or reuses) the maps under pin_dir and
- * attaches to cfg's interfaces unless our program already runs there. */
+/* Mounts bpffs when missing, locks pin_dir against a second controller,
+ * checks that maps pinned there have this build's layout, pins (or reuses)
+ * the maps and attaches to cfg's interfaces unless our program already runs
+ * there. */
 int loader_start(struct loader *l, const char *pin_dir, const struct weir_config *cfg);
 /* Closes our descriptors; the data plane keeps running. */
 void loader_close(struct loader *l);

@@ -96,23 +96,24 @@ static int neigh_dump(struct neigh_entry *out, size_t *n)
 	return err;
 }
 
-/* Prefers an entry on an interface weir runs on: DSR needs the backend on
- * the same link as the frames it sends. */
+/* Only an entry on an interface weir runs on: DSR sends the frame out of
+ * the interface it came in on, where a MAC learned on another link means
+ * nothing. Without interfaces (maps only) any entry will do. */
 static const struct neigh_entry *neigh_find(const struct ctl *c, const struct neigh_entry *tab,
 					    size_t n, const struct weir_addr *addr)
 {
-	const struct neigh_entry *any = NULL;
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
-		if (!units_addr_equal(&tab[i].addr, addr))
+		if (!units_addr_equal(&tab[i].addr, addr) || !units_mac_is_unicast(tab[i].mac))
 			continue;
+		if (!c->loader.n_ifaces)
+			return &tab[i];
 		for (k = 0; k < c->loader.n_ifaces; k++)
 			if (c->loader.ifaces[k].ifindex == tab[i].ifindex)
 				return &tab[i];
-		any = &tab[i];
 	}
-	return any;
+	return NULL;
 }
 
 static void neigh_solicit(const struct weir_addr *addr)

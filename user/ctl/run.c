@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ctl/ctl.h"
 #include "ctl/log.h"
 #include "ctl/run.h"
 
 #define SWEEP_INTERVAL_NS 1000000000ULL
+#define VERIFY_INTERVAL_NS 1000000000ULL
 /* At most this much of a tick goes to the stream sweep, so a large table
  * never holds up health checks or the socket for long. */
 #define SWEEP_BUDGET_NS 20000000ULL
@@ -170,6 +172,10 @@ void ctl_tick(struct ctl *c, uint64_t now)
 
 	health_step(c, now);
 	neigh_step(c, now);
+	if (now >= c->next_verify_ns) {
+		c->next_verify_ns = now + VERIFY_INTERVAL_NS;
+		dp_verify(c);
+	}
 	for (i = 0; i < c->n_services; i++)
 		if (c->services[i].dirty)
 			dp_sync_service(c, &c->services[i]);
@@ -181,26 +187,36 @@ void ctl_tick(struct ctl *c, uint64_t now)
 		pr_warn("stream sweep failed\n");
 }
 
+/* One wait for the socket's clients or the next tick, and what is due.
+ * Returns the time of the tick after. */
+uint64_t ctl_loop_once(struct ctl *c, uint64_t next_tick)
+{
+	struct pollfd pfd[SERVER_POLLFDS_MAX];
+	uint64_t now = ctl_now_ns();
+	int wait_ms = next_tick > now ? (int)((next_tick - now + 999999) / 1000000) : 0;
+	size_t n = server_pollfds(c, pfd, SERVER_POLLFDS_MAX);
+
+	/* Client deadlines are checked at least every tick: the wait is never
+	 * longer than the update interval. */
+	if (poll(pfd, n, wait_ms) >= 0)
+		server_handle(c, pfd, n, ctl_now_ns());
+	now = ctl_now_ns();
+	if (now < next_tick)
+		return next_tick;
+	ctl_tick(c, now);
+	/* Skip ticks missed while the machine was busy, not replay them. */
+	next_tick += c->top.update_interval_ns;
+	if (next_tick < now)
+		next_tick = now + c->top.update_interval_ns;
+	return next_tick;
+}
+
 static void ctl_loop(struct ctl *c)
 {
 	uint64_t next_tick = ctl_now_ns();
 
-	while (!c->stop && !stop_signal) {
-		struct pollfd pfd = { .fd = c->listen_fd, .events = POLLIN };
-		uint64_t now = ctl_now_ns();
-		int wait_ms = next_tick > now ? (int)((next_tick - now + 999999) / 1000000) : 0;
-
-		if (poll(&pfd, 1, wait_ms) > 0)
-			server_handle(c);
-		now = ctl_now_ns();
-		if (now < next_tick)
-			continue;
-		ctl_tick(c, now);
-		/* Skip ticks missed while the machine was busy, not replay them. */
-		next_tick += c->top.update_interval_ns;
-		if (next_tick < now)
-			next_tick = now + c->top.update_interval_ns;
-	}
+	while (!c->stop && !stop_signal)
+		next_tick = ctl_loop_once(c, next_tick);
 }
 
 static int ctl_start(struct ctl *c, const struct run_opts *o, struct weir_config *cfg)
@@ -228,6 +244,7 @@ static void ctl_finish(struct ctl *c)
 	server_close(c);
 	state_free(c);
 	dp_sweep_free(c);
+	dp_shadow_free(c);
 	if (!c->loader_started)
 		return;
 	if (c->teardown) {
@@ -237,6 +254,18 @@ static void ctl_finish(struct ctl *c)
 	} else {
 		loader_close(&c->loader);
 		pr_info("stopped; the data plane keeps running (weir shutdown removes it)\n");
+	}
+}
+
+/* Health checks, socket clients and map descriptors all need descriptors;
+ * the soft limit of 1024 is a default, not a decision. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
 
@@ -252,6 +281,7 @@ int run_main(int argc, char **argv)
 		return ret > 0 ? 0 : 2;
 	log_set_level(o.verbose ? LOG_DEBUG : LOG_INFO);
 	log_route_libraries();
+	raise_nofile();
 	if (load_config(&o, &cfg))
 		return 2;
 	c.top = cfg;

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The control socket: a Unix stream socket, mode 0600, one JSON request
- * and one JSON reply per connection, each a single line. A client that is
- * slow or sends garbage gets an error reply or is dropped after a short
- * timeout; it never stops the update loop for long.
+ * and one JSON reply per connection, each a single line. Every client is
+ * non-blocking state in the update loop's poll: it is read and answered as
+ * its bytes come, so a client that is slow, never speaks or never reads
+ * holds up nobody; each has a deadline for the whole exchange, and the
+ * number of clients and the bytes they may buffer are bounded.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -22,7 +23,27 @@
 #include "ctl/io.h"
 #include "ctl/log.h"
 
-#define CLIENT_TIMEOUT_MS 200
+#define CLIENTS_MAX 32
+#define CLIENT_DEADLINE_NS (2ULL * 1000000000ULL)
+#define CLIENT_BUF_START 4096
+/* Requests are read whole before they are parsed; all clients together
+ * buffer at most this much, so many large senders cannot exhaust memory. */
+#define BUFFERED_MAX (32U << 20)
+
+struct client {
+	int fd;
+	char *buf; /* the request as it comes, then the reply */
+	size_t len, cap; /* request bytes read / reply length */
+	size_t sent; /* reply bytes written */
+	bool replying;
+	uint64_t deadline_ns;
+};
+
+struct server {
+	struct client clients[CLIENTS_MAX];
+	size_t n;
+	size_t buffered; /* sum of the clients' buffer capacities */
+};
 
 static int socket_addr(const char *path, struct sockaddr_un *sun)
 {
@@ -35,12 +56,21 @@ static int socket_addr(const char *path, struct sockaddr_un *sun)
 }
 
 /* A socket file that accepts a connection belongs to a running weir; one
- * that refuses is left over from a crash and can go. */
+ * that refuses is left over from a crash and can go. Anything that is not
+ * a socket is somebody's file: never removed. */
 static int socket_claim(const struct sockaddr_un *sun)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int busy;
+	struct stat st;
+	int fd, busy;
 
+	if (lstat(sun->sun_path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		return -errno;
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	busy = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
@@ -59,6 +89,15 @@ static void socket_dir(const char *path)
 	mkdir(dirname(dir), 0755);
 }
 
+static const char *claim_error(int err)
+{
+	if (err == -EADDRINUSE)
+		return "another weir run is serving it";
+	if (err == -EEXIST)
+		return "exists and is not a socket; not removing it";
+	return strerror(-err);
+}
+
 int server_open(struct ctl *c)
 {
 	struct sockaddr_un sun;
@@ -72,17 +111,19 @@ int server_open(struct ctl *c)
 	if (!err)
 		err = socket_claim(&sun);
 	if (err) {
-		pr_warn("socket %s: %s\n", c->socket_path,
-			err == -EADDRINUSE ? "another weir run is serving it" : strerror(-err));
+		pr_warn("socket %s: %s\n", c->socket_path, claim_error(err));
 		return err;
 	}
+	c->server = calloc(1, sizeof(*c->server));
+	if (!c->server)
+		return -ENOMEM;
 	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->listen_fd < 0)
 		return -errno;
 	old = umask(0177); /* the socket is born 0600 */
 	err = bind(c->listen_fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (err || listen(c->listen_fd, 16)) {
+	if (err || listen(c->listen_fd, 64)) {
 		err = -errno;
 		pr_warn("socket %s: %s\n", c->socket_path, strerror(errno));
 		close(c->listen_fd);
@@ -92,70 +133,181 @@ int server_open(struct ctl *c)
 	return 0;
 }
 
-/* Reads one request line; -EMSGSIZE when it does not end within cap. */
-static ssize_t read_request(int fd, char *buf, size_t cap)
+static void client_drop(struct server *s, size_t i)
 {
-	size_t len = 0;
+	struct client *cl = &s->clients[i];
 
-	while (len < cap - 1) {
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
+	close(cl->fd);
+	s->buffered -= cl->cap;
+	free(cl->buf);
+	s->clients[i] = s->clients[--s->n];
+}
 
-		if (n <= 0)
-			return n < 0 && !len ? -EIO : (ssize_t)len;
-		len += n;
-		if (memchr(buf + len - n, '\n', n)) {
-			buf[len] = '\0';
-			return len;
+/* Replaces the request with the reply text and its newline. */
+static void client_reply(struct server *s, struct client *cl, char *text)
+{
+	size_t len = text ? strlen(text) : 0;
+
+	s->buffered -= cl->cap;
+	free(cl->buf);
+	cl->buf = text;
+	cl->cap = text ? len + 1 : 0;
+	s->buffered += cl->cap;
+	if (text)
+		text[len] = '\n'; /* the NUL's place: the reply is sent by length */
+	cl->len = cl->cap;
+	cl->sent = 0;
+	cl->replying = true;
+}
+
+static char *error_text(const char *msg)
+{
+	char *text;
+
+	if (asprintf(&text, "{\"ok\":false,\"error\":\"%s\"}", msg) < 0)
+		return NULL;
+	return text;
+}
+
+static int client_grow(struct server *s, struct client *cl)
+{
+	size_t cap = cl->cap ? cl->cap * 2 : CLIENT_BUF_START;
+	char *p;
+
+	if (cap > WEIR_MESSAGE_MAX)
+		cap = WEIR_MESSAGE_MAX;
+	if (cap <= cl->cap || s->buffered - cl->cap + cap > BUFFERED_MAX)
+		return -ENOBUFS;
+	p = realloc(cl->buf, cap);
+	if (!p)
+		return -ENOMEM;
+	s->buffered += cap - cl->cap;
+	cl->buf = p;
+	cl->cap = cap;
+	return 0;
+}
+
+/* The request ends at its newline, or where the client stops sending. */
+static void client_dispatch(struct ctl *c, struct client *cl)
+{
+	char *nl = memchr(cl->buf, '\n', cl->len);
+	size_t len = nl ? (size_t)(nl - cl->buf) : cl->len;
+
+	client_reply(c->server, cl, len ? api_dispatch(c, cl->buf, len) : NULL);
+}
+
+/* 1: the client is done (dropped by the caller), 0: it goes on. */
+static int client_read(struct ctl *c, struct client *cl)
+{
+	struct server *s = c->server;
+	ssize_t n;
+
+	for (;;) {
+		if (cl->len + 1 >= cl->cap && client_grow(s, cl)) {
+			client_reply(
+				s, cl,
+				error_text(cl->cap >= WEIR_MESSAGE_MAX
+						   ? "request: larger than 8 MiB"
+						   : "request: the controller is busy, try again"));
+			return 0;
+		}
+		n = recv(cl->fd, cl->buf + cl->len, cl->cap - 1 - cl->len, MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : 1;
+		if (n == 0) {
+			if (!cl->len)
+				return 1;
+			client_dispatch(c, cl);
+			return 0;
+		}
+		cl->len += n;
+		if (memchr(cl->buf + cl->len - n, '\n', n)) {
+			client_dispatch(c, cl);
+			return 0;
 		}
 	}
-	return -EMSGSIZE;
 }
 
-static void reply(int fd, const char *text)
+static int client_write(struct client *cl)
 {
-	if (io_write_all(fd, text, strlen(text)) || io_write_all(fd, "\n", 1))
-		pr_debug("socket: client went away before the reply\n");
-}
+	while (cl->sent < cl->len) {
+		ssize_t n = send(cl->fd, cl->buf + cl->sent, cl->len - cl->sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
-static void serve_client(struct ctl *c, int fd)
-{
-	struct timeval tv = { .tv_sec = 0, .tv_usec = CLIENT_TIMEOUT_MS * 1000 };
-	char *buf = malloc(WEIR_MESSAGE_MAX), *text;
-	ssize_t len;
-
-	if (!buf)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	len = read_request(fd, buf, WEIR_MESSAGE_MAX);
-	if (len == -EMSGSIZE) {
-		reply(fd, "{\"ok\":false,\"error\":\"request: larger than 8 MiB\"}");
-	} else if (len > 0) {
-		text = api_dispatch(c, buf, len);
-		if (text)
-			reply(fd, text);
-		free(text);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : 1;
+		cl->sent += n;
 	}
-	free(buf);
+	return 1;
 }
 
-void server_handle(struct ctl *c)
+static void server_accept(struct ctl *c, uint64_t now)
 {
+	struct server *s = c->server;
 	int fd;
 
-	while ((fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		int flags = fcntl(fd, F_GETFL);
+	while (s->n < CLIENTS_MAX &&
+	       (fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct client *cl = &s->clients[s->n++];
 
-		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-		serve_client(c, fd);
-		close(fd);
-		if (c->stop)
-			break;
+		memset(cl, 0, sizeof(*cl));
+		cl->fd = fd;
+		cl->deadline_ns = now + CLIENT_DEADLINE_NS;
 	}
+}
+
+size_t server_pollfds(const struct ctl *c, struct pollfd *pfd, size_t max)
+{
+	const struct server *s = c->server;
+	size_t i, n = 0;
+
+	if (c->listen_fd < 0 || !s || max < 1)
+		return 0;
+	pfd[n++] =
+		(struct pollfd){ .fd = s->n < CLIENTS_MAX ? c->listen_fd : -1, .events = POLLIN };
+	for (i = 0; i < s->n && n < max; i++)
+		pfd[n++] = (struct pollfd){ .fd = s->clients[i].fd,
+					    .events = s->clients[i].replying ? POLLOUT : POLLIN };
+	return n;
+}
+
+/* Serves whatever poll() found ready; pfd[] as server_pollfds() built it.
+ * Clients past their deadline are cut off. */
+void server_handle(struct ctl *c, const struct pollfd *pfd, size_t n, uint64_t now)
+{
+	struct server *s = c->server;
+	size_t i, polled = n ? n - 1 : 0;
+	int done;
+
+	if (!s)
+		return;
+	/* Backwards: a dropped client's place is taken by the last one, which
+	 * was already handled. */
+	for (i = polled < s->n ? polled : s->n; i-- > 0;) {
+		struct client *cl = &s->clients[i];
+
+		done = now >= cl->deadline_ns;
+		if (!done && pfd[i + 1].revents && !cl->replying)
+			done = client_read(c, cl);
+		if (!done && cl->replying)
+			done = client_write(cl);
+		if (done)
+			client_drop(s, i);
+	}
+	if (n && (pfd[0].revents & POLLIN))
+		server_accept(c, now);
 }
 
 void server_close(struct ctl *c)
 {
+	struct server *s = c->server;
+
+	while (s && s->n) {
+		client_write(&s->clients[s->n - 1]); /* a last reply, if the socket takes it */
+		client_drop(s, s->n - 1);
+	}
+	free(s);
+	c->server = NULL;
 	if (c->listen_fd < 0)
 		return;
 	close(c->listen_fd);

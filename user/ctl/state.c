@@ -19,6 +19,8 @@
 struct id_pool {
 	bool used[WEIR_MAX_BACKENDS];
 	uint32_t max;
+	const uint64_t *held_until; /* see struct ctl */
+	uint64_t passes_done;
 };
 
 static int id_take(struct id_pool *p, uint32_t *id)
@@ -26,13 +28,24 @@ static int id_take(struct id_pool *p, uint32_t *id)
 	uint32_t i;
 
 	for (i = 0; i < p->max; i++) {
-		if (!p->used[i]) {
+		if (!p->used[i] && p->held_until[i] <= p->passes_done) {
 			p->used[i] = true;
 			*id = i;
 			return 0;
 		}
 	}
 	return -ENOSPC;
+}
+
+/* Streams may still name the id; see struct ctl. */
+static void hold_service_id(struct ctl *c, uint32_t id)
+{
+	c->service_held_until[id] = c->sweep_passes_started + 1;
+}
+
+static void hold_backend_id(struct ctl *c, uint32_t id)
+{
+	c->backend_held_until[id] = c->sweep_passes_started + 1;
 }
 
 uint64_t ctl_now_ns(void)
@@ -78,7 +91,9 @@ static void backend_init_runtime(struct ctl_backend *be)
 
 /* Copies the runtime of a matching old backend into the new one. The old
  * one is marked carried: its health-check socket passes to the new one only
- * when the change is applied, so a failed change leaves it where it was. */
+ * when the change is applied, so a failed change leaves it where it was.
+ * A MAC the operator stops giving stays in use until the neighbour table
+ * gives another: its streams keep flowing meanwhile. */
 static void backend_carry(struct ctl_backend *nb, struct ctl_backend *old)
 {
 	struct weir_backend_config cfg = nb->cfg;
@@ -86,8 +101,6 @@ static void backend_carry(struct ctl_backend *nb, struct ctl_backend *old)
 	*nb = *old;
 	nb->cfg = cfg;
 	old->carried = true;
-	if (!cfg.has_mac && old->cfg.has_mac)
-		nb->mac_known = false; /* the operator dropped the MAC: learn it */
 }
 
 static void backend_take_mac(struct ctl_backend *be)
@@ -207,6 +220,24 @@ static void remove_missing(struct ctl *c, const struct ctl_service *old, size_t 
 	}
 }
 
+/* Ids the running state has and the new one does not carry over are held
+ * before any new id is handed out: a new backend must not inherit the
+ * streams of the one it replaces. */
+static void hold_released(struct ctl *c, const struct id_pools *pools)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->n_services; i++) {
+		const struct ctl_service *svc = &c->services[i];
+
+		if (!pools->services.used[svc->id])
+			hold_service_id(c, svc->id);
+		for (j = 0; j < svc->n_backends; j++)
+			if (!pools->backends.used[svc->backends[j].id])
+				hold_backend_id(c, svc->backends[j].id);
+	}
+}
+
 static int build_all(struct ctl *c, const struct weir_config *cfg, struct ctl_service *svcs,
 		     struct id_pools *pools)
 {
@@ -215,9 +246,14 @@ static int build_all(struct ctl *c, const struct weir_config *cfg, struct ctl_se
 
 	pools->services.max = WEIR_MAX_SERVICES;
 	pools->backends.max = WEIR_MAX_BACKENDS;
+	pools->services.held_until = c->service_held_until;
+	pools->backends.held_until = c->backend_held_until;
+	pools->services.passes_done = pools->backends.passes_done = c->sweep_passes_done;
 	for (i = 0; i < cfg->n_services && !err; i++)
 		err = build_service(c, &svcs[i], &cfg->services[i], &pools->services,
 				    &pools->backends);
+	if (!err)
+		hold_released(c, pools);
 	if (!err)
 		err = assign_new_ids(svcs, cfg->n_services, &pools->services, &pools->backends);
 	return err;
@@ -380,8 +416,10 @@ static int adopt_backend(struct ctl *c, uint32_t id, const struct weir_backend *
 	for (i = 0; i < c->n_services; i++)
 		if (c->services[i].id == val->service_id)
 			break;
-	if (i == c->n_services)
-		return dp_clear_backend(c, id); /* a leftover of a deleted service */
+	if (i == c->n_services) { /* a leftover of a deleted service */
+		hold_backend_id(c, id);
+		return dp_clear_backend(c, id);
+	}
 	arr = realloc(c->services[i].backends, (c->services[i].n_backends + 1) * sizeof(*arr));
 	if (!arr)
 		return -ENOMEM;
@@ -392,13 +430,19 @@ static int adopt_backend(struct ctl *c, uint32_t id, const struct weir_backend *
 	be->id = id;
 	memcpy(be->cfg.addr.bytes, val->addr, sizeof(val->addr));
 	be->cfg.addr.family = val->family;
-	memcpy(be->mac, val->mac, sizeof(be->mac));
-	be->mac_known = true;
+	/* Only a MAC that was resolved: an unresolved backend's entry holds
+	 * zeros, which must be learned, never sent to. */
+	if ((val->flags & WEIR_BACKEND_MAC_VALID) && units_mac_is_unicast(val->mac)) {
+		memcpy(be->mac, val->mac, sizeof(be->mac));
+		be->mac_known = true;
+	}
 	return 0;
 }
 
 /* After a restart the pinned maps are the truth the data plane runs on:
- * read them as the "old" state so state_apply() keeps their ids. */
+ * read them as the "old" state so state_apply() keeps their ids. An
+ * adopted service has no timeouts yet: the first pass removes only the
+ * streams of ids nobody has (and closed streams past their linger). */
 int state_adopt_pinned(struct ctl *c)
 {
 	struct weir_service_key key, next;
@@ -423,5 +467,10 @@ int state_adopt_pinned(struct ctl *c)
 	}
 	if (c->n_services)
 		pr_info("adopted %zu services from the pinned maps\n", c->n_services);
+	/* Which released ids streams still name died with the last
+	 * controller: one pass now removes those streams, so every id that is
+	 * not adopted is free to take. */
+	if (!err && dp_sweep_step(c, ctl_now_ns(), UINT64_MAX) < 0)
+		pr_warn("stream table: the first pass failed\n");
 	return err;
 }

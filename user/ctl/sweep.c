@@ -21,6 +21,7 @@
 
 struct sweep {
 	bool in_pass, have_token;
+	uint64_t pass; /* its number: c->sweep_passes_started when it began */
 	struct weir_stream_key token;
 	uint64_t active_by_service[WEIR_MAX_SERVICES];
 	uint64_t active_by_backend[WEIR_MAX_BACKENDS];
@@ -52,26 +53,57 @@ static uint64_t age_of(uint64_t now, const struct weir_stream *v)
 	return v->last_seen_ns < now ? now - v->last_seen_ns : 0;
 }
 
-/* true: the entry is to be removed. */
-static bool sweep_entry(struct sweep *s, const struct weir_stream *v, uint64_t now)
+enum entry_verdict {
+	ENTRY_ACTIVE,
+	ENTRY_CLOSING,
+	ENTRY_REMOVE, /* idle, closed past its linger, or orphaned */
+};
+
+static enum entry_verdict classify(const struct sweep *s, const struct weir_stream *v, uint64_t now)
 {
 	const struct ctl_service *svc =
 		v->service_id < WEIR_MAX_SERVICES ? s->by_service[v->service_id] : NULL;
 
-	s->total++;
 	/* An id now owned by another service is a deleted backend's. */
 	if (!svc || v->backend_id >= WEIR_MAX_BACKENDS ||
 	    s->backend_owner[v->backend_id] != v->service_id)
-		return true;
-	if (v->flags & WEIR_STREAM_CLOSING) {
+		return ENTRY_REMOVE;
+	if (v->flags & WEIR_STREAM_CLOSING)
+		return age_of(now, v) > WEIR_CLOSING_TIMEOUT_NS ? ENTRY_REMOVE : ENTRY_CLOSING;
+	if (!svc->cfg.idle_timeout_ns)
+		return ENTRY_ACTIVE; /* adopted, not configured yet */
+	return age_of(now, v) > svc->cfg.idle_timeout_ns ? ENTRY_REMOVE : ENTRY_ACTIVE;
+}
+
+/* true: the entry is to be removed. */
+static bool sweep_entry(struct sweep *s, const struct weir_stream *v, uint64_t now)
+{
+	enum entry_verdict verdict = classify(s, v, now);
+
+	s->total++;
+	if (verdict == ENTRY_CLOSING)
 		s->closing++;
-		return age_of(now, v) > WEIR_CLOSING_TIMEOUT_NS;
-	}
-	if (age_of(now, v) > svc->cfg.idle_timeout_ns)
-		return true;
+	if (verdict != ENTRY_ACTIVE)
+		return verdict == ENTRY_REMOVE;
 	s->active_by_service[v->service_id]++;
 	s->active_by_backend[v->backend_id]++;
 	return false;
+}
+
+/* The data plane may have refreshed the entry since the batch read it (a
+ * packet of an idle stream, a new stream on the same 5-tuple): judged again
+ * on what it holds now, just before the delete. */
+static void sweep_remove(struct ctl *c, struct sweep *s, const struct weir_stream_key *key,
+			 uint64_t now)
+{
+	struct weir_stream v;
+
+	if (bpf_map_lookup_elem(c->loader.maps.streams, key, &v))
+		return; /* gone already */
+	if (classify(s, &v, now) != ENTRY_REMOVE)
+		return;
+	if (!bpf_map_delete_elem(c->loader.maps.streams, key))
+		s->expired++;
 }
 
 /* One batch: classify, delete what expired. 1: the pass is complete. */
@@ -91,8 +123,7 @@ static int sweep_batch(struct ctl *c, struct sweep *s, uint64_t now)
 	/* One by one: an entry the data plane removed meanwhile is no error,
 	 * and a batch delete stops at the first missing key. */
 	for (i = 0; i < n_expired; i++)
-		bpf_map_delete_elem(c->loader.maps.streams, &s->expired_keys[i]);
-	s->expired += n_expired;
+		sweep_remove(c, s, &s->expired_keys[i], ctl_now_ns());
 	return done;
 }
 
@@ -109,13 +140,15 @@ static void sweep_publish(struct ctl *c, struct sweep *s)
 	}
 	c->total_streams = s->total;
 	c->closing_streams = s->closing;
+	c->sweep_passes_done = s->pass;
 	if (s->expired)
 		pr_debug("sweep: removed %lu of %lu streams\n", (unsigned long)s->expired,
 			 (unsigned long)s->total);
 }
 
-static void sweep_begin(struct sweep *s)
+static void sweep_begin(struct ctl *c, struct sweep *s)
 {
+	s->pass = ++c->sweep_passes_started;
 	memset(s->active_by_service, 0, sizeof(s->active_by_service));
 	memset(s->active_by_backend, 0, sizeof(s->active_by_backend));
 	s->total = s->closing = s->expired = 0;
@@ -134,7 +167,7 @@ int dp_sweep_step(struct ctl *c, uint64_t now, uint64_t budget_ns)
 			return -ENOMEM;
 	}
 	if (!s->in_pass)
-		sweep_begin(s);
+		sweep_begin(c, s);
 	sweep_index(c, s);
 	while (ret == 0) {
 		ret = sweep_batch(c, s, now);

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The running state against the maps: adoption after a restart, ids held
+ * while streams name them, another writer's changes undone. */
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "tests.h"
+
+/* b1 has no MAC given and none is learned here (no interface, no tick). */
+#define NO_MAC_DOC                                                                        \
+	"services:\n"                                                                     \
+	"  - {name: web, vip: 198.18.1.100, port: 80, proto: tcp, health: {enabled: false},\n" \
+	"     backends: [{addr: 198.18.0.11, mac: \"02:00:00:00:00:11\"}, {addr: 198.18.0.12}]}\n"
+
+static struct weir_backend backend_entry(struct scene *s, uint32_t id)
+{
+	struct weir_backend be;
+
+	assert_int_equal(bpf_map_lookup_elem(s->c.loader.maps.backends, &id, &be), 0);
+	return be;
+}
+
+/* An unresolved backend's entry says so, and a restarted controller does
+ * not take its zeros for a MAC: it learns it, and sends nothing meanwhile. */
+static void adoption_without_mac(void **state)
+{
+	struct scene *s = *state;
+	uint32_t with, without;
+	struct weir_backend be;
+
+	scene_apply_ok(s, NO_MAC_DOC);
+	with = scene_backend(s, "web", "198.18.0.11")->id;
+	without = scene_backend(s, "web", "198.18.0.12")->id;
+	be = backend_entry(s, without);
+	assert_int_equal(be.flags, WEIR_BACKEND_IN_USE);
+	assert_int_equal(backend_entry(s, with).flags,
+			 WEIR_BACKEND_IN_USE | WEIR_BACKEND_MAC_VALID);
+	assert_int_equal(scene_restart(s), 0);
+	assert_int_equal(s->c.n_services, 1);
+	assert_true(scene_backend(s, "pinned-0", "198.18.0.11")->mac_known);
+	assert_false(scene_backend(s, "pinned-0", "198.18.0.12")->mac_known);
+	scene_apply_ok(s, NO_MAC_DOC);
+	assert_int_equal(scene_backend(s, "web", "198.18.0.12")->id, without);
+	assert_false(scene_backend(s, "web", "198.18.0.12")->mac_known);
+	assert_string_equal(state_backend_status(state_find_service(&s->c, "web"),
+						 scene_backend(s, "web", "198.18.0.12")),
+			    "no-mac");
+	assert_int_equal(backend_entry(s, without).flags, WEIR_BACKEND_IN_USE);
+}
+
+/* An entry that claims a valid MAC of zeros (a build before the flag, a
+ * stray writer) is not believed either. */
+static void adoption_rejects_zero_mac(void **state)
+{
+	struct scene *s = *state;
+	struct weir_backend be;
+	uint32_t id;
+
+	scene_apply_ok(s, NO_MAC_DOC);
+	id = scene_backend(s, "web", "198.18.0.12")->id;
+	be = backend_entry(s, id);
+	be.flags |= WEIR_BACKEND_MAC_VALID;
+	assert_int_equal(bpf_map_update_elem(s->c.loader.maps.backends, &id, &be, BPF_ANY), 0);
+	assert_int_equal(scene_restart(s), 0);
+	assert_false(scene_backend(s, "pinned-0", "198.18.0.12")->mac_known);
+}
+
+#define ONE_BACKEND(addr)                                                                 \
+	"services:\n"                                                                     \
+	"  - {name: web, vip: 198.18.1.100, port: 80, proto: tcp, health: {enabled: false},\n" \
+	"     backends: [{addr: " addr ", mac: \"02:00:00:00:00:11\"}]}\n"
+
+/* A deleted backend's id is not handed out while a stream may still name
+ * it: only after a sweep pass that began after the deletion, which removes
+ * those streams. */
+static void id_held_while_streams_name_it(void **state)
+{
+	struct scene *s = *state;
+	struct ctl_service *svc;
+	uint32_t old;
+
+	scene_apply_ok(s, ONE_BACKEND("198.18.0.11"));
+	svc = state_find_service(&s->c, "web");
+	old = svc->backends[0].id;
+	scene_add_stream(s, svc, 5000, old, 0, 0);
+	scene_apply_ok(s, ONE_BACKEND("198.18.0.12"));
+	svc = state_find_service(&s->c, "web");
+	assert_int_not_equal(svc->backends[0].id, old);
+	assert_true(scene_has_stream(s, svc, 5000));
+	scene_sweep(s);
+	assert_false(scene_has_stream(s, svc, 5000));
+	scene_apply_ok(s, ONE_BACKEND("198.18.0.13"));
+	svc = state_find_service(&s->c, "web");
+	assert_int_equal(svc->backends[0].id, old);
+}
+
+/* The same for a service id, and a restarted controller (which does not
+ * know what the last one held) removes such streams before it hands out
+ * any id. */
+static void service_id_held_across_restart(void **state)
+{
+	struct scene *s = *state;
+	struct ctl_service *svc;
+	uint32_t old;
+
+	scene_apply_ok(s, ONE_BACKEND("198.18.0.11"));
+	svc = state_find_service(&s->c, "web");
+	old = svc->id;
+	scene_add_stream(s, svc, 6000, svc->backends[0].id, 0, 0);
+	scene_apply_ok(s, "services: []\n");
+	assert_int_equal(scene_restart(s), 0);
+	assert_int_equal(scene_stream_count(s), 0);
+	scene_apply_ok(s, ONE_BACKEND("198.18.0.11"));
+	assert_int_equal(state_find_service(&s->c, "web")->id, old);
+}
+
+/* Another writer's values in our maps are found and undone, and a
+ * service key nobody configured is removed. */
+static void verify_restores(void **state)
+{
+	struct scene *s = *state;
+	struct weir_service_key key = { .addr = { 198, 18, 1, 7 }, .port = 0x5000, .proto = 6,
+					.family = WEIR_AF_INET };
+	struct weir_service stray = { .id = 9 };
+	struct weir_backend be, want;
+	uint32_t id;
+
+	scene_apply_ok(s, WEB_DOC);
+	id = scene_backend(s, "web", "198.18.0.11")->id;
+	want = backend_entry(s, id);
+	be = want;
+	memset(be.mac, 0xee, sizeof(be.mac));
+	assert_int_equal(bpf_map_update_elem(s->c.loader.maps.backends, &id, &be, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(s->c.loader.maps.services, &key, &stray, BPF_ANY), 0);
+	dp_verify(&s->c);
+	be = backend_entry(s, id);
+	assert_memory_equal(&be, &want, sizeof(be));
+	assert_int_not_equal(bpf_map_lookup_elem(s->c.loader.maps.services, &key, &stray), 0);
+}
+
+static const struct CMUnitTest tests[] = {
+	ctl_test(adoption_without_mac),
+	ctl_test(adoption_rejects_zero_mac),
+	ctl_test(id_held_while_streams_name_it),
+	ctl_test(service_id_held_across_restart),
+	ctl_test(verify_restores),
+};
+
+const struct test_group state_group = { "state", tests, ARRAY_SIZE(tests) };
