@@ -2,21 +2,29 @@
 /*
  * weir's XDP balancer. The entry point only dispatches and counts: helpers
  * return a verdict or a negative WEIR_DROP_* reason, and weir_xdp() turns a
- * reason into XDP_PASS or XDP_DROP and a count in weir_stats.
+ * reason into XDP_PASS or XDP_DROP (or, for a refused stream, the
+ * service's refuse action) and a count in weir_stats.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "weir/abi.h"
+#include "weir/counts.h"
 
 #define ETH_ALEN 6
+#define ETH_HLEN 14
 
 #include "lib/maps.h"
+#include "lib/clock.h"
 #include "lib/parse.h"
 #include "lib/stats.h"
 #include "lib/steer.h"
+#include "lib/admit.h"
+#include "lib/classify.h"
+#include "lib/police.h"
 #include "lib/stream.h"
 #include "lib/fwd.h"
+#include "lib/reply.h"
 
 static __always_inline struct weir_service *service_lookup(const struct packet *p)
 {
@@ -30,35 +38,45 @@ static __always_inline struct weir_service *service_lookup(const struct packet *
 	return bpf_map_lookup_elem(&weir_services, &key);
 }
 
-static __always_inline int balance_new(const struct packet *p, const struct weir_service *svc,
-				       __u64 now)
+static __always_inline int balance_new(struct xdp_md *ctx, struct packet *p,
+				       const struct weir_service *svc, __u64 now)
 {
-	struct weir_backend *be;
-	__u32 backend_id;
+	__u32 picked = weir_classify(svc, p, now), backend_id, epoch;
+	__u32 class_id = picked & 0xffff, grant = picked >> 16;
+	struct weir_backend *be = NULL;
 	int ret;
 
-	ret = steer_pick(svc, &backend_id);
-	if (ret)
-		goto refused;
-	be = steer_backend(backend_id, svc->id);
-	if (!be) {
-		ret = -WEIR_DROP_NO_BACKEND;
-		goto refused;
-	}
-	ret = stream_open(p, svc->id, backend_id, now);
+	p->class_id = class_id;
+	/* a grant's place was taken when it was granted */
+	ret = grant ? 0 : weir_admit(svc, class_id);
 	if (ret)
 		return ret;
-	stats_count_forward(svc->id, backend_id, p->len, 1, stream_is_tcp_fin(p));
-	return fwd_dsr(p->eth, be);
-refused:
-	stats_count_refused(svc->id);
+	ret = steer_pick(svc, &backend_id, &be);
+	if (ret)
+		goto unadmit;
+	epoch = stream_first_epoch(svc, p, now);
+	ret = weir_enter(svc->id, class_id, epoch);
+	if (ret)
+		goto unsteer;
+	ret = stream_open(p, class_id, backend_id, epoch, grant, now);
+	if (ret)
+		goto unenter;
+	stats_count_forward(svc->id, backend_id, p->len, 1, 0);
+	stats_class_admitted(class_id, p->ip_len);
+	return fwd_dsr(ctx, be);
+unenter:
+	weir_leave(class_id, epoch);
+unsteer:
+	steer_give_back(backend_id);
+unadmit:
+	weir_unadmit(svc->id, class_id, grant);
 	return ret;
 }
 
 /* An ICMP error about a stream goes where the stream goes: under DSR the
  * backend sent the datagram it quotes, and only the backend can act on
  * it (path MTU discovery). It changes nothing of the stream. */
-static __always_inline int balance_icmp_error(const struct packet *p,
+static __always_inline int balance_icmp_error(struct xdp_md *ctx, const struct packet *p,
 					      const struct weir_service *svc)
 {
 	struct weir_stream *s = stream_lookup(p);
@@ -71,49 +89,122 @@ static __always_inline int balance_icmp_error(const struct packet *p,
 	counters = stats_service(svc->id);
 	if (counters)
 		counters->icmp_forwarded += 1;
-	return fwd_dsr(p->eth, be);
+	return fwd_dsr(ctx, be);
 }
 
 /* Only a SYN opens a TCP stream: any other segment of no stream would
  * otherwise take a table entry and a backend (spoofed ACKs could flush
  * the table and re-steer live streams). */
-static __always_inline int balance_miss(const struct packet *p, const struct weir_service *svc,
-					struct weir_stream *s, __u64 now)
+static __always_inline int balance_miss(struct xdp_md *ctx, struct packet *p,
+					const struct weir_service *svc, struct weir_stream *s,
+					__u64 now)
 {
+	if (s)
+		weir_forget(svc, s);
 	if (p->key.proto == IPPROTO_TCP) {
 		if (p->tcp_flags & TCP_FLAG_RST)
 			return stream_stray_rst(p, s);
-		if ((p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN)
+		if (!stream_is_bare_syn(p))
 			return -WEIR_DROP_NO_STREAM;
 	}
-	return balance_new(p, svc, now);
+	return balance_new(ctx, p, svc, now);
 }
 
-static __always_inline int balance(const struct packet *p)
+/* An ended stream (closing, preempted) follows its backend for the last
+ * ACKs, or is refused; a RST takes its entry away. */
+static __always_inline int balance_ended(struct xdp_md *ctx, struct packet *p,
+					 struct weir_stream *s, const struct weir_backend *be,
+					 __u64 now)
+{
+	int rst = stream_is_tcp_rst(p);
+
+	if (s->state == WEIR_STATE_PREEMPTED) {
+		if (rst) {
+			bpf_map_delete_elem(&weir_streams, &p->key);
+			return XDP_DROP;
+		}
+		p->class_id = s->class_id;
+		return -WEIR_DROP_PREEMPTED;
+	}
+	stream_count(s, p, now);
+	stats_count_forward(p->service_id, s->backend_id, p->len, 0, 0);
+	if (rst)
+		bpf_map_delete_elem(&weir_streams, &p->key);
+	return fwd_dsr(ctx, be);
+}
+
+/* The packet's bucket: the class's rate, one array lookup. */
+static __always_inline int balance_police(struct weir_stream *s, const struct packet *p, __u64 now)
+{
+	__u32 class_id = s->class_id;
+	struct weir_class *cls = bpf_map_lookup_elem(&weir_classes, &class_id);
+
+	if (!cls || !police(s, cls, p->ip_len, now))
+		return 0;
+	s->last_seen_ns = now;
+	stats_class_policed(class_id, p->ip_len);
+	return -WEIR_DROP_POLICED;
+}
+
+static __always_inline int balance_known(struct xdp_md *ctx, struct packet *p,
+					 const struct weir_service *svc, struct weir_stream *s,
+					 const struct weir_backend *be, __u64 now)
+{
+	int ret;
+
+	if (stream_has_ended(s))
+		return balance_ended(ctx, p, s, be, now);
+	p->class_id = s->class_id;
+	ret = weir_account(svc, s, p, now);
+	if (ret < 0) {
+		s->last_seen_ns = now;
+		return ret;
+	}
+	/* the last segment of a stream is never policed away */
+	if (!ret && balance_police(s, p, now))
+		return -WEIR_DROP_POLICED;
+	stream_count(s, p, now);
+	stats_count_forward(svc->id, s->backend_id, p->len, 0, ret);
+	stats_class_packet(stats_class(s->class_id), p->ip_len);
+	if (stream_is_tcp_rst(p))
+		bpf_map_delete_elem(&weir_streams, &p->key);
+	return fwd_dsr(ctx, be);
+}
+
+static __always_inline int balance(struct xdp_md *ctx, struct packet *p)
 {
 	struct weir_service *svc = service_lookup(p);
 	struct weir_backend *be = NULL;
 	struct weir_stream *s;
-	__u32 backend_id;
 	__u64 now;
-	int ended;
 
 	if (!svc)
 		return -WEIR_DROP_NOT_SERVICE;
+	p->service_id = svc->id;
+	p->refuse = svc->refuse;
+	p->refuse_interval_ns = svc->refuse_interval_ns;
+	p->has_service = 1;
 	if (p->icmp_error)
-		return balance_icmp_error(p, svc);
-	/* Coarse time is enough for idle timeouts and cheaper per packet. */
-	now = bpf_ktime_get_coarse_ns();
+		return balance_icmp_error(ctx, p, svc);
+	now = clock_now();
 	s = stream_lookup(p);
-	if (s && !stream_is_reopened(s, p)) {
-		backend_id = s->backend_id;
-		be = steer_backend(backend_id, svc->id);
-	}
+	if (s && !stream_is_reopened(s, p))
+		be = steer_backend(s->backend_id, svc->id);
 	if (!be)
-		return balance_miss(p, svc, s, now);
-	ended = stream_track(p, s, now);
-	stats_count_forward(svc->id, backend_id, p->len, 0, ended);
-	return fwd_dsr(p->eth, be);
+		return balance_miss(ctx, p, svc, s, now);
+	return balance_known(ctx, p, svc, s, be, now);
+}
+
+/* A refused stream: counted on its service by reason, and answered when
+ * the service says so. */
+static __always_inline int refuse(struct xdp_md *ctx, struct packet *p, __u32 reason)
+{
+	int verdict = XDP_DROP;
+
+	if (p->refuse == WEIR_REFUSE_RESET)
+		verdict = weir_reply(ctx, p, clock_now());
+	stats_count_refused(p, reason, verdict == XDP_TX);
+	return verdict;
 }
 
 SEC("xdp")
@@ -124,10 +215,12 @@ int weir_xdp(struct xdp_md *ctx)
 
 	ret = parse_packet(ctx, &p);
 	if (!ret)
-		ret = balance(&p);
+		ret = balance(ctx, &p);
 	if (ret >= 0)
 		return ret;
 	stats_count_reason(-ret);
+	if (WEIR_DROP_IS_REFUSAL(-ret) && p.has_service)
+		return refuse(ctx, &p, -ret);
 	return WEIR_DROP_IS_DROP(-ret) ? XDP_DROP : XDP_PASS;
 }
 

@@ -36,12 +36,25 @@ struct vlan_tag {
 	__be16 encapsulated_proto;
 };
 
-/* What the balancer needs of a packet: its 5-tuple, TCP flags, length. */
+/* What the balancer needs of a packet: its 5-tuple, TCP flags, lengths,
+ * and where its headers are (a refusal reply is written over them). No
+ * pointers: it is passed to the global functions (verified on their own),
+ * which take plain memory. */
 struct packet {
 	struct weir_stream_key key;
-	struct ethhdr *eth;
-	__u32 len;
+	__u32 service_id; /* its service, once found ... */
+	__u32 refuse_interval_ns; /* ... and what a refusal does */
+	__u8 refuse;
+	__u8 has_service;
+	__u8 pad[2];
+	__u32 len; /* the frame */
+	__u32 ip_len; /* the IP datagram: what rates count */
+	__u32 tcp_seq, tcp_ack; /* host order */
+	__u16 l3_off, l4_off;
+	__u16 l4_payload; /* TCP payload bytes */
+	__u16 class_id; /* its class, once known; WEIR_CLASS_NONE */
 	__u8 tcp_flags;
+	__u8 dscp;
 	/* An ICMP error about a stream: key is that stream's, taken from the
 	 * quoted datagram with source and destination swapped back. */
 	__u8 icmp_error;
@@ -58,7 +71,6 @@ static __always_inline int parse_eth(struct cursor *c, struct packet *p, __be16 
 	 * sent to us, never broadcast or multicast ones, may be forwarded. */
 	if (eth->h_dest[0] & 1)
 		return -WEIR_DROP_NOT_UNICAST;
-	p->eth = eth;
 	c->pos = eth + 1;
 	c->l3_off = sizeof(*eth);
 	*proto = eth->h_proto;
@@ -100,6 +112,8 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet *p)
 	p->key.proto = ip->protocol;
 	__builtin_memcpy(p->key.src, &ip->saddr, 4);
 	__builtin_memcpy(p->key.dst, &ip->daddr, 4);
+	p->ip_len = total;
+	p->dscp = ip->tos >> 2;
 	c->pos += hlen;
 	c->l4_len = total - hlen;
 	return 0;
@@ -130,6 +144,8 @@ static __always_inline int parse_ipv6(struct cursor *c, struct packet *p)
 	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
 	c->pos = ip6 + 1;
 	c->l4_len = bpf_ntohs(ip6->payload_len);
+	p->ip_len = c->l4_len + sizeof(*ip6);
+	p->dscp = (ip6->priority << 2) | (ip6->flow_lbl[0] >> 6);
 	return 0;
 }
 
@@ -144,6 +160,9 @@ static __always_inline int parse_tcp(struct cursor *c, struct packet *p)
 	p->key.sport = tcp->source;
 	p->key.dport = tcp->dest;
 	p->tcp_flags = ((__u8 *)tcp)[13];
+	p->tcp_seq = bpf_ntohl(tcp->seq);
+	p->tcp_ack = bpf_ntohl(tcp->ack_seq);
+	p->l4_payload = c->l4_len - tcp->doff * 4;
 	return 0;
 }
 
@@ -246,9 +265,11 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct packet *p)
 	int ret;
 
 	p->len = c.end - c.pos;
+	p->class_id = WEIR_CLASS_NONE;
 	ret = parse_eth(&c, p, &proto);
 	if (ret)
 		return ret;
+	p->l3_off = c.l3_off;
 	if (proto == bpf_htons(ETH_P_IP))
 		ret = parse_ipv4(&c, p);
 	else if (proto == bpf_htons(ETH_P_IPV6))
@@ -257,6 +278,7 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct packet *p)
 		return -WEIR_DROP_NOT_IP;
 	if (ret)
 		return ret;
+	p->l4_off = c.pos - (void *)(long)ctx->data;
 	return parse_l4(&c, p);
 }
 

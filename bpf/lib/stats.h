@@ -49,12 +49,56 @@ static __always_inline void stats_count_forward(__u32 service_id, __u32 backend_
 	}
 }
 
-static __always_inline void stats_count_refused(__u32 service_id)
+static __always_inline struct weir_class_stats *stats_class(__u32 class_id)
 {
-	struct weir_counters *svc = stats_service(service_id);
+	return bpf_map_lookup_elem(&weir_class_stats, &class_id);
+}
 
-	if (svc)
+/* A forwarded packet of a stream of the class. */
+static __always_inline void stats_class_packet(struct weir_class_stats *cs, __u32 ip_len)
+{
+	if (!cs)
+		return;
+	cs->packets += 1;
+	cs->bytes += ip_len;
+}
+
+static __always_inline void stats_class_admitted(__u32 class_id, __u32 ip_len)
+{
+	struct weir_class_stats *cs = stats_class(class_id);
+
+	stats_class_packet(cs, ip_len);
+	if (cs)
+		cs->admitted += 1;
+}
+
+static __always_inline void stats_class_policed(__u32 class_id, __u32 ip_len)
+{
+	struct weir_class_stats *cs = stats_class(class_id);
+
+	if (!cs)
+		return;
+	cs->policed_packets += 1;
+	cs->policed_bytes += ip_len;
+}
+
+/* A stream refused, by reason: on its service, its class if it has one,
+ * and whether the refusal was answered. */
+static __always_inline void stats_count_refused(const struct packet *p, __u32 reason, int replied)
+{
+	struct weir_counters *svc = stats_service(p->service_id);
+	struct weir_class_stats *cs = stats_class(p->class_id);
+	__u32 key = p->service_id * WEIR_REASONS_PER_SERVICE + reason;
+	__u64 *count = bpf_map_lookup_elem(&weir_service_reasons, &key);
+
+	if (svc) {
 		svc->refused += 1;
+		svc->replies += replied;
+	}
+	if (cs)
+		cs->refused += 1;
+	if (count)
+		*count += 1;
 }
 
 #endif

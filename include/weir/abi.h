@@ -15,15 +15,39 @@
 /* The layout of every map below. Bump it with any change to a key, a value,
  * a map's type or size, or the meaning of a field: a controller refuses
  * pinned maps of another version rather than misread them. */
-#define WEIR_ABI_VERSION 2
+#define WEIR_ABI_VERSION 3
 #define WEIR_ABI_MAGIC 0x77656972 /* "weir" */
 
-/* Limits. Services and backends have dense ids so counters can be arrays. */
+/* Limits. Services, backends and classes have dense ids so counters can be
+ * arrays. */
 #define WEIR_MAX_SERVICES 256
 #define WEIR_MAX_BACKENDS 4096
 #define WEIR_MAX_SLOTS 1024 /* slot-table entries per service */
+#define WEIR_MAX_CLASSES 4096 /* in all services */
+#define WEIR_MAX_RULES 16 /* class rules per service */
+#define WEIR_MAX_GRANTS 4096 /* explicit stream requests waiting or bound */
+#define WEIR_PRIORITIES 8 /* 0-7, 7 highest */
+#define WEIR_VICTIMS 8 /* preemption candidates per service */
 #define WEIR_STREAMS_DEFAULT 1048576
 #define WEIR_NAME_MAX 32
+#define WEIR_CLASS_NONE 0xffff
+
+/*
+ * Time in epochs of 2^30 ns (about 1.07 s): a shift, not a division, per
+ * packet. Every class counts its streams by the epoch of their last packet
+ * in a ring of WEIR_EPOCH_SLOTS slots, so streams idle past a service's
+ * pause-after are found (and their share released) without walking the
+ * stream table. A slot is (epoch tag << 32 | count); the tag's top bit
+ * marks a slot whose streams were released.
+ */
+#define WEIR_EPOCH_SHIFT 30
+#define WEIR_EPOCH_NS (1ULL << WEIR_EPOCH_SHIFT)
+#define WEIR_EPOCH_SLOTS 64
+#define WEIR_PAUSE_EPOCHS_MAX 56 /* a slot is released well before it comes round */
+#define WEIR_SLOT_RELEASED (1U << 31)
+
+/* A class rate that is not policed. */
+#define WEIR_RATE_UNLIMITED (~0ULL)
 
 /* Address families as stored in keys (Linux values, kept here so BPF code
  * does not need libc headers). */
@@ -40,6 +64,16 @@
 #define WEIR_MAP_BACKEND_STATS "weir_backend_stats"
 #define WEIR_MAP_STATS "weir_stats"
 #define WEIR_MAP_META "weir_meta"
+#define WEIR_MAP_CLASSES "weir_classes"
+#define WEIR_MAP_CLASS_COUNTS "weir_class_counts"
+#define WEIR_MAP_CLASS_STATS "weir_class_stats"
+#define WEIR_MAP_SERVICE_COUNTS "weir_service_counts"
+#define WEIR_MAP_BACKEND_COUNTS "weir_backend_counts"
+#define WEIR_MAP_SERVICE_REASONS "weir_service_reasons"
+#define WEIR_MAP_RULES "weir_rules"
+#define WEIR_MAP_REQUESTS "weir_requests"
+#define WEIR_MAP_GRANTS "weir_grants"
+#define WEIR_MAP_LIMITER "weir_limiter"
 
 /* Value of weir_meta (ARRAY, one entry): which layout the pinned maps
  * have. Written by the controller that created them. */
@@ -63,7 +97,7 @@ enum weir_forwarding {
 
 enum weir_refuse {
 	WEIR_REFUSE_DROP = 0,
-	WEIR_REFUSE_RESET = 1, /* reserved: not built yet */
+	WEIR_REFUSE_RESET = 1, /* TCP: a RST from the VIP; UDP: ICMP port unreachable */
 };
 
 /* Key of weir_services (HASH). */
@@ -75,20 +109,43 @@ struct weir_service_key {
 };
 _Static_assert(sizeof(struct weir_service_key) == 20, "abi: service key");
 
-/* Value of weir_services. slot_count == 0 means no usable backend. */
+/*
+ * Value of weir_services: what the data plane needs of a service, written
+ * whole by the controller (a hash update replaces the value at once, so a
+ * packet sees the old or the new limits, never a mix). slot_count == 0
+ * means no usable backend.
+ */
 struct weir_service {
-	__u32 id; /* index into weir_slots, weir_cursors, weir_service_stats */
+	__u32 id; /* index into weir_slots, weir_cursors and the per-service maps */
 	__u16 slot_count;
 	__u8 steering; /* enum weir_steering */
 	__u8 forwarding; /* enum weir_forwarding */
 	__u8 refuse; /* enum weir_refuse */
 	__u8 flags; /* WEIR_SERVICE_* */
-	__u16 reserved;
+	__u8 n_rules; /* class rules at weir_rules[id * WEIR_MAX_RULES ...] */
+	__u8 pause_epochs; /* a stream idle this many epochs is paused */
+	__u16 default_class; /* class of a stream no request or rule claims */
+	__u8 handshake_epochs; /* a SYN's provisional place lasts this long */
+	__u8 reserved;
+	__u32 refuse_interval_ns; /* one refusal reply per this, per CPU; 0: none */
+	__u32 reserved2;
 	__u64 idle_timeout_ns;
+	/* Admission of a new stream of priority p: streams counted + 1 <=
+	 * limit_streams[p] and committed min + its min <= limit_rate[p]
+	 * (bit/s); capacity minus the reserve kept for higher priorities.
+	 * ~0: no limit. */
+	__u64 limit_streams[WEIR_PRIORITIES];
+	__u64 limit_rate[WEIR_PRIORITIES];
+	/* With WEIR_SERVICE_PREEMPT: classes whose running streams a new
+	 * stream of higher priority may take the place of, lowest priority
+	 * first; WEIR_CLASS_NONE ends the list. */
+	__u16 victims[WEIR_VICTIMS];
 };
-_Static_assert(sizeof(struct weir_service) == 24, "abi: service");
+_Static_assert(sizeof(struct weir_service) == 176, "abi: service");
 
 #define WEIR_SERVICE_PAUSED (1U << 0) /* reserved: service pause comes later */
+#define WEIR_SERVICE_PREEMPT (1U << 1) /* new streams may preempt lower priorities */
+#define WEIR_SERVICE_REQUESTS (1U << 2) /* grants may wait: look new clients up */
 
 /* Value of weir_backends (ARRAY, index = backend id). */
 struct weir_backend {
@@ -97,7 +154,7 @@ struct weir_backend {
 	__u8 family;
 	__u8 flags; /* WEIR_BACKEND_* */
 	__u32 service_id;
-	__u32 reserved;
+	__u32 max_streams; /* streams pinned to it at most (0: no limit) */
 };
 _Static_assert(sizeof(struct weir_backend) == 32, "abi: backend");
 
@@ -126,27 +183,185 @@ struct weir_stream_key {
 _Static_assert(sizeof(struct weir_stream_key) == 40, "abi: stream key");
 
 /* Value of weir_streams. Written by the CPU that receives the stream (RSS
- * keeps a stream on one CPU), so the counters need no atomics. */
+ * keeps a stream on one CPU), so its own fields need no atomics; the counts
+ * it is part of (class, service, backend) are shared and atomic. */
 struct weir_stream {
 	__u32 backend_id;
-	__u32 service_id;
+	__u16 service_id;
+	__u16 class_id;
+	__u8 state; /* enum weir_stream_state */
+	__u8 flags;
+	__u16 grant; /* weir_grants slot + 1 of the request it was granted by; 0: none */
+	__u32 epoch; /* the epoch slot of its class it is counted in (counted states) */
 	__u64 first_seen_ns;
-	__u64 last_seen_ns;
+	__u64 last_seen_ns; /* also its token bucket's last refill */
 	__u64 packets;
-	__u64 bytes;
-	__u32 flags; /* WEIR_STREAM_* */
+	__u64 bytes; /* IP bytes, as the policer counts */
+	__u64 tokens; /* what its bucket holds, 2^-30 bytes */
+	__u32 policed; /* packets its bucket dropped */
 	__u32 reserved;
 };
-_Static_assert(sizeof(struct weir_stream) == 48, "abi: stream");
+_Static_assert(sizeof(struct weir_stream) == 64, "abi: stream");
 _Static_assert(sizeof(struct weir_stream_key) + sizeof(struct weir_stream) <= 128,
 	       "abi: stream entry within 128 bytes");
+
+/*
+ * A stream's state. ACTIVE and PROVISIONAL streams are counted (their
+ * class's active count, the service's streams and committed min, an epoch
+ * slot); the others are not. Every state but CLOSING and PREEMPTED also
+ * counts on its backend (streams pinned to it).
+ */
+enum weir_stream_state {
+	WEIR_STATE_ACTIVE = 0,
+	WEIR_STATE_PROVISIONAL = 1, /* TCP: admitted on its SYN, handshake not confirmed */
+	WEIR_STATE_PAUSED = 2, /* idle past pause-after: share released, backend kept */
+	WEIR_STATE_REFUSED = 3, /* paused, and its min did not fit when it came back */
+	WEIR_STATE_PREEMPTED = 4, /* its place went to a higher priority: refused */
+	WEIR_STATE_CLOSING = 5, /* ended by FIN; follows its backend for the last ACKs */
+	WEIR_STATE_MAX,
+};
+
+#define WEIR_STATE_NAMES                                                              \
+	{                                                                             \
+		"active", "provisional", "paused", "refused", "preempted", "closing", \
+	}
 
 /* The client sent FIN: the stream has ended for accounting, but its entry
  * stays (pinned to the same backend) until WEIR_CLOSING_TIMEOUT_NS so the
  * client's last ACKs, and the ACKs of a half-closed stream that still
  * receives, reach the backend that holds the connection. */
-#define WEIR_STREAM_CLOSING (1U << 0)
 #define WEIR_CLOSING_TIMEOUT_NS (10ULL * 1000000000ULL)
+
+/*
+ * Value of weir_classes (ARRAY, mmapable, index = class id): a class's
+ * allocation, written by the controller every update, read by every packet
+ * of its streams. Streams of one service with the same (min, max,
+ * priority) share a class.
+ */
+struct weir_class {
+	/* Each stream's bucket fills at the class's allocated rate, in
+	 * WEIR_TOKEN_SHIFT fixed point: fill = bytes a second * 2^30 / 1e9
+	 * (2^-30 bytes a ns), so a byte a second is still exact to 0.1%.
+	 * WEIR_RATE_UNLIMITED: not policed. */
+	__u64 fill;
+	__u64 depth; /* what a bucket holds at most, 2^-30 bytes */
+	__u64 full_ns; /* an empty bucket is full after this long */
+	__u64 min_bps; /* what a stream of the class commits of the capacity */
+	__u64 max_bps; /* the controller's, to find the class again after a restart */
+	__u32 service_id;
+	__u8 priority;
+	__u8 flags; /* WEIR_CLASS_* */
+	__u16 reserved;
+};
+_Static_assert(sizeof(struct weir_class) == 48, "abi: class");
+
+#define WEIR_TOKEN_SHIFT 30
+
+#define WEIR_CLASS_IN_USE (1U << 0)
+
+/* Value of weir_class_counts (ARRAY, mmapable): the counts admission depends
+ * on, kept exact by atomics in the data plane and the controller alike. */
+struct weir_class_counts {
+	__u64 active; /* counted streams */
+	__u64 paused; /* streams whose share was released, not ended */
+	__u64 preempt_pending; /* counted streams promised to a preemption */
+	__u64 reserved[5];
+	__u64 epochs[WEIR_EPOCH_SLOTS]; /* (tag << 32 | count), see WEIR_EPOCH_SHIFT */
+};
+_Static_assert(sizeof(struct weir_class_counts) == 576, "abi: class counts");
+
+/* Value of weir_service_counts (ARRAY, mmapable, index = service id). */
+struct weir_service_counts {
+	__u64 streams; /* counted streams of the service */
+	__u64 committed_bps; /* their mins */
+	__u64 preempt_streams; /* of those, promised to preemptions */
+	__u64 preempt_bps;
+	__u64 released_epoch; /* the controller's: slots up to this epoch released */
+	__u64 reserved[3];
+};
+_Static_assert(sizeof(struct weir_service_counts) == 64, "abi: service counts");
+
+/* Value of weir_backend_counts (ARRAY, mmapable, index = backend id). */
+struct weir_backend_counts {
+	__u64 streams; /* pinned to it and not ended (paused ones too) */
+	__u64 reserved;
+};
+_Static_assert(sizeof(struct weir_backend_counts) == 16, "abi: backend counts");
+
+/* Per-CPU counters of a class (weir_class_stats, index = class id). */
+struct weir_class_stats {
+	__u64 packets; /* forwarded */
+	__u64 bytes; /* forwarded, IP bytes */
+	__u64 policed_packets;
+	__u64 policed_bytes;
+	__u64 admitted; /* new streams */
+	__u64 refused; /* new or resuming streams refused */
+	__u64 preempted; /* its streams that gave their place away */
+	__u64 resumed; /* paused streams admitted again */
+};
+_Static_assert(sizeof(struct weir_class_stats) == 64, "abi: class stats");
+
+/* Value of weir_rules (ARRAY, index = service id * WEIR_MAX_RULES + n): a
+ * service's class rules in order; the first that matches a new stream
+ * gives its class. */
+struct weir_rule {
+	__u8 kind; /* enum weir_rule_kind */
+	__u8 family; /* CIDR */
+	__u8 prefix_len; /* CIDR */
+	__u8 dscp; /* DSCP */
+	__u16 port_lo; /* PORTS: destination port range, host order */
+	__u16 port_hi;
+	__u16 class_id;
+	__u16 reserved;
+	__u32 reserved2;
+	__u8 addr[16]; /* CIDR: client prefix */
+};
+_Static_assert(sizeof(struct weir_rule) == 32, "abi: rule");
+
+enum weir_rule_kind {
+	WEIR_RULE_CIDR = 1,
+	WEIR_RULE_PORTS = 2,
+	WEIR_RULE_DSCP = 3,
+};
+
+/* Key of weir_requests (HASH): a client a grant waits for; port 0 matches
+ * any of its ports. Value: __u32 weir_grants slot. */
+struct weir_request_key {
+	__u8 addr[16];
+	__be16 port;
+	__u8 family;
+	__u8 pad;
+	__u32 service_id;
+};
+_Static_assert(sizeof(struct weir_request_key) == 24, "abi: request key");
+
+/* Value of weir_grants (ARRAY, mmapable): an explicit stream request. The
+ * controller reserves its place (counts) when it grants it; the client's
+ * next new stream binds it (GRANTED -> BOUND, once, by compare-and-swap)
+ * and takes the place without an admission check; unbound, it expires. */
+struct weir_grant {
+	__u32 state; /* enum weir_grant_state */
+	__u16 service_id;
+	__u16 class_id;
+	__u64 expires_ns;
+	struct weir_stream_key stream; /* written when bound */
+};
+_Static_assert(sizeof(struct weir_grant) == 56, "abi: grant");
+
+enum weir_grant_state {
+	WEIR_GRANT_FREE = 0,
+	WEIR_GRANT_GRANTED = 1,
+	WEIR_GRANT_BOUND = 2,
+	WEIR_GRANT_EXPIRED = 3,
+};
+
+/* Value of weir_limiter (PERCPU_ARRAY, index = service id): the pace of
+ * refusal replies (RST, ICMP), a virtual-scheduling limiter per CPU. */
+struct weir_limiter {
+	__u64 next_ns; /* when the next reply is due */
+	__u64 reserved;
+};
+_Static_assert(sizeof(struct weir_limiter) == 16, "abi: limiter");
 
 /* Per-CPU counters of a service (weir_service_stats) or a backend
  * (weir_backend_stats); index = id. */
@@ -155,9 +370,10 @@ struct weir_counters {
 	__u64 bytes;
 	__u64 new_streams;
 	__u64 ended_streams;
-	__u64 refused; /* new streams refused (no backend, later: admission) */
+	__u64 refused; /* new streams refused (no backend, admission, ...) */
 	__u64 icmp_forwarded; /* ICMP errors about a stream sent to its backend */
-	__u64 reserved[2];
+	__u64 replies; /* refusals answered with a RST or an ICMP error */
+	__u64 reserved;
 };
 _Static_assert(sizeof(struct weir_counters) == 64, "abi: counters");
 
@@ -182,17 +398,33 @@ enum weir_drop {
 	WEIR_DROP_STREAM_TABLE, /* drop: stream table insert failed */
 	WEIR_DROP_STRAY_RST, /* drop: TCP RST of no recorded stream; no backend knows it */
 	WEIR_DROP_NO_STREAM, /* drop: TCP segment other than a SYN of no recorded stream */
+	/* Refusals: the stream is refused (its packet dropped, or answered
+	 * by the service's refuse action) and counted per service. */
+	WEIR_DROP_CAPACITY, /* refused: the service's stream count is full */
+	WEIR_DROP_MIN_UNMET, /* refused: its min does not fit in the rate left */
+	WEIR_DROP_PREEMPTED, /* refused: its place went to a higher priority */
+	WEIR_DROP_BACKEND_FULL, /* refused: every backend tried is at its max-streams */
+	WEIR_DROP_CONTENDED, /* refused: its counts could not be updated (contention) */
+	WEIR_DROP_POLICED, /* drop: beyond its class's rate */
 	WEIR_DROP_MAX,
 };
 
+_Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_reasons");
+#define WEIR_REASONS_PER_SERVICE 32
+
 /* Reasons from NO_BACKEND on are dropped; those before it are passed. */
 #define WEIR_DROP_IS_DROP(reason) ((reason) >= WEIR_DROP_NO_BACKEND)
+/* Reasons that refuse a stream: counted per service, answered by reset. */
+#define WEIR_DROP_IS_REFUSAL(reason)         \
+	((reason) == WEIR_DROP_NO_BACKEND || \
+	 ((reason) >= WEIR_DROP_CAPACITY && (reason) <= WEIR_DROP_CONTENDED))
 
 #define WEIR_DROP_NAMES                                                                         \
 	{                                                                                       \
 		"none", "not_unicast", "not_ip", "not_service", "truncated", "malformed",       \
 			"fragment", "ipv6_ext", "icmp_no_stream", "no_backend", "stream_table", \
-			"stray_rst", "no_stream",                                               \
+			"stray_rst", "no_stream", "capacity", "min_unmet", "preempted",         \
+			"backend_full", "contended", "policed",                                 \
 	}
 
 #endif /* WEIR_ABI_H */

@@ -31,6 +31,15 @@ int lb_setup(void **state)
 	lb->service_stats = bpf_map__fd(lb->skel->maps.weir_service_stats);
 	lb->backend_stats = bpf_map__fd(lb->skel->maps.weir_backend_stats);
 	lb->stats = bpf_map__fd(lb->skel->maps.weir_stats);
+	lb->classes = bpf_map__fd(lb->skel->maps.weir_classes);
+	lb->class_counts = bpf_map__fd(lb->skel->maps.weir_class_counts);
+	lb->class_stats = bpf_map__fd(lb->skel->maps.weir_class_stats);
+	lb->service_counts = bpf_map__fd(lb->skel->maps.weir_service_counts);
+	lb->backend_counts = bpf_map__fd(lb->skel->maps.weir_backend_counts);
+	lb->service_reasons = bpf_map__fd(lb->skel->maps.weir_service_reasons);
+	lb->grants = bpf_map__fd(lb->skel->maps.weir_grants);
+	lb->requests = bpf_map__fd(lb->skel->maps.weir_requests);
+	lb->rules = bpf_map__fd(lb->skel->maps.weir_rules);
 	*state = lb;
 	return 0;
 }
@@ -56,11 +65,70 @@ struct weir_service_key lb_service_key(__u8 family, const char *addr, __u16 port
 	return key;
 }
 
+/* A service as the controller writes one without capacity: no limits, its
+ * default class (id = service id) unpoliced, pause after 30 s. */
+void lb_service_value(struct weir_service *svc, __u32 id)
+{
+	size_t i;
+
+	memset(svc, 0, sizeof(*svc));
+	svc->id = id;
+	svc->default_class = id;
+	svc->pause_epochs = 28;
+	svc->handshake_epochs = 3;
+	svc->refuse_interval_ns = 1000000;
+	svc->idle_timeout_ns = 900ULL * 1000000000ULL;
+	for (i = 0; i < WEIR_PRIORITIES; i++)
+		svc->limit_streams[i] = svc->limit_rate[i] = ~0ULL;
+	for (i = 0; i < WEIR_VICTIMS; i++)
+		svc->victims[i] = WEIR_CLASS_NONE;
+}
+
+void lb_set_class(struct lb *lb, __u32 class_id, __u32 service_id, __u64 min_bps, __u8 priority,
+		  __u64 rate_bps)
+{
+	struct weir_class cls = {
+		.fill = WEIR_RATE_UNLIMITED,
+		.depth = WEIR_RATE_UNLIMITED,
+		.min_bps = min_bps,
+		.service_id = service_id,
+		.priority = priority,
+		.flags = WEIR_CLASS_IN_USE,
+	};
+
+	if (rate_bps != WEIR_RATE_UNLIMITED) {
+		__u64 bytes = rate_bps / 8, depth = bytes / 100; /* 10 ms */
+
+		if (depth < 3000)
+			depth = 3000;
+		cls.fill = (__u64)(((unsigned __int128)bytes << WEIR_TOKEN_SHIFT) / 1000000000ULL);
+		cls.depth = depth << WEIR_TOKEN_SHIFT;
+		cls.full_ns = cls.depth / cls.fill + 1;
+	}
+	assert_int_equal(bpf_map_update_elem(lb->classes, &class_id, &cls, BPF_ANY), 0);
+}
+
 void lb_add_service(struct lb *lb, const struct weir_service_key *key, __u32 id)
 {
-	struct weir_service svc = { .id = id };
+	struct weir_service svc;
 
+	lb_service_value(&svc, id);
+	lb_set_class(lb, id, id, 0, 0, WEIR_RATE_UNLIMITED);
 	assert_int_equal(bpf_map_update_elem(lb->services, key, &svc, BPF_NOEXIST), 0);
+}
+
+void lb_update_service(struct lb *lb, const struct weir_service_key *key,
+		       const struct weir_service *svc)
+{
+	assert_int_equal(bpf_map_update_elem(lb->services, key, svc, BPF_EXIST), 0);
+}
+
+struct weir_service lb_get_service(struct lb *lb, const struct weir_service_key *key)
+{
+	struct weir_service svc;
+
+	assert_int_equal(bpf_map_lookup_elem(lb->services, key, &svc), 0);
+	return svc;
 }
 
 /* Slots first, then the count: the order the controller must use so the
@@ -241,6 +309,7 @@ static struct weir_counters sum_counters(int fd, __u32 id)
 		sum.ended_streams += values[i].ended_streams;
 		sum.refused += values[i].refused;
 		sum.icmp_forwarded += values[i].icmp_forwarded;
+		sum.replies += values[i].replies;
 	}
 	free(values);
 	return sum;

@@ -38,13 +38,32 @@ struct lb {
 	int service_stats;
 	int backend_stats;
 	int stats;
+	int classes;
+	int class_counts;
+	int class_stats;
+	int service_counts;
+	int backend_counts;
+	int service_reasons;
+	int grants;
+	int requests;
+	int rules;
 };
 
 int lb_setup(void **state);
 int lb_teardown(void **state);
 
 struct weir_service_key lb_service_key(__u8 family, const char *addr, __u16 port, __u8 proto);
+/* A service without capacity, its default class (id = service id)
+ * unpoliced; lb_set_class and lb_update_service change them. */
 void lb_add_service(struct lb *lb, const struct weir_service_key *key, __u32 id);
+void lb_service_value(struct weir_service *svc, __u32 id);
+void lb_update_service(struct lb *lb, const struct weir_service_key *key,
+		       const struct weir_service *svc);
+struct weir_service lb_get_service(struct lb *lb, const struct weir_service_key *key);
+/* rate_bps WEIR_RATE_UNLIMITED: not policed; else a 10 ms bucket (at least
+ * 3000 bytes), as the controller writes it. */
+void lb_set_class(struct lb *lb, __u32 class_id, __u32 service_id, __u64 min_bps, __u8 priority,
+		  __u64 rate_bps);
 void lb_set_slots(struct lb *lb, const struct weir_service_key *key, const __u32 *backend_ids,
 		  __u16 count);
 void lb_add_backend(struct lb *lb, __u32 id, __u32 service_id, __u8 family, const char *addr);

@@ -25,8 +25,10 @@ static void check_forward(struct lb *lb, const struct pkt_spec *s)
 	assert_int_equal(stream.backend_id, BACKEND);
 	assert_int_equal(stream.service_id, SVC_ID);
 	assert_int_equal(stream.packets, 1);
-	assert_int_equal(stream.bytes, in.len);
-	assert_int_equal(stream.flags, 0);
+	assert_int_equal(stream.bytes, in.len - in.l3_off); /* IP bytes: what rates count */
+	assert_int_equal(stream.class_id, SVC_ID);
+	assert_int_equal(stream.state,
+			 s->proto == IPPROTO_TCP ? WEIR_STATE_PROVISIONAL : WEIR_STATE_ACTIVE);
 
 	svc = lb_service_counters(lb, SVC_ID);
 	be = lb_backend_counters(lb, BACKEND);

@@ -146,12 +146,9 @@ static void truncated_quote_passes(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	lb_test(frag_needed_reaches_backend),
-	lb_test(frag_needed_udp_with_ip_options),
-	lb_test(packet_too_big_reaches_backend),
-	lb_test(unreachable_ipv6_reaches_backend),
-	lb_test(error_of_no_stream_passes),
-	lb_test(time_exceeded_passes),
+	lb_test(frag_needed_reaches_backend),	 lb_test(frag_needed_udp_with_ip_options),
+	lb_test(packet_too_big_reaches_backend), lb_test(unreachable_ipv6_reaches_backend),
+	lb_test(error_of_no_stream_passes),	 lb_test(time_exceeded_passes),
 	lb_test(truncated_quote_passes),
 };
 

@@ -75,14 +75,14 @@ static void fin_leaves_closing_stream(void **state)
 	lb_scene(*state, both, 2);
 	assert_int_equal(send_to(*state, 40000, PKT_SYN), FIRST);
 	assert_int_equal(send_to(*state, 40000, PKT_FIN | PKT_ACK), FIRST);
-	assert_int_equal(stream_of(*state, 40000).flags, WEIR_STREAM_CLOSING);
+	assert_int_equal(stream_of(*state, 40000).state, WEIR_STATE_CLOSING);
 	assert_int_equal(lb_backend_counters(*state, FIRST).ended_streams, 1);
 
 	/* a retransmitted FIN ends nothing more; the last ACK still reaches
 	 * the backend that holds the connection */
 	assert_int_equal(send_to(*state, 40000, PKT_FIN | PKT_ACK), FIRST);
 	assert_int_equal(send_to(*state, 40000, PKT_ACK), FIRST);
-	assert_int_equal(stream_of(*state, 40000).flags, WEIR_STREAM_CLOSING);
+	assert_int_equal(stream_of(*state, 40000).state, WEIR_STATE_CLOSING);
 	assert_int_equal(stream_of(*state, 40000).packets, 4);
 	assert_int_equal(lb_backend_counters(*state, FIRST).ended_streams, 1);
 	assert_int_equal(lb_service_counters(*state, SVC_ID).ended_streams, 1);
@@ -105,7 +105,7 @@ static void syn_on_closing_is_new_stream(void **state)
 	assert_int_equal(send_to(*state, 40000, PKT_SYN), SECOND);
 	stream = stream_of(*state, 40000);
 	assert_int_equal(stream.backend_id, SECOND);
-	assert_int_equal(stream.flags, 0);
+	assert_int_equal(stream.state, WEIR_STATE_PROVISIONAL);
 	assert_int_equal(stream.packets, 1);
 	assert_int_equal(lb_service_counters(*state, SVC_ID).new_streams, 2);
 	assert_int_equal(lb_backend_counters(*state, SECOND).new_streams, 1);

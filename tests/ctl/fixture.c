@@ -9,6 +9,7 @@
 
 #include <bpf/bpf.h>
 
+#include "weir/counts.h"
 #include "fixture.h"
 
 static int scene_start(struct scene *s)
@@ -111,21 +112,34 @@ static struct weir_stream_key stream_key(const struct ctl_service *svc, uint16_t
 	return key;
 }
 
+/* As the data plane would: a counted stream takes its place in its class
+ * (default class), service and backend. */
 void scene_add_stream(struct scene *s, const struct ctl_service *svc, uint16_t sport,
-		      uint32_t backend_id, uint64_t age_ns, uint32_t flags)
+		      uint32_t backend_id, uint64_t age_ns, uint8_t state)
 {
 	struct weir_stream_key key = stream_key(svc, sport);
 	uint64_t now = ctl_now_ns();
 	struct weir_stream v = {
 		.backend_id = backend_id,
 		.service_id = svc->id,
+		.class_id = svc->default_class,
+		.state = state,
+		.epoch = weir_epoch_of(now - age_ns),
 		.first_seen_ns = now - age_ns,
 		.last_seen_ns = now - age_ns,
 		.packets = 1,
-		.flags = flags,
 	};
+	struct loader_mmaps *mm = &s->c.loader.mm;
+	uint32_t stale;
 
 	assert_int_equal(bpf_map_update_elem(s->c.loader.maps.streams, &key, &v, BPF_ANY), 0);
+	if (state != WEIR_STATE_ACTIVE || svc->default_class >= WEIR_MAX_CLASSES)
+		return;
+	assert_true(weir_slot_enter(&mm->class_counts[v.class_id], v.epoch, &stale));
+	weir_count(&mm->service_counts[svc->id], &mm->class_counts[v.class_id],
+		   mm->classes[v.class_id].min_bps, 1);
+	if (backend_id < WEIR_MAX_BACKENDS)
+		__sync_fetch_and_add(&mm->backend_counts[backend_id].streams, 1);
 }
 
 int scene_has_stream(struct scene *s, const struct ctl_service *svc, uint16_t sport)

@@ -38,9 +38,10 @@ void scene_apply_ok(struct scene *s, const char *yaml);
  * starts on the same pin directory and adopts them. 0 or -errno. */
 int scene_restart(struct scene *s);
 
-/* A stream entry from 198.19.0.1:sport to svc's VIP, seen age_ns ago. */
+/* A stream entry from 198.19.0.1:sport to svc's VIP in its default
+ * class, seen age_ns ago; an ACTIVE one counted as the data plane would. */
 void scene_add_stream(struct scene *s, const struct ctl_service *svc, uint16_t sport,
-		      uint32_t backend_id, uint64_t age_ns, uint32_t flags);
+		      uint32_t backend_id, uint64_t age_ns, uint8_t state);
 int scene_has_stream(struct scene *s, const struct ctl_service *svc, uint16_t sport);
 int scene_stream_count(struct scene *s);
 /* A whole sweep pass, without a time budget. */

@@ -188,11 +188,13 @@ static void unknown_and_mistyped_arguments(void **state)
 
 	scene_apply_ok(s, WEB_DOC);
 	assert_int_equal(state_export(&s->c, &before), 0);
-	expect_error(s, "{\"cmd\":\"backend.add\",\"args\":{\"service\":\"web\",\"addr\":"
-			"\"198.18.0.13\",\"wieght\":\"5\"}}",
+	expect_error(s,
+		     "{\"cmd\":\"backend.add\",\"args\":{\"service\":\"web\",\"addr\":"
+		     "\"198.18.0.13\",\"wieght\":\"5\"}}",
 		     "request: backend.add: unknown argument 'wieght'");
-	expect_error(s, "{\"cmd\":\"backend.add\",\"args\":{\"service\":\"web\",\"addr\":"
-			"\"198.18.0.13\",\"weight\":5}}",
+	expect_error(s,
+		     "{\"cmd\":\"backend.add\",\"args\":{\"service\":\"web\",\"addr\":"
+		     "\"198.18.0.13\",\"weight\":5}}",
 		     "request: backend.add: argument 'weight' is not a string");
 	expect_error(s, "{\"cmd\":\"status\",\"args\":{\"x\":\"1\"}}",
 		     "request: status: unknown argument 'x'");

@@ -8,8 +8,8 @@
 #include "tests.h"
 
 /* b1 has no MAC given and none is learned here (no interface, no tick). */
-#define NO_MAC_DOC                                                                        \
-	"services:\n"                                                                     \
+#define NO_MAC_DOC                                                                             \
+	"services:\n"                                                                          \
 	"  - {name: web, vip: 198.18.1.100, port: 80, proto: tcp, health: {enabled: false},\n" \
 	"     backends: [{addr: 198.18.0.11, mac: \"02:00:00:00:00:11\"}, {addr: 198.18.0.12}]}\n"
 
@@ -66,8 +66,8 @@ static void adoption_rejects_zero_mac(void **state)
 	assert_false(scene_backend(s, "pinned-0", "198.18.0.12")->mac_known);
 }
 
-#define ONE_BACKEND(addr)                                                                 \
-	"services:\n"                                                                     \
+#define ONE_BACKEND(addr)                                                                      \
+	"services:\n"                                                                          \
 	"  - {name: web, vip: 198.18.1.100, port: 80, proto: tcp, health: {enabled: false},\n" \
 	"     backends: [{addr: " addr ", mac: \"02:00:00:00:00:11\"}]}\n"
 
@@ -120,8 +120,9 @@ static void service_id_held_across_restart(void **state)
 static void verify_restores(void **state)
 {
 	struct scene *s = *state;
-	struct weir_service_key key = { .addr = { 198, 18, 1, 7 }, .port = 0x5000, .proto = 6,
-					.family = WEIR_AF_INET };
+	struct weir_service_key key = {
+		.addr = { 198, 18, 1, 7 }, .port = 0x5000, .proto = 6, .family = WEIR_AF_INET
+	};
 	struct weir_service stray = { .id = 9 };
 	struct weir_backend be, want;
 	uint32_t id;

@@ -35,8 +35,8 @@ static void closing_linger(void **state)
 	struct ctl_service *svc = web(s);
 	uint32_t b1 = svc->backends[1].id;
 
-	scene_add_stream(s, svc, 2000, b1, 1 * SEC, WEIR_STREAM_CLOSING);
-	scene_add_stream(s, svc, 2001, b1, WEIR_CLOSING_TIMEOUT_NS + SEC, WEIR_STREAM_CLOSING);
+	scene_add_stream(s, svc, 2000, b1, 1 * SEC, WEIR_STATE_CLOSING);
+	scene_add_stream(s, svc, 2001, b1, WEIR_CLOSING_TIMEOUT_NS + SEC, WEIR_STATE_CLOSING);
 	scene_sweep(s);
 	assert_true(scene_has_stream(s, svc, 2000));
 	assert_false(scene_has_stream(s, svc, 2001));

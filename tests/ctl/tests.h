@@ -16,16 +16,16 @@ extern const struct test_group loader_group;
 extern const struct test_group server_group;
 
 /* One TCP service "web" on 198.18.1.100:80 with two backends, health off. */
-#define WEB_DOC                                                                           \
-	"services:\n"                                                                     \
-	"  - name: web\n"                                                                 \
-	"    vip: 198.18.1.100\n"                                                         \
-	"    port: 80\n"                                                                  \
-	"    proto: tcp\n"                                                                \
-	"    idle-timeout: 2s\n"                                                          \
-	"    health: {enabled: false}\n"                                                  \
-	"    backends:\n"                                                                 \
-	"      - {addr: 198.18.0.11, mac: \"02:00:00:00:00:11\"}\n"                       \
+#define WEB_DOC                                                     \
+	"services:\n"                                               \
+	"  - name: web\n"                                           \
+	"    vip: 198.18.1.100\n"                                   \
+	"    port: 80\n"                                            \
+	"    proto: tcp\n"                                          \
+	"    idle-timeout: 2s\n"                                    \
+	"    health: {enabled: false}\n"                            \
+	"    backends:\n"                                           \
+	"      - {addr: 198.18.0.11, mac: \"02:00:00:00:00:11\"}\n" \
 	"      - {addr: 198.18.0.12, mac: \"02:00:00:00:00:12\"}\n"
 
 #endif

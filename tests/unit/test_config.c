@@ -236,23 +236,37 @@ static const struct error_case error_cases[] = {
 	  "line 8: service web: backend 198.18.0.11: unknown key 'wieght'" },
 	{ SVC_HEAD "    port: 81\n", "line 6: service web: duplicate key 'port'" },
 	/* keys the CLI grammar reserves */
-	{ SVC_HEAD "    capacity-streams: 10\n",
-	  "line 6: service web: capacity-streams is not supported yet" },
-	{ SVC_HEAD "    capacity-rate: 1gbit\n",
-	  "line 6: service web: capacity-rate is not supported yet" },
-	{ SVC_HEAD "    stream-min: 1mbit\n",
-	  "line 6: service web: stream-min is not supported yet" },
-	{ SVC_HEAD "    stream-max: 8mbit\n",
-	  "line 6: service web: stream-max is not supported yet" },
-	{ SVC_HEAD "    priority: 3\n", "line 6: service web: priority is not supported yet" },
-	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        max-streams: 5\n",
-	  "line 8: service web: backend 198.18.0.11: max-streams is not supported yet" },
 	{ SVC_HEAD "    steering: maglev\n",
 	  "line 6: service web: steering: maglev is not supported yet" },
 	{ SVC_HEAD "    forwarding: ipip\n",
 	  "line 6: service web: forwarding: ipip is not supported yet" },
-	{ SVC_HEAD "    refuse: reset\n",
-	  "line 6: service web: refuse: reset is not supported yet" },
+	/* admission values */
+	{ SVC_HEAD "    capacity-streams: -1\n",
+	  "line 6: service web: capacity-streams: -1 is not a number (0-4294967295)" },
+	{ SVC_HEAD "    capacity-rate: fast\n",
+	  "line 6: service web: capacity-rate: fast is not a rate (bit/s, like 8mbit or 1gbit)" },
+	{ SVC_HEAD "    priority: 8\n", "line 6: service web: priority: 8 is out of range (0-7)" },
+	{ SVC_HEAD "    share: fair\n",
+	  "line 6: service web: share: fair is not one of min, priority" },
+	{ SVC_HEAD "    preempt: yes\n", "line 6: service web: preempt: yes is not true or false" },
+	{ SVC_HEAD "    priority-reserve: 60%\n",
+	  "line 6: service web: priority-reserve: 60% is not a percentage from 0% to 50%" },
+	{ SVC_HEAD "    classes: [{name: gold, match: \"port:90-80\", min: 1mbit, max: 2mbit}]\n",
+	  "line 6: service web: class gold: match: port:90-80 is not a match (a client prefix "
+	  "like 198.18.0.0/16, port:N[-M] or dscp:N)" },
+	{ SVC_HEAD "    classes: [{name: gold, match: \"dscp:64\", min: 1mbit, max: 2mbit}]\n",
+	  "line 6: service web: class gold: match: dscp:64 is not a match (a client prefix like "
+	  "198.18.0.0/16, port:N[-M] or dscp:N)" },
+	{ SVC_HEAD "    classes: [{name: gold, match: 198.18.0.0/33, min: 1mbit, max: 2mbit}]\n",
+	  "line 6: service web: class gold: match: 198.18.0.0/33 is not a match (a client prefix "
+	  "like 198.18.0.0/16, port:N[-M] or dscp:N)" },
+	{ SVC_HEAD "    classes: [{name: gold, match: \"dscp:46\", max: 2mbit}]\n",
+	  "line 6: service web: class gold: missing required key 'min'" },
+	{ SVC_HEAD "    classes: [{name: gold, match: \"dscp:46\", min: 1, max: 2, colour: red}]\n",
+	  "line 6: service web: class gold: unknown key 'colour'" },
+	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        max-streams: x\n",
+	  "line 8: service web: backend 198.18.0.11: max-streams: x is not a number "
+	  "(0-4294967295)" },
 	/* missing required keys: reported at the object's first line */
 	{ "services:\n  - vip: 198.18.1.100\n    port: 80\n    proto: tcp\n",
 	  "line 2: service #1: missing required key 'name'" },
@@ -366,6 +380,79 @@ static void test_yaml_syntax_errors(void **state)
 	assert_int_equal(parse(SVC_HEAD "    vip: \"unterminated\n", &cfg, err), -EINVAL);
 	assert_memory_equal(err, "line 7: ", 8);
 	assert_empty(&cfg);
+}
+
+static const char admission_doc[] =
+	SVC_HEAD "    capacity-streams: 400\n"
+		 "    capacity-rate: 1gbit\n"
+		 "    stream-min: 2mbit\n"
+		 "    stream-max: 8mbit\n"
+		 "    priority: 2\n"
+		 "    share: priority\n"
+		 "    preempt: true\n"
+		 "    burst: true\n"
+		 "    pause-after: 20s\n"
+		 "    handshake-timeout: 2s\n"
+		 "    bucket-depth: 20ms\n"
+		 "    priority-reserve: 12.5%\n"
+		 "    refuse-rate: 50\n"
+		 "    refuse: reset\n"
+		 "    classes:\n"
+		 "      - {name: vip, match: 198.18.7.0/24, min: 4mbit, "
+		 "max: 16mbit, priority: 7}\n"
+		 "      - {name: voice, match: \"dscp:46\", min: 64kbit, "
+		 "max: 128kbit, priority: 5}\n"
+		 "      - {name: alt, match: \"port:8000-8099\", min: 1mbit, "
+		 "max: 0}\n"
+		 "    backends: [{addr: 198.18.0.11, max-streams: 150}]\n";
+
+/* Every admission key lands where it should; a dump of it loads back to
+ * the same dump. */
+static void test_admission_document(void **state)
+{
+	struct weir_service_config *svc;
+	struct weir_config cfg, again;
+	char *a, *b, match[64];
+
+	(void)state;
+	parse_ok(admission_doc, &cfg);
+	svc = &cfg.services[0];
+	assert_int_equal(svc->capacity_streams, 400);
+	assert_int_equal(svc->capacity_rate, 1000000000ULL);
+	assert_int_equal(svc->stream_min, 2000000);
+	assert_int_equal(svc->stream_max, 8000000);
+	assert_int_equal(svc->priority, 2);
+	assert_int_equal(svc->share, WEIR_SHARE_PRIORITY);
+	assert_true(svc->preempt && svc->burst);
+	assert_int_equal(svc->pause_after_ns, 20 * SEC);
+	assert_int_equal(svc->handshake_timeout_ns, 2 * SEC);
+	assert_int_equal(svc->bucket_depth_ns, 20 * MS);
+	assert_int_equal(svc->priority_reserve, 125);
+	assert_int_equal(svc->refuse_rate, 50);
+	assert_int_equal(svc->refuse, WEIR_REFUSE_RESET);
+	assert_int_equal(svc->n_classes, 3);
+	assert_string_equal(svc->classes[0].name, "vip");
+	assert_int_equal(svc->classes[0].match.kind, WEIR_RULE_CIDR);
+	assert_int_equal(svc->classes[0].match.prefix_len, 24);
+	assert_string_equal(config_format_match(&svc->classes[0].match, match, sizeof(match)),
+			    "198.18.7.0/24");
+	assert_int_equal(svc->classes[0].priority, 7);
+	assert_int_equal(svc->classes[1].match.kind, WEIR_RULE_DSCP);
+	assert_int_equal(svc->classes[1].match.dscp, 46);
+	assert_int_equal(svc->classes[1].min_bps, 64000);
+	assert_int_equal(svc->classes[2].match.port_lo, 8000);
+	assert_int_equal(svc->classes[2].match.port_hi, 8099);
+	assert_int_equal(svc->classes[2].max_bps, 0);
+	assert_int_equal(svc->classes[2].priority, 0);
+	assert_int_equal(svc->backends[0].max_streams, 150);
+	assert_int_equal(config_emit(&cfg, &a), 0);
+	parse_ok(a, &again);
+	assert_int_equal(config_emit(&again, &b), 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	config_free(&cfg);
+	config_free(&again);
 }
 
 /* A NUL byte inside the text is an error naming its line, not the end of
@@ -564,6 +651,20 @@ static void test_emit_format(void **state)
 				   "      timeout: 500ms\n"
 				   "      fall: 3\n"
 				   "      rise: 2\n"
+				   "    capacity-streams: 0\n"
+				   "    capacity-rate: 0bit\n"
+				   "    stream-min: 0bit\n"
+				   "    stream-max: 0bit\n"
+				   "    priority: 0\n"
+				   "    share: min\n"
+				   "    preempt: false\n"
+				   "    burst: false\n"
+				   "    pause-after: 30s\n"
+				   "    handshake-timeout: 3s\n"
+				   "    bucket-depth: 10ms\n"
+				   "    priority-reserve: 10%\n"
+				   "    refuse-rate: 1000\n"
+				   "    classes: []\n"
 				   "    backends:\n"
 				   "      - addr: 198.18.0.11\n"
 				   "        weight: 1\n"
@@ -584,6 +685,20 @@ static void test_emit_format(void **state)
 				   "      timeout: 500ms\n"
 				   "      fall: 3\n"
 				   "      rise: 2\n"
+				   "    capacity-streams: 0\n"
+				   "    capacity-rate: 0bit\n"
+				   "    stream-min: 0bit\n"
+				   "    stream-max: 0bit\n"
+				   "    priority: 0\n"
+				   "    share: min\n"
+				   "    preempt: false\n"
+				   "    burst: false\n"
+				   "    pause-after: 30s\n"
+				   "    handshake-timeout: 3s\n"
+				   "    bucket-depth: 10ms\n"
+				   "    priority-reserve: 10%\n"
+				   "    refuse-rate: 1000\n"
+				   "    classes: []\n"
 				   "    backends: []\n";
 	struct weir_config cfg;
 	char *text;
@@ -658,6 +773,25 @@ static const struct check_case check_cases[] = {
 	{ SVC_HEAD "    backends: [{addr: 198.18.0.11}]\n", set_weight_high,
 	  "service web: backend 198.18.0.11: weight 65536 is out of range (0-65535)" },
 	{ "interfaces: [veth0, eth1, veth0]\n", NULL, "interface veth0 is listed twice" },
+	/* admission */
+	{ SVC_HEAD "    stream-min: 8mbit\n    stream-max: 2mbit\n", NULL,
+	  "service web: stream-min 8mbit is above its max 2mbit" },
+	{ SVC_HEAD "    capacity-rate: 10mbit\n    stream-min: 20mbit\n", NULL,
+	  "service web: stream-min 20mbit is above the capacity-rate 10mbit: no stream could "
+	  "ever be admitted" },
+	{ SVC_HEAD "    classes: [{name: a, match: \"dscp:1\", min: 3mbit, max: 1mbit}]\n", NULL,
+	  "service web: class a: min 3mbit is above its max 1mbit" },
+	{ SVC_HEAD "    classes: [{name: a, match: \"dscp:1\", min: 1, max: 1},\n"
+		   "              {name: a, match: \"dscp:2\", min: 1, max: 1}]\n",
+	  NULL, "service web: class a is defined twice" },
+	{ SVC_HEAD "    classes: [{name: a, match: \"2001:db8::/32\", min: 1, max: 1}]\n", NULL,
+	  "service web: class a: IPv6 prefix for an IPv4 VIP" },
+	{ SVC_HEAD "    pause-after: 2m\n", NULL,
+	  "service web: pause-after 2m is out of range (1s-1m)" },
+	{ SVC_HEAD "    handshake-timeout: 10s\n", NULL,
+	  "service web: handshake-timeout 10s is out of range (1s-8s)" },
+	{ SVC_HEAD "    bucket-depth: 2s\n", NULL,
+	  "service web: bucket-depth 2s is out of range (1ms-1s)" },
 	/* addresses that no host can be */
 	{ "services: [{name: m, vip: 224.0.0.5, port: 80, proto: tcp}]\n", NULL,
 	  "service m: VIP 224.0.0.5 is not a unicast host address (unspecified, loopback, "
@@ -854,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_check_name),
 		cmocka_unit_test(test_yaml_syntax_errors),
 		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_admission_document),
 		cmocka_unit_test(test_nesting_depth),
 	};
 	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_ERRORS + N_CHECKS];

@@ -42,6 +42,10 @@ static const char *const refuse_names[] = {
 	[WEIR_REFUSE_DROP] = "drop",
 	[WEIR_REFUSE_RESET] = "reset",
 };
+static const char *const share_names[] = {
+	[WEIR_SHARE_MIN] = "min",
+	[WEIR_SHARE_PRIORITY] = "priority",
+};
 static const char *const xdp_mode_names[] = {
 	[WEIR_XDP_NATIVE] = "native",
 	[WEIR_XDP_GENERIC] = "generic",
@@ -107,6 +111,109 @@ const char *config_xdp_mode_name(uint8_t v)
 	return name_of(xdp_mode_names, ARRAY_SIZE(xdp_mode_names), v);
 }
 
+int config_parse_share(const char *s, uint8_t *out)
+{
+	return name_lookup(share_names, ARRAY_SIZE(share_names), s, out);
+}
+
+const char *config_share_name(uint8_t v)
+{
+	return name_of(share_names, ARRAY_SIZE(share_names), v);
+}
+
+static int parse_port_range(const char *s, struct weir_match *m)
+{
+	char lo[8], *dash = strchr(s, '-');
+	size_t len = dash ? (size_t)(dash - s) : strlen(s);
+
+	if (len >= sizeof(lo))
+		return -EINVAL;
+	memcpy(lo, s, len);
+	lo[len] = '\0';
+	if (units_parse_port(lo, &m->port_lo))
+		return -EINVAL;
+	m->port_hi = m->port_lo;
+	if (dash && (units_parse_port(dash + 1, &m->port_hi) || m->port_hi < m->port_lo))
+		return -EINVAL;
+	m->kind = WEIR_RULE_PORTS;
+	return 0;
+}
+
+static int parse_prefix(const char *s, struct weir_match *m)
+{
+	char addr[WEIR_ADDR_STRLEN];
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	uint32_t bits;
+
+	if (len >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	if (units_parse_addr(addr, &m->addr))
+		return -EINVAL;
+	bits = m->addr.family == WEIR_AF_INET ? 32 : 128;
+	if (slash && units_parse_u32(slash + 1, 0, bits, &bits))
+		return -EINVAL;
+	m->prefix_len = bits;
+	m->kind = WEIR_RULE_CIDR;
+	return 0;
+}
+
+int config_parse_match(const char *s, struct weir_match *out)
+{
+	struct weir_match m = {};
+	uint32_t dscp;
+	int ret;
+
+	if (!strncmp(s, "port:", 5)) {
+		ret = parse_port_range(s + 5, &m);
+	} else if (!strncmp(s, "dscp:", 5)) {
+		ret = units_parse_u32(s + 5, 0, 63, &dscp);
+		m.dscp = dscp;
+		m.kind = WEIR_RULE_DSCP;
+	} else {
+		ret = parse_prefix(s, &m);
+	}
+	if (!ret)
+		*out = m;
+	return ret ? -EINVAL : 0;
+}
+
+const char *config_format_match(const struct weir_match *m, char *buf, size_t len)
+{
+	char addr[WEIR_ADDR_STRLEN];
+
+	if (m->kind == WEIR_RULE_PORTS && m->port_lo == m->port_hi)
+		snprintf(buf, len, "port:%u", m->port_lo);
+	else if (m->kind == WEIR_RULE_PORTS)
+		snprintf(buf, len, "port:%u-%u", m->port_lo, m->port_hi);
+	else if (m->kind == WEIR_RULE_DSCP)
+		snprintf(buf, len, "dscp:%u", m->dscp);
+	else
+		snprintf(buf, len, "%s/%u", units_format_addr(&m->addr, addr, sizeof(addr)),
+			 m->prefix_len);
+	return buf;
+}
+
+/* "10%" or "2.5%", 0-50%, in permille (a tenth of a percent at most). */
+int config_parse_percent(const char *s, uint32_t *permille)
+{
+	char *end;
+	double v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	v = strtod(s, &end);
+	if (strcmp(end, "%") || !(v >= 0 && v <= 50))
+		return -EINVAL;
+	v *= 10;
+	if (v != (double)(uint32_t)(v + 0.5))
+		return -EINVAL;
+	*permille = (uint32_t)(v + 0.5);
+	return 0;
+}
+
 /* The names know values the data plane does not implement yet (the CLI
  * grammar reserves them); these say which ones may actually be used. */
 static bool steering_supported(uint8_t v)
@@ -121,7 +228,7 @@ static bool forwarding_supported(uint8_t v)
 
 static bool refuse_supported(uint8_t v)
 {
-	return v == WEIR_REFUSE_DROP;
+	return v == WEIR_REFUSE_DROP || v == WEIR_REFUSE_RESET;
 }
 
 int config_check_name(const char *name)
@@ -180,6 +287,11 @@ void config_service_init(struct weir_service_config *svc, uint8_t proto)
 	svc->health.timeout_ns = 500 * NS_PER_MS;
 	svc->health.fall = 3;
 	svc->health.rise = 2;
+	svc->pause_after_ns = 30 * NS_PER_S;
+	svc->handshake_timeout_ns = 3 * NS_PER_S;
+	svc->bucket_depth_ns = 10 * NS_PER_MS;
+	svc->priority_reserve = 100;
+	svc->refuse_rate = 1000;
 }
 
 void config_backend_init(struct weir_backend_config *be)
@@ -193,6 +305,9 @@ void config_service_free(struct weir_service_config *svc)
 	free(svc->backends);
 	svc->backends = NULL;
 	svc->n_backends = 0;
+	free(svc->classes);
+	svc->classes = NULL;
+	svc->n_classes = 0;
 }
 
 void config_free(struct weir_config *cfg)
@@ -205,18 +320,24 @@ void config_free(struct weir_config *cfg)
 	config_init(cfg);
 }
 
+static void *dup_array(const void *src, size_t n, size_t size)
+{
+	void *dst = n ? malloc(n * size) : NULL;
+
+	if (dst)
+		memcpy(dst, src, n * size);
+	return dst;
+}
+
 int config_service_copy(struct weir_service_config *dst, const struct weir_service_config *src)
 {
 	*dst = *src;
-	dst->backends = NULL;
-	if (!src->n_backends)
-		return 0;
-	dst->backends = malloc(src->n_backends * sizeof(*src->backends));
-	if (!dst->backends) {
-		dst->n_backends = 0;
+	dst->backends = dup_array(src->backends, src->n_backends, sizeof(*src->backends));
+	dst->classes = dup_array(src->classes, src->n_classes, sizeof(*src->classes));
+	if ((src->n_backends && !dst->backends) || (src->n_classes && !dst->classes)) {
+		config_service_free(dst);
 		return -ENOMEM;
 	}
-	memcpy(dst->backends, src->backends, src->n_backends * sizeof(*src->backends));
 	return 0;
 }
 
@@ -351,6 +472,101 @@ static int check_service_values(const struct weir_service_config *svc, char *err
 	return 0;
 }
 
+static int check_rates(const struct weir_service_config *svc, const char *what, uint64_t min,
+		       uint64_t max, char *err, size_t errlen)
+{
+	char a[DUR_STRLEN], b[DUR_STRLEN];
+
+	if (max && min > max)
+		return set_err(err, errlen, "service %s: %smin %s is above its max %s", svc->name,
+			       what, units_format_rate(min, a, sizeof(a)),
+			       units_format_rate(max, b, sizeof(b)));
+	if (svc->capacity_rate && min > svc->capacity_rate)
+		return set_err(err, errlen,
+			       "service %s: %smin %s is above the capacity-rate %s: no stream "
+			       "could ever be admitted",
+			       svc->name, what, units_format_rate(min, a, sizeof(a)),
+			       units_format_rate(svc->capacity_rate, b, sizeof(b)));
+	return 0;
+}
+
+static int check_range_ns(const struct weir_service_config *svc, const char *key, uint64_t ns,
+			  uint64_t lo, uint64_t hi, char *err, size_t errlen)
+{
+	char v[DUR_STRLEN], a[DUR_STRLEN], b[DUR_STRLEN];
+
+	if (ns >= lo && ns <= hi)
+		return 0;
+	return set_err(err, errlen, "service %s: %s %s is out of range (%s-%s)", svc->name, key,
+		       units_format_duration(ns, v, sizeof(v)),
+		       units_format_duration(lo, a, sizeof(a)),
+		       units_format_duration(hi, b, sizeof(b)));
+}
+
+static int check_admission(const struct weir_service_config *svc, char *err, size_t errlen)
+{
+	int ret = check_rates(svc, "stream-", svc->stream_min, svc->stream_max, err, errlen);
+
+	if (!ret && svc->priority >= WEIR_PRIORITIES)
+		ret = set_err(err, errlen, "service %s: priority %u is out of range (0-7)",
+			      svc->name, svc->priority);
+	if (!ret)
+		ret = check_range_ns(svc, "pause-after", svc->pause_after_ns, NS_PER_S,
+				     WEIR_PAUSE_AFTER_MAX_NS, err, errlen);
+	if (!ret)
+		ret = check_range_ns(svc, "handshake-timeout", svc->handshake_timeout_ns, NS_PER_S,
+				     WEIR_HANDSHAKE_MAX_NS, err, errlen);
+	if (!ret)
+		ret = check_range_ns(svc, "bucket-depth", svc->bucket_depth_ns, NS_PER_MS, NS_PER_S,
+				     err, errlen);
+	if (!ret && svc->priority_reserve > 500)
+		ret = set_err(err, errlen, "service %s: priority-reserve is above 50%%", svc->name);
+	return ret;
+}
+
+int config_check_class(const struct weir_service_config *svc, size_t i, char *err, size_t errlen)
+{
+	const struct weir_class_config *c = &svc->classes[i];
+	char what[64];
+	size_t j;
+
+	if (config_check_name(c->name))
+		return set_err(err, errlen,
+			       "service %s: class '%.32s': not a valid name (1-31 of A-Z a-z 0-9 _ "
+			       ". -)",
+			       svc->name, c->name);
+	for (j = 0; j < i; j++)
+		if (!strcmp(svc->classes[j].name, c->name))
+			return set_err(err, errlen, "service %s: class %s is defined twice",
+				       svc->name, c->name);
+	if (c->priority >= WEIR_PRIORITIES)
+		return set_err(err, errlen,
+			       "service %s: class %s: priority %u is out of range (0-7)", svc->name,
+			       c->name, c->priority);
+	if (c->match.kind == WEIR_RULE_CIDR && c->match.addr.family != svc->vip.family)
+		return set_err(err, errlen, "service %s: class %s: %s prefix for an %s VIP",
+			       svc->name, c->name,
+			       c->match.addr.family == WEIR_AF_INET6 ? "IPv6" : "IPv4",
+			       svc->vip.family == WEIR_AF_INET6 ? "IPv6" : "IPv4");
+	if (c->match.kind < WEIR_RULE_CIDR || c->match.kind > WEIR_RULE_DSCP)
+		return set_err(err, errlen, "service %s: class %s: no match", svc->name, c->name);
+	snprintf(what, sizeof(what), "class %s: ", c->name);
+	return check_rates(svc, what, c->min_bps, c->max_bps, err, errlen);
+}
+
+static int check_classes(const struct weir_service_config *svc, char *err, size_t errlen)
+{
+	size_t i;
+	int ret = 0;
+
+	if (svc->n_classes > WEIR_MAX_RULES)
+		return set_err(err, errlen, "service %s: %zu classes, at most %d", svc->name,
+			       svc->n_classes, WEIR_MAX_RULES);
+	for (i = 0; i < svc->n_classes && !ret; i++)
+		ret = config_check_class(svc, i, err, errlen);
+	return ret;
+}
+
 int config_check_service(const struct weir_service_config *svc, char *err, size_t errlen)
 {
 	size_t i;
@@ -359,6 +575,10 @@ int config_check_service(const struct weir_service_config *svc, char *err, size_
 	ret = check_service_values(svc, err, errlen);
 	if (!ret)
 		ret = check_health(svc, err, errlen);
+	if (!ret)
+		ret = check_admission(svc, err, errlen);
+	if (!ret)
+		ret = check_classes(svc, err, errlen);
 	if (ret)
 		return ret;
 	/* Every usable backend needs a slot of the service's table. */
@@ -617,6 +837,27 @@ static int get_duration(struct parse_ctx *ctx, const yaml_node_t *node, uint64_t
 	return 0;
 }
 
+static int get_rate(struct parse_ctx *ctx, const yaml_node_t *node, uint64_t *out)
+{
+	const char *s;
+
+	if (get_text(ctx, node, &s))
+		return -EINVAL;
+	if (units_parse_rate(s, out))
+		return bad_value(ctx, node, "is not a rate (bit/s, like 8mbit or 1gbit)");
+	return 0;
+}
+
+static int get_priority(struct parse_ctx *ctx, const yaml_node_t *node, uint8_t *out)
+{
+	uint32_t v;
+
+	if (get_u32(ctx, node, 0, WEIR_PRIORITIES - 1, &v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static int get_bool(struct parse_ctx *ctx, const yaml_node_t *node, bool *out)
 {
 	const char *s;
@@ -667,7 +908,7 @@ static int get_choice(struct parse_ctx *ctx, const yaml_node_t *node,
 /* ---- mappings ---- */
 
 static int walk_pair(struct parse_ctx *ctx, const yaml_node_pair_t *pair,
-		     const struct key_handler *table, void *obj, uint32_t *seen)
+		     const struct key_handler *table, void *obj, uint64_t *seen)
 {
 	yaml_node_t *key = yaml_document_get_node(ctx->doc, pair->key);
 	yaml_node_t *value = yaml_document_get_node(ctx->doc, pair->value);
@@ -681,21 +922,21 @@ static int walk_pair(struct parse_ctx *ctx, const yaml_node_pair_t *pair,
 	}
 	if (!h->key)
 		return fail(ctx, key, "unknown key '%.64s'", text_of(key));
-	if (*seen & (1U << (h - table)))
+	if (*seen & (1ULL << (h - table)))
 		return fail(ctx, key, "duplicate key '%s'", h->key);
-	*seen |= 1U << (h - table);
+	*seen |= 1ULL << (h - table);
 	if (!h->parse)
 		return fail(ctx, key, "%s is not supported yet", h->key);
 	ctx->key = h->key;
 	return h->parse(ctx, value, obj);
 }
 
-/* Tables have fewer than 32 keys, so one bit per key tracks what was seen. */
+/* Tables have fewer than 64 keys, so one bit per key tracks what was seen. */
 static int walk_mapping(struct parse_ctx *ctx, const yaml_node_t *map,
 			const struct key_handler *table, void *obj)
 {
 	const yaml_node_pair_t *pair;
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 	size_t i;
 	int ret;
 
@@ -707,7 +948,7 @@ static int walk_mapping(struct parse_ctx *ctx, const yaml_node_t *map,
 			return ret;
 	}
 	for (i = 0; table[i].key; i++) {
-		if (table[i].required && !(seen & (1U << i)))
+		if (table[i].required && !(seen & (1ULL << i)))
 			return fail(ctx, map, "missing required key '%s'", table[i].key);
 	}
 	return 0;
@@ -743,10 +984,19 @@ static int parse_be_paused(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 	return get_bool(ctx, value, &((struct weir_backend_config *)obj)->paused);
 }
 
+static int parse_be_max_streams(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_u32(ctx, value, 0, UINT32_MAX,
+		       &((struct weir_backend_config *)obj)->max_streams);
+}
+
 static const struct key_handler backend_keys[] = {
-	{ "addr", parse_be_addr, true }, { "weight", parse_be_weight, false },
-	{ "mac", parse_be_mac, false },	 { "paused", parse_be_paused, false },
-	{ "max-streams", NULL, false },	 { NULL, NULL, false },
+	{ "addr", parse_be_addr, true },
+	{ "weight", parse_be_weight, false },
+	{ "mac", parse_be_mac, false },
+	{ "paused", parse_be_paused, false },
+	{ "max-streams", parse_be_max_streams, false },
+	{ NULL, NULL, false },
 };
 
 static int parse_backend(struct parse_ctx *ctx, const yaml_node_t *node,
@@ -794,6 +1044,95 @@ static int parse_backends(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 	for (i = 0; i < n; i++) {
 		ctx->key = "backends";
 		ret = parse_backend(ctx, seq_item(ctx, value, i), &svc->backends[i], i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- classes ---- */
+
+static int parse_cl_name(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_class_config *c = obj;
+	const char *s;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (config_check_name(s))
+		return bad_value(ctx, value, "is not a valid name (1-31 of A-Z a-z 0-9 _ . -)");
+	strcpy(c->name, s);
+	return 0;
+}
+
+static int parse_cl_match(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_class_config *c = obj;
+	const char *s;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (config_parse_match(s, &c->match))
+		return bad_value(ctx, value,
+				 "is not a match (a client prefix like 198.18.0.0/16, port:N[-M] "
+				 "or dscp:N)");
+	return 0;
+}
+
+static int parse_cl_min(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_rate(ctx, value, &((struct weir_class_config *)obj)->min_bps);
+}
+
+static int parse_cl_max(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_rate(ctx, value, &((struct weir_class_config *)obj)->max_bps);
+}
+
+static int parse_cl_priority(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_priority(ctx, value, &((struct weir_class_config *)obj)->priority);
+}
+
+static const struct key_handler class_keys[] = {
+	{ "name", parse_cl_name, true },
+	{ "match", parse_cl_match, true },
+	{ "min", parse_cl_min, true },
+	{ "max", parse_cl_max, true },
+	{ "priority", parse_cl_priority, false },
+	{ NULL, NULL, false },
+};
+
+static int parse_classes(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_service_config *svc = obj;
+	size_t n, i, len;
+	const char *name;
+	int ret;
+
+	if (expect(ctx, value, YAML_SEQUENCE_NODE))
+		return -EINVAL;
+	n = seq_len(value);
+	if (n > WEIR_MAX_RULES)
+		return fail(ctx, value, "classes: %zu classes, at most %d", n, WEIR_MAX_RULES);
+	if (!n)
+		return 0;
+	svc->classes = calloc(n, sizeof(*svc->classes));
+	if (!svc->classes)
+		return fail(ctx, value, "out of memory");
+	svc->n_classes = n;
+	for (i = 0; i < n; i++) {
+		yaml_node_t *item = seq_item(ctx, value, i);
+
+		if (expect(ctx, item, YAML_MAPPING_NODE))
+			return -EINVAL;
+		name = find_text(ctx, item, "name");
+		if (name && !config_check_name(name))
+			len = where_push(ctx, "class %s: ", name);
+		else
+			len = where_push(ctx, "class #%zu: ", i + 1);
+		ret = walk_mapping(ctx, item, class_keys, &svc->classes[i]);
+		where_pop(ctx, len);
 		if (ret)
 			return ret;
 	}
@@ -904,7 +1243,7 @@ static int parse_svc_forwarding(struct parse_ctx *ctx, yaml_node_t *value, void 
 
 static int parse_svc_refuse(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
-	return get_choice(ctx, value, config_parse_refuse, refuse_supported, "drop",
+	return get_choice(ctx, value, config_parse_refuse, refuse_supported, "drop, reset",
 			  &((struct weir_service_config *)obj)->refuse);
 }
 
@@ -927,6 +1266,83 @@ static int parse_svc_health(struct parse_ctx *ctx, yaml_node_t *value, void *obj
 	return ret;
 }
 
+static int parse_svc_capacity_streams(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	uint32_t v;
+
+	if (get_u32(ctx, value, 0, UINT32_MAX, &v))
+		return -EINVAL;
+	((struct weir_service_config *)obj)->capacity_streams = v;
+	return 0;
+}
+
+static int parse_svc_capacity_rate(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_rate(ctx, value, &((struct weir_service_config *)obj)->capacity_rate);
+}
+
+static int parse_svc_stream_min(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_rate(ctx, value, &((struct weir_service_config *)obj)->stream_min);
+}
+
+static int parse_svc_stream_max(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_rate(ctx, value, &((struct weir_service_config *)obj)->stream_max);
+}
+
+static int parse_svc_priority(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_priority(ctx, value, &((struct weir_service_config *)obj)->priority);
+}
+
+static int parse_svc_share(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_choice(ctx, value, config_parse_share, NULL, "min, priority",
+			  &((struct weir_service_config *)obj)->share);
+}
+
+static int parse_svc_preempt(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_bool(ctx, value, &((struct weir_service_config *)obj)->preempt);
+}
+
+static int parse_svc_burst(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_bool(ctx, value, &((struct weir_service_config *)obj)->burst);
+}
+
+static int parse_svc_pause_after(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_duration(ctx, value, &((struct weir_service_config *)obj)->pause_after_ns);
+}
+
+static int parse_svc_handshake(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_duration(ctx, value, &((struct weir_service_config *)obj)->handshake_timeout_ns);
+}
+
+static int parse_svc_bucket_depth(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_duration(ctx, value, &((struct weir_service_config *)obj)->bucket_depth_ns);
+}
+
+static int parse_svc_reserve(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	const char *s;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (config_parse_percent(s, &((struct weir_service_config *)obj)->priority_reserve))
+		return bad_value(ctx, value, "is not a percentage from 0% to 50%");
+	return 0;
+}
+
+static int parse_svc_refuse_rate(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_u32(ctx, value, 0, 1000000, &((struct weir_service_config *)obj)->refuse_rate);
+}
+
 static const struct key_handler service_keys[] = {
 	{ "name", parse_svc_name, true },
 	{ "vip", parse_svc_vip, true },
@@ -938,11 +1354,20 @@ static const struct key_handler service_keys[] = {
 	{ "idle-timeout", parse_svc_idle_timeout, false },
 	{ "health", parse_svc_health, false },
 	{ "backends", parse_backends, false },
-	{ "capacity-streams", NULL, false },
-	{ "capacity-rate", NULL, false },
-	{ "stream-min", NULL, false },
-	{ "stream-max", NULL, false },
-	{ "priority", NULL, false },
+	{ "capacity-streams", parse_svc_capacity_streams, false },
+	{ "capacity-rate", parse_svc_capacity_rate, false },
+	{ "stream-min", parse_svc_stream_min, false },
+	{ "stream-max", parse_svc_stream_max, false },
+	{ "priority", parse_svc_priority, false },
+	{ "share", parse_svc_share, false },
+	{ "preempt", parse_svc_preempt, false },
+	{ "burst", parse_svc_burst, false },
+	{ "pause-after", parse_svc_pause_after, false },
+	{ "handshake-timeout", parse_svc_handshake, false },
+	{ "bucket-depth", parse_svc_bucket_depth, false },
+	{ "priority-reserve", parse_svc_reserve, false },
+	{ "refuse-rate", parse_svc_refuse_rate, false },
+	{ "classes", parse_classes, false },
 	{ NULL, NULL, false },
 };
 
@@ -1290,6 +1715,8 @@ static void emit_backend(struct emit_buf *b, const struct weir_backend_config *b
 	emit(b, "      - addr: ");
 	emit_text(b, units_format_addr(&be->addr, text, sizeof(text)), false);
 	emit(b, "\n        weight: %u\n", be->weight);
+	if (be->max_streams)
+		emit(b, "        max-streams: %u\n", be->max_streams);
 	/* No MAC is meaningful (learn it from the neighbour table), so the
 	 * key is left out rather than given a made-up default. */
 	if (be->has_mac)
@@ -1310,6 +1737,47 @@ static void emit_health(struct emit_buf *b, const struct weir_health_config *h)
 	emit(b, "      rise: %u\n", h->rise);
 }
 
+static void emit_class(struct emit_buf *b, const struct weir_class_config *c)
+{
+	char text[64];
+
+	emit(b, "      - name: ");
+	emit_text(b, c->name, false);
+	emit(b, "\n        match: \"%s\"\n", config_format_match(&c->match, text, sizeof(text)));
+	emit(b, "        min: %s\n", units_format_rate(c->min_bps, text, sizeof(text)));
+	emit(b, "        max: %s\n", units_format_rate(c->max_bps, text, sizeof(text)));
+	emit(b, "        priority: %u\n", c->priority);
+}
+
+static void emit_admission(struct emit_buf *b, const struct weir_service_config *svc)
+{
+	char text[DUR_STRLEN];
+	size_t i;
+
+	emit(b, "    capacity-streams: %lu\n", (unsigned long)svc->capacity_streams);
+	emit(b, "    capacity-rate: %s\n",
+	     units_format_rate(svc->capacity_rate, text, sizeof(text)));
+	emit(b, "    stream-min: %s\n", units_format_rate(svc->stream_min, text, sizeof(text)));
+	emit(b, "    stream-max: %s\n", units_format_rate(svc->stream_max, text, sizeof(text)));
+	emit(b, "    priority: %u\n", svc->priority);
+	emit(b, "    share: %s\n", config_share_name(svc->share));
+	emit(b, "    preempt: %s\n", svc->preempt ? "true" : "false");
+	emit(b, "    burst: %s\n", svc->burst ? "true" : "false");
+	emit(b, "    pause-after: %s\n",
+	     units_format_duration(svc->pause_after_ns, text, sizeof(text)));
+	emit(b, "    handshake-timeout: %s\n",
+	     units_format_duration(svc->handshake_timeout_ns, text, sizeof(text)));
+	emit(b, "    bucket-depth: %s\n",
+	     units_format_duration(svc->bucket_depth_ns, text, sizeof(text)));
+	emit(b, "    priority-reserve: %u", svc->priority_reserve / 10);
+	if (svc->priority_reserve % 10)
+		emit(b, ".%u", svc->priority_reserve % 10);
+	emit(b, "%%\n    refuse-rate: %u\n", svc->refuse_rate);
+	emit(b, "    classes:%s\n", svc->n_classes ? "" : " []");
+	for (i = 0; i < svc->n_classes; i++)
+		emit_class(b, &svc->classes[i]);
+}
+
 static void emit_service(struct emit_buf *b, const struct weir_service_config *svc)
 {
 	char text[WEIR_ADDR_STRLEN];
@@ -1327,6 +1795,7 @@ static void emit_service(struct emit_buf *b, const struct weir_service_config *s
 	emit(b, "    idle-timeout: %s\n",
 	     units_format_duration(svc->idle_timeout_ns, text, sizeof(text)));
 	emit_health(b, &svc->health);
+	emit_admission(b, svc);
 	emit(b, "    backends:%s\n", svc->n_backends ? "" : " []");
 	for (i = 0; i < svc->n_backends; i++)
 		emit_backend(b, &svc->backends[i]);

@@ -38,6 +38,30 @@ struct weir_backend_config {
 	bool has_mac; /* false: learn it from the neighbour table */
 	bool paused;
 	uint32_t weight; /* 0-65535; 0 takes no new streams */
+	uint32_t max_streams; /* streams pinned to it at most; 0: no limit */
+};
+
+/* What a class rule matches (`--match`): the client's prefix, the
+ * destination port range, or the DSCP. kind is an enum weir_rule_kind. */
+struct weir_match {
+	uint8_t kind;
+	uint8_t prefix_len;
+	uint8_t dscp;
+	uint16_t port_lo, port_hi;
+	struct weir_addr addr;
+};
+
+/* A class rule: streams it matches get (min, max, priority). */
+struct weir_class_config {
+	char name[32]; /* WEIR_NAME_MAX */
+	struct weir_match match;
+	uint64_t min_bps, max_bps; /* max 0: unlimited */
+	uint8_t priority;
+};
+
+enum weir_share {
+	WEIR_SHARE_MIN = 0,
+	WEIR_SHARE_PRIORITY = 1,
 };
 
 struct weir_service_config {
@@ -50,6 +74,20 @@ struct weir_service_config {
 	uint8_t refuse; /* enum weir_refuse */
 	uint64_t idle_timeout_ns;
 	struct weir_health_config health;
+	/* Admission and allocation: capacity 0 is no limit. */
+	uint64_t capacity_streams;
+	uint64_t capacity_rate; /* bit/s */
+	uint64_t stream_min, stream_max; /* defaults of a stream no rule claims */
+	uint8_t priority;
+	uint8_t share; /* enum weir_share */
+	bool preempt, burst;
+	uint64_t pause_after_ns; /* idle this long: paused, share released */
+	uint64_t handshake_timeout_ns; /* a SYN's provisional place */
+	uint64_t bucket_depth_ns; /* a stream's bucket holds this much of its rate */
+	uint32_t priority_reserve; /* permille kept back per priority step below the top */
+	uint32_t refuse_rate; /* refusal replies a second per CPU; 0: none */
+	struct weir_class_config *classes; /* malloc'd, n_classes long, in order */
+	size_t n_classes;
 	struct weir_backend_config *backends; /* malloc'd, n_backends long */
 	size_t n_backends;
 };
@@ -74,7 +112,9 @@ struct weir_config {
 void config_init(struct weir_config *cfg);
 /* Defaults for a service of this protocol: round-robin, dsr, drop; idle
  * timeout 900s (tcp) / 300s (udp); health tcp-connect on for tcp (1s,
- * 500ms, fall 3, rise 2), off for udp. */
+ * 500ms, fall 3, rise 2), off for udp; no capacity; streams min 0, max
+ * unlimited, priority 0; share min; pause-after 30s; handshake-timeout 3s;
+ * bucket-depth 10ms; priority-reserve 10%; refuse-rate 1000/s. */
 void config_service_init(struct weir_service_config *svc, uint8_t proto);
 void config_backend_init(struct weir_backend_config *be);
 void config_free(struct weir_config *cfg);
@@ -110,5 +150,17 @@ const char *config_forwarding_name(uint8_t v);
 const char *config_refuse_name(uint8_t v);
 const char *config_xdp_mode_name(uint8_t v);
 int config_check_name(const char *name);
+int config_parse_share(const char *s, uint8_t *out);
+const char *config_share_name(uint8_t v);
+/* "198.18.0.0/16", "2001:db8::/32", "port:80", "port:8000-8099", "dscp:46". */
+int config_parse_match(const char *s, struct weir_match *out);
+const char *config_format_match(const struct weir_match *m, char *buf, size_t len);
+/* "10%" (0-50%) in permille. */
+int config_parse_percent(const char *s, uint32_t *permille);
+/* Checks one class rule on its own (names, rates, priority). */
+int config_check_class(const struct weir_service_config *svc, size_t i, char *err, size_t errlen);
+
+#define WEIR_PAUSE_AFTER_MAX_NS (60ULL * 1000000000ULL)
+#define WEIR_HANDSHAKE_MAX_NS (8ULL * 1000000000ULL)
 
 #endif

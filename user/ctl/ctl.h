@@ -32,11 +32,37 @@ struct ctl_backend {
 	bool carried; /* state_apply: a new backend took over this one */
 };
 
+/* A class: the streams of one service with the same (min, max,
+ * priority). The config's default and rules name classes; so do grants;
+ * a class nobody names stays while streams count in it. */
+struct ctl_class {
+	uint32_t id;
+	uint64_t min_bps, max_bps; /* max 0: unlimited */
+	uint8_t priority;
+	bool named; /* by the default or a rule of the running config */
+	bool fresh; /* its id was just assigned: its counts start at 0 */
+	uint32_t grants; /* live grants that name it */
+	/* the last update's allocation and what it measured */
+	uint64_t rate_bps, burst_bps, used_bps;
+	uint64_t running, paused, asking;
+	uint64_t seen_bytes, seen_refused; /* its counters at the last update */
+	uint64_t seen_ns;
+	bool written; /* its entry in weir_classes holds this allocation */
+	uint64_t written_fill;
+};
+
 struct ctl_service {
 	struct weir_service_config cfg; /* cfg.backends unused: see backends */
 	uint32_t id;
 	struct ctl_backend *backends;
 	size_t n_backends;
+	struct ctl_class *classes;
+	size_t n_classes;
+	uint32_t default_class; /* class ids of the default and of each rule */
+	uint32_t rule_class[WEIR_MAX_RULES];
+	uint64_t limit_streams[WEIR_PRIORITIES], limit_rate[WEIR_PRIORITIES];
+	uint16_t victims[WEIR_VICTIMS];
+	bool requests; /* grants wait: the data plane looks clients up */
 	bool dirty; /* usable set may have changed: recompute its slots */
 	bool fresh; /* its id was just assigned: its counters start at 0 */
 	uint64_t active_streams;
@@ -59,6 +85,7 @@ struct ctl {
 	uint64_t started_ns;
 	uint64_t next_sweep_ns, next_neigh_ns;
 	uint64_t total_streams, closing_streams;
+	uint64_t streams_by_state[WEIR_STATE_MAX]; /* from the last sweep */
 	struct sweep *sweep; /* the pass under way, if any */
 	/* Sweep passes begun and completed. A released id stays held until a
 	 * pass that began after its release has completed: that pass removed
@@ -66,6 +93,8 @@ struct ctl {
 	uint64_t sweep_passes_started, sweep_passes_done;
 	uint64_t service_held_until[WEIR_MAX_SERVICES];
 	uint64_t backend_held_until[WEIR_MAX_BACKENDS];
+	uint64_t class_held_until[WEIR_MAX_CLASSES];
+	uint32_t released_epoch; /* the epoch the last release pass saw */
 	uint64_t next_verify_ns;
 	bool loader_started;
 	bool stop, teardown;
@@ -108,6 +137,38 @@ bool dp_sweep_in_pass(const struct ctl *c);
 void dp_sweep_free(struct ctl *c);
 int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum);
 int dp_read_reasons(struct ctl *c, uint64_t *counts);
+
+/* Dense ids (services, backends, classes) handed out by state_apply. */
+struct id_pool {
+	bool used[WEIR_MAX_BACKENDS];
+	uint32_t max;
+	const uint64_t *held_until; /* see struct ctl */
+	uint64_t passes_done;
+};
+
+int id_take(struct id_pool *p, uint32_t *id);
+
+/* classes.c: classes, allocation, pausing. */
+/* The classes the new service needs (default, rules) and those of the old
+ * one it keeps (streams still count in them), ids from pool. */
+int classes_build(struct ctl *c, struct ctl_service *ns, const struct ctl_service *old,
+		  struct id_pool *pool);
+/* Ids for the classes classes_build() could not carry over. */
+int classes_assign(struct ctl_service *svc, struct id_pool *pool);
+/* Every update: measure, allocate, write rates and limits; release the
+ * epoch slots idle past pause-after. */
+void classes_tick(struct ctl *c, uint64_t now);
+/* Writes the service's class entries and rules (before its service value). */
+int classes_sync(struct ctl *c, struct ctl_service *svc);
+void classes_clear(struct ctl *c, uint32_t class_id);
+struct ctl_class *classes_find(struct ctl_service *svc, uint32_t id);
+struct ctl_class *classes_find_tuple(struct ctl_service *svc, uint64_t min, uint64_t max,
+				     uint8_t priority);
+/* The allocation a stream of the class gets now; for an empty class, what
+ * its first stream would get. */
+uint64_t classes_rate(const struct ctl_service *svc, const struct ctl_class *cl);
+void classes_reset_counts(struct ctl *c, uint32_t class_id);
+int classes_adopt(struct ctl *c);
 
 /* health.c */
 void health_step(struct ctl *c, uint64_t now);

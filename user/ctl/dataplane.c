@@ -84,6 +84,7 @@ static int sync_backends(struct ctl *c, const struct ctl_service *svc)
 		};
 
 		memcpy(val.addr, be->cfg.addr.bytes, sizeof(val.addr));
+		val.max_streams = be->cfg.max_streams;
 		if (be->mac_known) {
 			memcpy(val.mac, be->mac, sizeof(val.mac));
 			val.flags |= WEIR_BACKEND_MAC_VALID;
@@ -162,21 +163,46 @@ static int write_service(struct ctl *c, const struct ctl_service *svc,
 	return 0;
 }
 
-/* Backends first, then slots, then the service: a reader never sees a slot
- * count that points past what is written. */
+static uint8_t epochs_of(uint64_t ns)
+{
+	return (uint8_t)((ns + WEIR_EPOCH_NS - 1) / WEIR_EPOCH_NS);
+}
+
+/* What the data plane needs of the service, whole. */
+static void service_value(const struct ctl_service *svc, struct weir_service *val)
+{
+	const struct weir_service_config *cfg = &svc->cfg;
+
+	memset(val, 0, sizeof(*val));
+	val->id = svc->id;
+	val->steering = cfg->steering;
+	val->forwarding = cfg->forwarding;
+	val->refuse = cfg->refuse;
+	val->flags = (cfg->preempt ? WEIR_SERVICE_PREEMPT : 0) |
+		     (svc->requests ? WEIR_SERVICE_REQUESTS : 0);
+	val->n_rules = cfg->n_classes;
+	val->pause_epochs = epochs_of(cfg->pause_after_ns);
+	val->handshake_epochs = epochs_of(cfg->handshake_timeout_ns);
+	val->default_class = svc->default_class;
+	val->refuse_interval_ns = cfg->refuse_rate ? 1000000000U / cfg->refuse_rate : 0;
+	val->idle_timeout_ns = cfg->idle_timeout_ns;
+	memcpy(val->limit_streams, svc->limit_streams, sizeof(val->limit_streams));
+	memcpy(val->limit_rate, svc->limit_rate, sizeof(val->limit_rate));
+	memcpy(val->victims, svc->victims, sizeof(val->victims));
+}
+
+/* Backends, classes and slots first, then the service: a reader never
+ * sees a slot count or a class that points past what is written. */
 int dp_sync_service(struct ctl *c, struct ctl_service *svc)
 {
 	static uint32_t slots[WEIR_MAX_SLOTS];
-	struct weir_service val = {
-		.id = svc->id,
-		.steering = svc->cfg.steering,
-		.forwarding = svc->cfg.forwarding,
-		.refuse = svc->cfg.refuse,
-		.idle_timeout_ns = svc->cfg.idle_timeout_ns,
-	};
+	struct weir_service val;
 	int count, err;
 
+	service_value(svc, &val);
 	err = sync_backends(c, svc);
+	if (!err)
+		err = classes_sync(c, svc);
 	if (err)
 		return err;
 	count = build_slots(svc, slots);
@@ -219,16 +245,34 @@ static int zero_counters(int map_fd, uint32_t id)
 	return err;
 }
 
+static void zero_reasons(struct ctl *c, uint32_t id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
+	uint32_t r, key;
+
+	for (r = 0; zero && r < WEIR_REASONS_PER_SERVICE; r++) {
+		key = id * WEIR_REASONS_PER_SERVICE + r;
+		bpf_map_update_elem(c->loader.maps.service_reasons, &key, zero, BPF_ANY);
+	}
+	free(zero);
+}
+
 int dp_reset_service(struct ctl *c, uint32_t id)
 {
 	uint32_t start = 0;
 
 	bpf_map_update_elem(c->loader.maps.cursors, &id, &start, BPF_ANY);
+	if (c->loader.mm.service_counts)
+		memset(&c->loader.mm.service_counts[id], 0, sizeof(struct weir_service_counts));
+	zero_reasons(c, id);
 	return zero_counters(c->loader.maps.service_stats, id);
 }
 
 int dp_reset_backend(struct ctl *c, uint32_t id)
 {
+	if (c->loader.mm.backend_counts)
+		memset(&c->loader.mm.backend_counts[id], 0, sizeof(struct weir_backend_counts));
 	return zero_counters(c->loader.maps.backend_stats, id);
 }
 
@@ -256,6 +300,7 @@ int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counter
 		sum->ended_streams += per_cpu[i].ended_streams;
 		sum->refused += per_cpu[i].refused;
 		sum->icmp_forwarded += per_cpu[i].icmp_forwarded;
+		sum->replies += per_cpu[i].replies;
 	}
 	free(per_cpu);
 	return 0;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -349,6 +350,9 @@ static int prepare_object(struct loader *l, struct weir_bpf *skel, __u32 streams
 	int err;
 
 	bpf_object__for_each_map (map, skel->obj) {
+		/* .bss (the tests' clock) belongs to one loaded program */
+		if (bpf_map__is_internal(map))
+			continue;
 		err = pin_path(l, bpf_map__name(map), path, sizeof(path));
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);
@@ -444,6 +448,16 @@ static int open_maps(struct loader *l)
 		{ WEIR_MAP_BACKEND_STATS, offsetof(struct loader_maps, backend_stats) },
 		{ WEIR_MAP_STATS, offsetof(struct loader_maps, stats) },
 		{ WEIR_MAP_META, offsetof(struct loader_maps, meta) },
+		{ WEIR_MAP_CLASSES, offsetof(struct loader_maps, classes) },
+		{ WEIR_MAP_CLASS_COUNTS, offsetof(struct loader_maps, class_counts) },
+		{ WEIR_MAP_CLASS_STATS, offsetof(struct loader_maps, class_stats) },
+		{ WEIR_MAP_SERVICE_COUNTS, offsetof(struct loader_maps, service_counts) },
+		{ WEIR_MAP_BACKEND_COUNTS, offsetof(struct loader_maps, backend_counts) },
+		{ WEIR_MAP_SERVICE_REASONS, offsetof(struct loader_maps, service_reasons) },
+		{ WEIR_MAP_RULES, offsetof(struct loader_maps, rules) },
+		{ WEIR_MAP_REQUESTS, offsetof(struct loader_maps, requests) },
+		{ WEIR_MAP_GRANTS, offsetof(struct loader_maps, grants) },
+		{ WEIR_MAP_LIMITER, offsetof(struct loader_maps, limiter) },
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -464,8 +478,56 @@ static int open_maps(struct loader *l)
 
 static void maps_reset(struct loader_maps *m)
 {
-	m->services = m->backends = m->slots = m->cursors = -1;
-	m->streams = m->service_stats = m->backend_stats = m->stats = m->meta = -1;
+	int *fd = (int *)m;
+	size_t i;
+
+	for (i = 0; i < sizeof(*m) / sizeof(int); i++)
+		fd[i] = -1;
+}
+
+static size_t map_bytes(size_t value_size, size_t entries)
+{
+	size_t page = sysconf(_SC_PAGESIZE), len = value_size * entries;
+
+	return (len + page - 1) / page * page;
+}
+
+static void *map_mmap(int fd, size_t value_size, size_t entries)
+{
+	void *p = mmap(NULL, map_bytes(value_size, entries), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+#define MMAP_TABLE(X)                                                    \
+	X(classes, struct weir_class, WEIR_MAX_CLASSES)                  \
+	X(class_counts, struct weir_class_counts, WEIR_MAX_CLASSES)      \
+	X(service_counts, struct weir_service_counts, WEIR_MAX_SERVICES) \
+	X(backend_counts, struct weir_backend_counts, WEIR_MAX_BACKENDS) \
+	X(grants, struct weir_grant, WEIR_MAX_GRANTS)
+
+static int mmap_maps(struct loader *l)
+{
+#define MMAP_ONE(name, type, entries)                                                           \
+	l->mm.name = map_mmap(l->maps.name, sizeof(type), entries);                             \
+	if (!l->mm.name) {                                                                      \
+		pr_warn("%s/weir_" #name ": cannot map it: %s\n", l->pin_dir, strerror(errno)); \
+		return -errno;                                                                  \
+	}
+	MMAP_TABLE(MMAP_ONE)
+#undef MMAP_ONE
+	return 0;
+}
+
+static void munmap_maps(struct loader *l)
+{
+#define MUNMAP_ONE(name, type, entries)                               \
+	if (l->mm.name)                                               \
+		munmap(l->mm.name, map_bytes(sizeof(type), entries)); \
+	l->mm.name = NULL;
+	MMAP_TABLE(MUNMAP_ONE)
+#undef MUNMAP_ONE
 }
 
 int loader_start(struct loader *l, const char *pin_dir, const struct weir_config *cfg)
@@ -504,6 +566,8 @@ int loader_start(struct loader *l, const char *pin_dir, const struct weir_config
 	weir_bpf__destroy(skel);
 	if (!err)
 		err = open_maps(l);
+	if (!err)
+		err = mmap_maps(l);
 	if (!err && !l->maps_adopted)
 		err = write_meta(l);
 	if (!err && l->maps_adopted)
@@ -516,6 +580,7 @@ void loader_close(struct loader *l)
 	int *fd = (int *)&l->maps;
 	size_t i;
 
+	munmap_maps(l);
 	for (i = 0; i < sizeof(l->maps) / sizeof(int); i++)
 		if (fd[i] >= 0)
 			close(fd[i]);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "weir/abi.h"
 #include "core/config.h"
 
 /* File descriptors of the pinned maps; the controller's only handle on the
@@ -21,6 +22,26 @@ struct loader_maps {
 	int backend_stats;
 	int stats;
 	int meta;
+	int classes;
+	int class_counts;
+	int class_stats;
+	int service_counts;
+	int backend_counts;
+	int service_reasons;
+	int rules;
+	int requests;
+	int grants;
+	int limiter;
+};
+
+/* The mmapable maps, mapped: the controller reads and changes them with
+ * the same atomics as the data plane (include/weir/counts.h). */
+struct loader_mmaps {
+	struct weir_class *classes;
+	struct weir_class_counts *class_counts;
+	struct weir_service_counts *service_counts;
+	struct weir_backend_counts *backend_counts;
+	struct weir_grant *grants;
 };
 
 struct loader_iface {
@@ -33,6 +54,7 @@ struct loader {
 	char pin_dir[256];
 	uint8_t xdp_mode;
 	struct loader_maps maps;
+	struct loader_mmaps mm;
 	struct loader_iface ifaces[WEIR_MAX_INTERFACES];
 	size_t n_ifaces;
 	bool maps_adopted; /* the maps were pinned before we started */

@@ -172,6 +172,7 @@ void ctl_tick(struct ctl *c, uint64_t now)
 
 	health_step(c, now);
 	neigh_step(c, now);
+	classes_tick(c, now);
 	if (now >= c->next_verify_ns) {
 		c->next_verify_ns = now + VERIFY_INTERVAL_NS;
 		dp_verify(c);

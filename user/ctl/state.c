@@ -16,14 +16,7 @@
 #include "ctl/ctl.h"
 #include "ctl/log.h"
 
-struct id_pool {
-	bool used[WEIR_MAX_BACKENDS];
-	uint32_t max;
-	const uint64_t *held_until; /* see struct ctl */
-	uint64_t passes_done;
-};
-
-static int id_take(struct id_pool *p, uint32_t *id)
+int id_take(struct id_pool *p, uint32_t *id)
 {
 	uint32_t i;
 
@@ -113,7 +106,7 @@ static void backend_take_mac(struct ctl_backend *be)
 
 static int build_service(struct ctl *c, struct ctl_service *ns,
 			 const struct weir_service_config *cfg, struct id_pool *svc_ids,
-			 struct id_pool *be_ids)
+			 struct id_pool *be_ids, struct id_pool *class_ids)
 {
 	struct ctl_service *old = find_by_key(c, cfg);
 	size_t j;
@@ -124,7 +117,7 @@ static int build_service(struct ctl *c, struct ctl_service *ns,
 	ns->cfg.backends = NULL;
 	ns->cfg.n_backends = 0;
 	ns->backends = calloc(cfg->n_backends ? cfg->n_backends : 1, sizeof(*ns->backends));
-	if (!ns->backends)
+	if (!ns->backends || classes_build(c, ns, old, class_ids))
 		return -ENOMEM;
 	ns->n_backends = cfg->n_backends;
 	ns->dirty = true;
@@ -149,13 +142,15 @@ static int build_service(struct ctl *c, struct ctl_service *ns,
 }
 
 static int assign_new_ids(struct ctl_service *svcs, size_t n, struct id_pool *svc_ids,
-			  struct id_pool *be_ids)
+			  struct id_pool *be_ids, struct id_pool *class_ids)
 {
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
 		svcs[i].fresh = svcs[i].id == UINT32_MAX;
 		if (svcs[i].fresh && id_take(svc_ids, &svcs[i].id))
+			return -ENOSPC;
+		if (classes_assign(&svcs[i], class_ids))
 			return -ENOSPC;
 		for (j = 0; j < svcs[i].n_backends; j++) {
 			struct ctl_backend *be = &svcs[i].backends[j];
@@ -180,6 +175,7 @@ static void free_services(struct ctl_service *svcs, size_t n, bool close_fds)
 			if (close_fds && !svcs[i].backends[j].carried)
 				health_close(&svcs[i].backends[j]);
 		free(svcs[i].backends);
+		free(svcs[i].classes);
 		config_service_free(&svcs[i].cfg);
 	}
 	free(svcs);
@@ -195,7 +191,7 @@ static void clear_carried(struct ctl *c)
 }
 
 struct id_pools {
-	struct id_pool services, backends;
+	struct id_pool services, backends, classes;
 };
 
 /* Removes from the maps what the old state had and the new one does not
@@ -217,6 +213,9 @@ static void remove_missing(struct ctl *c, const struct ctl_service *old, size_t 
 		for (j = 0; j < old[i].n_backends; j++)
 			if (!in_use->backends.used[old[i].backends[j].id])
 				dp_clear_backend(c, old[i].backends[j].id);
+		for (j = 0; j < old[i].n_classes; j++)
+			if (!in_use->classes.used[old[i].classes[j].id])
+				classes_clear(c, old[i].classes[j].id);
 	}
 }
 
@@ -235,6 +234,10 @@ static void hold_released(struct ctl *c, const struct id_pools *pools)
 		for (j = 0; j < svc->n_backends; j++)
 			if (!pools->backends.used[svc->backends[j].id])
 				hold_backend_id(c, svc->backends[j].id);
+		for (j = 0; j < svc->n_classes; j++)
+			if (!pools->classes.used[svc->classes[j].id])
+				c->class_held_until[svc->classes[j].id] =
+					c->sweep_passes_started + 1;
 	}
 }
 
@@ -248,14 +251,18 @@ static int build_all(struct ctl *c, const struct weir_config *cfg, struct ctl_se
 	pools->backends.max = WEIR_MAX_BACKENDS;
 	pools->services.held_until = c->service_held_until;
 	pools->backends.held_until = c->backend_held_until;
+	pools->classes.max = WEIR_MAX_CLASSES;
+	pools->classes.held_until = c->class_held_until;
 	pools->services.passes_done = pools->backends.passes_done = c->sweep_passes_done;
+	pools->classes.passes_done = c->sweep_passes_done;
 	for (i = 0; i < cfg->n_services && !err; i++)
 		err = build_service(c, &svcs[i], &cfg->services[i], &pools->services,
-				    &pools->backends);
+				    &pools->backends, &pools->classes);
 	if (!err)
 		hold_released(c, pools);
 	if (!err)
-		err = assign_new_ids(svcs, cfg->n_services, &pools->services, &pools->backends);
+		err = assign_new_ids(svcs, cfg->n_services, &pools->services, &pools->backends,
+				     &pools->classes);
 	return err;
 }
 
@@ -465,6 +472,8 @@ int state_adopt_pinned(struct ctl *c)
 			continue;
 		err = adopt_backend(c, id, &be);
 	}
+	if (!err)
+		err = classes_adopt(c);
 	if (c->n_services)
 		pr_info("adopted %zu services from the pinned maps\n", c->n_services);
 	/* Which released ids streams still name died with the last

@@ -14,6 +14,7 @@
 
 #include <bpf/bpf.h>
 
+#include "weir/counts.h"
 #include "ctl/ctl.h"
 #include "ctl/log.h"
 
@@ -25,6 +26,7 @@ struct sweep {
 	struct weir_stream_key token;
 	uint64_t active_by_service[WEIR_MAX_SERVICES];
 	uint64_t active_by_backend[WEIR_MAX_BACKENDS];
+	uint64_t by_state[WEIR_STATE_MAX];
 	uint64_t total, closing, expired;
 	/* Which ids are in use, rebuilt at every step: the state may change
 	 * between steps. */
@@ -54,10 +56,19 @@ static uint64_t age_of(uint64_t now, const struct weir_stream *v)
 }
 
 enum entry_verdict {
-	ENTRY_ACTIVE,
-	ENTRY_CLOSING,
-	ENTRY_REMOVE, /* idle, closed past its linger, or orphaned */
+	ENTRY_KEEP,
+	ENTRY_REMOVE, /* idle, closed past its linger, unconfirmed, or orphaned */
 };
+
+/* A provisional stream whose handshake never completed: its place went
+ * back with its slot; its entry goes too, so spoofed SYNs do not fill the
+ * table for the idle timeout. */
+static bool handshake_expired(const struct ctl_service *svc, const struct weir_stream *v,
+			      uint64_t now)
+{
+	return v->state == WEIR_STATE_PROVISIONAL &&
+	       age_of(now, v) > svc->cfg.handshake_timeout_ns + WEIR_EPOCH_NS;
+}
 
 static enum entry_verdict classify(const struct sweep *s, const struct weir_stream *v, uint64_t now)
 {
@@ -68,11 +79,13 @@ static enum entry_verdict classify(const struct sweep *s, const struct weir_stre
 	if (!svc || v->backend_id >= WEIR_MAX_BACKENDS ||
 	    s->backend_owner[v->backend_id] != v->service_id)
 		return ENTRY_REMOVE;
-	if (v->flags & WEIR_STREAM_CLOSING)
-		return age_of(now, v) > WEIR_CLOSING_TIMEOUT_NS ? ENTRY_REMOVE : ENTRY_CLOSING;
+	if (v->state == WEIR_STATE_CLOSING)
+		return age_of(now, v) > WEIR_CLOSING_TIMEOUT_NS ? ENTRY_REMOVE : ENTRY_KEEP;
 	if (!svc->cfg.idle_timeout_ns)
-		return ENTRY_ACTIVE; /* adopted, not configured yet */
-	return age_of(now, v) > svc->cfg.idle_timeout_ns ? ENTRY_REMOVE : ENTRY_ACTIVE;
+		return ENTRY_KEEP; /* adopted, not configured yet */
+	if (handshake_expired(svc, v, now) || age_of(now, v) > svc->cfg.idle_timeout_ns)
+		return ENTRY_REMOVE;
+	return ENTRY_KEEP;
 }
 
 /* true: the entry is to be removed. */
@@ -81,13 +94,52 @@ static bool sweep_entry(struct sweep *s, const struct weir_stream *v, uint64_t n
 	enum entry_verdict verdict = classify(s, v, now);
 
 	s->total++;
-	if (verdict == ENTRY_CLOSING)
+	if (verdict == ENTRY_REMOVE)
+		return true;
+	if (v->state < WEIR_STATE_MAX)
+		s->by_state[v->state]++;
+	if (v->state == WEIR_STATE_CLOSING) {
 		s->closing++;
-	if (verdict != ENTRY_ACTIVE)
-		return verdict == ENTRY_REMOVE;
-	s->active_by_service[v->service_id]++;
-	s->active_by_backend[v->backend_id]++;
+		return false;
+	}
+	if (v->state != WEIR_STATE_PREEMPTED) {
+		s->active_by_service[v->service_id]++;
+		s->active_by_backend[v->backend_id]++;
+	}
 	return false;
+}
+
+/*
+ * A removed stream that had not ended gives back what it held, with the
+ * same atomics as the data plane: its place (or its paused count) in its
+ * class and service, and its place on its backend.
+ */
+static void sweep_end(struct ctl *c, const struct weir_stream *v)
+{
+	struct loader_mmaps *mm = &c->loader.mm;
+	struct weir_class_counts *cc;
+	struct weir_service_counts *sc;
+	struct weir_class *cls;
+	int counted;
+
+	if (v->state == WEIR_STATE_CLOSING || v->state == WEIR_STATE_PREEMPTED || !mm->classes ||
+	    v->class_id >= WEIR_MAX_CLASSES || v->service_id >= WEIR_MAX_SERVICES)
+		return;
+	cls = &mm->classes[v->class_id];
+	cc = &mm->class_counts[v->class_id];
+	sc = &mm->service_counts[v->service_id];
+	if (!(cls->flags & WEIR_CLASS_IN_USE) || cls->service_id != v->service_id)
+		return; /* its service went: its counts went with it */
+	counted = (v->state == WEIR_STATE_ACTIVE || v->state == WEIR_STATE_PROVISIONAL) &&
+		  weir_slot_leave(cc, v->epoch) == 1;
+	if (counted) {
+		weir_take_preemption(sc, cc, cls->min_bps);
+		weir_uncount(sc, cc, cls->min_bps, 1);
+	} else {
+		__sync_fetch_and_sub(&cc->paused, 1);
+	}
+	if (v->backend_id < WEIR_MAX_BACKENDS)
+		__sync_fetch_and_sub(&mm->backend_counts[v->backend_id].streams, 1);
 }
 
 /* The data plane may have refreshed the entry since the batch read it (a
@@ -102,8 +154,10 @@ static void sweep_remove(struct ctl *c, struct sweep *s, const struct weir_strea
 		return; /* gone already */
 	if (classify(s, &v, now) != ENTRY_REMOVE)
 		return;
-	if (!bpf_map_delete_elem(c->loader.maps.streams, key))
-		s->expired++;
+	if (bpf_map_delete_elem(c->loader.maps.streams, key))
+		return;
+	sweep_end(c, &v);
+	s->expired++;
 }
 
 /* One batch: classify, delete what expired. 1: the pass is complete. */
@@ -140,6 +194,7 @@ static void sweep_publish(struct ctl *c, struct sweep *s)
 	}
 	c->total_streams = s->total;
 	c->closing_streams = s->closing;
+	memcpy(c->streams_by_state, s->by_state, sizeof(c->streams_by_state));
 	c->sweep_passes_done = s->pass;
 	if (s->expired)
 		pr_debug("sweep: removed %lu of %lu streams\n", (unsigned long)s->expired,
@@ -151,6 +206,7 @@ static void sweep_begin(struct ctl *c, struct sweep *s)
 	s->pass = ++c->sweep_passes_started;
 	memset(s->active_by_service, 0, sizeof(s->active_by_service));
 	memset(s->active_by_backend, 0, sizeof(s->active_by_backend));
+	memset(s->by_state, 0, sizeof(s->by_state));
 	s->total = s->closing = s->expired = 0;
 	s->have_token = false;
 	s->in_pass = true;

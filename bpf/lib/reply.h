@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Refusal replies (--refuse reset): a TCP RST from the VIP, or an ICMP /
+ * ICMPv6 port unreachable for UDP (a connected socket sees ECONNREFUSED),
+ * written over the refused packet and sent back where it came from
+ * (XDP_TX), so clients fail at once instead of retrying for seconds. Paced
+ * per service and CPU: a flood of refused SYNs from spoofed sources gets
+ * a bounded trickle of replies, not a reflection.
+ */
+#ifndef WEIR_BPF_REPLY_H
+#define WEIR_BPF_REPLY_H
+
+#define REPLY_BURST_NS 100000000ULL /* a burst of 100 ms of replies may go at once */
+#define REPLY_TTL 64
+#define VLAN_HLEN 4
+#define ICMP_PORT_UNREACH 3
+#define ICMPV6_PORT_UNREACH 4
+#define IP_DF 0x4000
+
+static __always_inline int reply_allowed(const struct packet *p, __u64 now)
+{
+	__u64 interval = p->refuse_interval_ns, next;
+	__u32 id = p->service_id;
+	struct weir_limiter *l;
+
+	if (!interval)
+		return 0;
+	l = bpf_map_lookup_elem(&weir_limiter, &id);
+	if (!l || l->next_ns > now + REPLY_BURST_NS)
+		return 0;
+	next = l->next_ns > now ? l->next_ns : now;
+	l->next_ns = next + interval;
+	return 1;
+}
+
+/* Moves the frame's end so it is len bytes long. */
+static __always_inline int reply_trim(struct xdp_md *ctx, __u32 len)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__s64 have = end - data;
+
+	/* Keeps clang from folding this into 32-bit pointer arithmetic, which
+	 * the verifier refuses. */
+	asm volatile("" : "+r"(have));
+	return bpf_xdp_adjust_tail(ctx, (int)((__s64)len - have));
+}
+
+static __always_inline __u16 csum_fold(__s64 sum)
+{
+	__u64 s = (__u32)sum;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return ~(__u16)s;
+}
+
+/* The frame goes back: to the client's MAC, from ours. */
+static __always_inline void reply_swap_macs(struct ethhdr *eth)
+{
+	__u8 mac[ETH_ALEN];
+
+	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+}
+
+/* RFC 793: a reset answers an ACK with its ack number as sequence, and
+ * anything else (the SYN) with an ACK of what it carried. */
+static __always_inline void reply_rst_header(struct tcphdr *tcp, const struct packet *p)
+{
+	__u32 len = p->l4_payload + !!(p->tcp_flags & TCP_FLAG_SYN) +
+		    !!(p->tcp_flags & TCP_FLAG_FIN);
+
+	__builtin_memset(tcp, 0, sizeof(*tcp));
+	tcp->source = p->key.dport;
+	tcp->dest = p->key.sport;
+	tcp->doff = 5;
+	tcp->rst = 1;
+	if (p->tcp_flags & TCP_FLAG_ACK) {
+		tcp->seq = bpf_htonl(p->tcp_ack);
+	} else {
+		tcp->ack = 1;
+		tcp->ack_seq = bpf_htonl(p->tcp_seq + len);
+	}
+}
+
+struct rst4 {
+	struct iphdr ip;
+	struct tcphdr tcp;
+};
+
+struct pseudo4 {
+	__be32 saddr, daddr;
+	__u8 zero, proto;
+	__be16 len;
+};
+
+static __always_inline int reply_rst4(struct xdp_md *ctx, const struct packet *p)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 l3 = p->l3_off;
+	struct pseudo4 ph = { .proto = IPPROTO_TCP, .len = bpf_htons(sizeof(struct tcphdr)) };
+	struct rst4 r = {};
+	void *at;
+	__s64 sum;
+
+	if (l3 > ETH_HLEN + VLAN_HLEN || data + ETH_HLEN > end)
+		return XDP_DROP;
+	at = data + l3;
+	if (at + sizeof(r) > end)
+		return XDP_DROP;
+	r.ip.version = 4;
+	r.ip.ihl = 5;
+	r.ip.tot_len = bpf_htons(sizeof(r));
+	r.ip.frag_off = bpf_htons(IP_DF);
+	r.ip.ttl = REPLY_TTL;
+	r.ip.protocol = IPPROTO_TCP;
+	__builtin_memcpy(&r.ip.saddr, p->key.dst, 4);
+	__builtin_memcpy(&r.ip.daddr, p->key.src, 4);
+	r.ip.check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)&r.ip, sizeof(r.ip), 0));
+	reply_rst_header(&r.tcp, p);
+	ph.saddr = r.ip.saddr;
+	ph.daddr = r.ip.daddr;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.tcp, sizeof(r.tcp), sum);
+	r.tcp.check = csum_fold(sum);
+	reply_swap_macs(data);
+	__builtin_memcpy(at, &r, sizeof(r));
+	if (reply_trim(ctx, l3 + sizeof(r)))
+		return XDP_DROP;
+	return XDP_TX;
+}
+
+struct rst6 {
+	struct ipv6hdr ip;
+	struct tcphdr tcp;
+};
+
+struct pseudo6 {
+	__u8 saddr[16], daddr[16];
+	__be32 len;
+	__u8 zero[3], next;
+};
+
+static __always_inline void reply_ipv6_header(struct ipv6hdr *ip, const struct packet *p,
+					      __u16 payload, __u8 next)
+{
+	ip->version = 6;
+	ip->payload_len = bpf_htons(payload);
+	ip->nexthdr = next;
+	ip->hop_limit = REPLY_TTL;
+	__builtin_memcpy(&ip->saddr, p->key.dst, 16);
+	__builtin_memcpy(&ip->daddr, p->key.src, 16);
+}
+
+static __always_inline __s64 reply_pseudo6(const struct ipv6hdr *ip, __u32 len, __u8 next)
+{
+	struct pseudo6 ph = { .len = bpf_htonl(len), .next = next };
+
+	__builtin_memcpy(ph.saddr, &ip->saddr, 16);
+	__builtin_memcpy(ph.daddr, &ip->daddr, 16);
+	return bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+}
+
+static __always_inline int reply_rst6(struct xdp_md *ctx, const struct packet *p)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 l3 = p->l3_off;
+	struct rst6 r = {};
+	void *at;
+	__s64 sum;
+
+	if (l3 > ETH_HLEN + VLAN_HLEN || data + ETH_HLEN > end)
+		return XDP_DROP;
+	at = data + l3;
+	if (at + sizeof(r) > end)
+		return XDP_DROP;
+	reply_ipv6_header(&r.ip, p, sizeof(r.tcp), IPPROTO_TCP);
+	reply_rst_header(&r.tcp, p);
+	sum = reply_pseudo6(&r.ip, sizeof(r.tcp), IPPROTO_TCP);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.tcp, sizeof(r.tcp), sum);
+	r.tcp.check = csum_fold(sum);
+	reply_swap_macs(data);
+	__builtin_memcpy(at, &r, sizeof(r));
+	if (reply_trim(ctx, l3 + sizeof(r)))
+		return XDP_DROP;
+	return XDP_TX;
+}
+
+/* The Ethernet header (and VLAN tag) of the reply, from the request's. */
+struct reply_eth {
+	__u8 dst[ETH_ALEN], src[ETH_ALEN];
+	__be16 proto_or_tpid;
+	__be16 tci, proto; /* VLAN only */
+};
+
+/*
+ * ICMP errors grow the packet at the front by the new IP and ICMP headers:
+ * the request's IP header then sits right where the quoted datagram
+ * belongs (it quotes that header and 8 bytes of UDP), and only the
+ * Ethernet header is written again, before it.
+ */
+static __always_inline int reply_grow(struct xdp_md *ctx, const struct packet *p, __u32 grow,
+				      __u32 keep, struct reply_eth *eth)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 l3 = p->l3_off;
+
+	if (l3 > ETH_HLEN + VLAN_HLEN || data + sizeof(*eth) > end)
+		return -1;
+	__builtin_memcpy(eth, data, sizeof(*eth));
+	if (bpf_xdp_adjust_head(ctx, -(int)grow))
+		return -1;
+	return reply_trim(ctx, l3 + grow + keep) ? -1 : 0;
+}
+
+static __always_inline void reply_put_eth(void *data, const struct reply_eth *in, __u32 l3)
+{
+	struct reply_eth *out = data;
+
+	__builtin_memcpy(out->dst, in->src, ETH_ALEN);
+	__builtin_memcpy(out->src, in->dst, ETH_ALEN);
+	out->proto_or_tpid = in->proto_or_tpid;
+	if (l3 > ETH_HLEN) {
+		out->tci = in->tci;
+		out->proto = in->proto;
+	}
+}
+
+struct icmp4_reply {
+	struct iphdr ip;
+	struct icmphdr icmp;
+};
+
+#define ICMP4_QUOTED_MAX (60 + sizeof(struct udphdr))
+
+/* Destination unreachable, port unreachable, quoting the request's IP
+ * header and its 8 bytes of UDP. */
+static __always_inline int reply_icmp4(struct xdp_md *ctx, const struct packet *p)
+{
+	__u32 l3 = p->l3_off, quoted = p->l4_off - p->l3_off + sizeof(struct udphdr);
+	__u8 body[sizeof(struct icmphdr) + ICMP4_QUOTED_MAX] = {};
+	struct icmp4_reply *r;
+	struct reply_eth eth;
+	void *data, *end;
+
+	if (quoted > ICMP4_QUOTED_MAX || reply_grow(ctx, p, sizeof(*r), quoted, &eth))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (l3 > ETH_HLEN + VLAN_HLEN || data + sizeof(eth) > end)
+		return XDP_DROP;
+	r = data + l3;
+	if ((void *)(r + 1) > end)
+		return XDP_DROP;
+	reply_put_eth(data, &eth, l3);
+	__builtin_memset(r, 0, sizeof(*r));
+	r->ip.version = 4;
+	r->ip.ihl = 5;
+	r->ip.tot_len = bpf_htons(sizeof(*r) + quoted);
+	r->ip.ttl = REPLY_TTL;
+	r->ip.protocol = IPPROTO_ICMP;
+	__builtin_memcpy(&r->ip.saddr, p->key.dst, 4);
+	__builtin_memcpy(&r->ip.daddr, p->key.src, 4);
+	r->ip.check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)&r->ip, sizeof(r->ip), 0));
+	r->icmp.type = ICMP_DEST_UNREACH;
+	r->icmp.code = ICMP_PORT_UNREACH;
+	/* The body's length varies with the quoted header's options: summed
+	 * from a zero-padded copy of constant size (zeros add nothing). */
+	if (bpf_xdp_load_bytes(ctx, l3 + sizeof(r->ip), body, sizeof(r->icmp) + quoted))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	r = data + l3;
+	if ((void *)(r + 1) > end)
+		return XDP_DROP;
+	r->icmp.checksum = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)body, sizeof(body), 0));
+	return XDP_TX;
+}
+
+struct icmp6_reply {
+	struct ipv6hdr ip;
+	struct icmp6hdr icmp;
+};
+
+#define ICMP6_QUOTED (sizeof(struct ipv6hdr) + sizeof(struct udphdr))
+
+static __always_inline int reply_icmp6(struct xdp_md *ctx, const struct packet *p)
+{
+	__u32 l3 = p->l3_off, len = sizeof(struct icmp6hdr) + ICMP6_QUOTED;
+	struct icmp6_reply *r;
+	struct reply_eth eth;
+	void *data, *end;
+	__s64 sum;
+
+	if (reply_grow(ctx, p, sizeof(*r), ICMP6_QUOTED, &eth))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (l3 > ETH_HLEN + VLAN_HLEN || data + sizeof(eth) > end)
+		return XDP_DROP;
+	r = data + l3;
+	if ((void *)(r + 1) + ICMP6_QUOTED > end)
+		return XDP_DROP;
+	reply_put_eth(data, &eth, l3);
+	__builtin_memset(r, 0, sizeof(*r));
+	reply_ipv6_header(&r->ip, p, len, IPPROTO_ICMPV6);
+	r->icmp.icmp6_type = ICMPV6_DEST_UNREACH;
+	r->icmp.icmp6_code = ICMPV6_PORT_UNREACH;
+	sum = reply_pseudo6(&r->ip, len, IPPROTO_ICMPV6);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r->icmp, len, sum);
+	r->icmp.icmp6_cksum = csum_fold(sum);
+	return XDP_TX;
+}
+
+/* The refuse action's reply for the packet, or XDP_DROP. A global
+ * function: verified once, not on every path that refuses. */
+__noinline int weir_reply(struct xdp_md *ctx, const struct packet *p, __u64 now)
+{
+	if (!ctx || !p || !reply_allowed(p, now))
+		return XDP_DROP;
+	if (p->key.proto == IPPROTO_TCP) {
+		/* a RST is never answered, or two balancers could ping-pong */
+		if (p->tcp_flags & TCP_FLAG_RST)
+			return XDP_DROP;
+		return p->key.family == WEIR_AF_INET ? reply_rst4(ctx, p) : reply_rst6(ctx, p);
+	}
+	return p->key.family == WEIR_AF_INET ? reply_icmp4(ctx, p) : reply_icmp6(ctx, p);
+}
+
+#endif
