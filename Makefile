@@ -17,7 +17,7 @@ endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -I$(BUILD)
-LDLIBS   := -lxdp -lbpf -lelf -lz -lyaml -ljson-c
+LDLIBS   := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lpthread
 
 CORE_SRC := $(wildcard user/core/*.c)
 CTL_SRC  := $(wildcard user/ctl/*.c)

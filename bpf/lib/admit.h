@@ -105,8 +105,8 @@ static __always_inline void admit_unpromise(const struct admit_ctx *a, __u16 vic
 /* --preempt: while the stream does not fit, promise places of the lowest
  * priority classes below it, one stream at a time, at most WEIR_VICTIMS;
  * if that is not enough, every promise is taken back. */
-static __always_inline int admit_preempt(const struct weir_service *svc,
-					 const struct admit_ctx *a, int refused)
+static __always_inline int admit_preempt(const struct weir_service *svc, const struct admit_ctx *a,
+					 int refused)
 {
 	__u16 promised[WEIR_VICTIMS];
 	int i, v = 0, n = 0;

@@ -56,9 +56,8 @@ static __always_inline __u16 classify_rules(const struct weir_service *svc, cons
 
 /* The grant waiting for this client (port first, then any port), taken
  * once: GRANTED -> BOUND. Returns its slot + 1, or 0. */
-static __always_inline __u32 classify_grant(const struct weir_service *svc,
-					    const struct packet *p, __u64 now,
-					    struct weir_grant **out)
+static __always_inline __u32 classify_grant(const struct weir_service *svc, const struct packet *p,
+					    __u64 now, struct weir_grant **out)
 {
 	struct weir_request_key key = {
 		.port = p->key.sport,

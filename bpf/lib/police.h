@@ -8,8 +8,8 @@
 /* Refills the bucket for the time since the stream's last packet, then
  * takes the packet's bytes; -WEIR_DROP_POLICED when they are not there.
  * The caller sets last_seen_ns afterwards, policed or not. */
-static __always_inline int police(struct weir_stream *s, const struct weir_class *cls,
-				  __u32 bytes, __u64 now)
+static __always_inline int police(struct weir_stream *s, const struct weir_class *cls, __u32 bytes,
+				  __u64 now)
 {
 	__u64 fill = cls->fill, tokens = s->tokens, need = (__u64)bytes << WEIR_TOKEN_SHIFT;
 	__u64 elapsed;

@@ -68,8 +68,8 @@ static __always_inline void reply_swap_macs(struct ethhdr *eth)
  * anything else (the SYN) with an ACK of what it carried. */
 static __always_inline void reply_rst_header(struct tcphdr *tcp, const struct packet *p)
 {
-	__u32 len = p->l4_payload + !!(p->tcp_flags & TCP_FLAG_SYN) +
-		    !!(p->tcp_flags & TCP_FLAG_FIN);
+	__u32 len =
+		p->l4_payload + !!(p->tcp_flags & TCP_FLAG_SYN) + !!(p->tcp_flags & TCP_FLAG_FIN);
 
 	__builtin_memset(tcp, 0, sizeof(*tcp));
 	tcp->source = p->key.dport;

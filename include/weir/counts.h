@@ -105,8 +105,8 @@ WEIR_INLINE __u32 weir_slot_release(struct weir_class_counts *cc, __u32 e)
 }
 
 /* n streams of a class (min each) start counting. */
-WEIR_INLINE void weir_count(struct weir_service_counts *sc, struct weir_class_counts *cc,
-			    __u64 min, __u64 n)
+WEIR_INLINE void weir_count(struct weir_service_counts *sc, struct weir_class_counts *cc, __u64 min,
+			    __u64 n)
 {
 	__sync_fetch_and_add(&cc->active, n);
 	__sync_fetch_and_add(&sc->streams, n);
@@ -135,8 +135,8 @@ WEIR_INLINE void weir_release(struct weir_service_counts *sc, struct weir_class_
  * waits for one, this one is it. Returns 1 when it took the preemption
  * (the service's promise is settled; the caller uncounts the stream).
  */
-WEIR_INLINE int weir_take_preemption(struct weir_service_counts *sc,
-				     struct weir_class_counts *cc, __u64 min)
+WEIR_INLINE int weir_take_preemption(struct weir_service_counts *sc, struct weir_class_counts *cc,
+				     __u64 min)
 {
 	int i;
 

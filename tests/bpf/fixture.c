@@ -380,3 +380,144 @@ void assert_only_reason(struct lb *lb, __u32 reason, __u64 count)
 	for (r = 0; r < WEIR_DROP_MAX; r++)
 		assert_int_equal(lb_reason(lb, r), r == reason ? count : 0);
 }
+
+struct weir_service_counts lb_service_counts(struct lb *lb, __u32 id)
+{
+	struct weir_service_counts v;
+
+	assert_int_equal(bpf_map_lookup_elem(lb->service_counts, &id, &v), 0);
+	return v;
+}
+
+struct weir_class_counts lb_class_counts(struct lb *lb, __u32 id)
+{
+	struct weir_class_counts v;
+
+	assert_int_equal(bpf_map_lookup_elem(lb->class_counts, &id, &v), 0);
+	return v;
+}
+
+__u64 lb_backend_streams(struct lb *lb, __u32 id)
+{
+	struct weir_backend_counts v;
+
+	assert_int_equal(bpf_map_lookup_elem(lb->backend_counts, &id, &v), 0);
+	return v.streams;
+}
+
+__u64 lb_service_reason(struct lb *lb, __u32 service_id, __u32 reason)
+{
+	int cpus = libbpf_num_possible_cpus(), i;
+	__u32 key = service_id * WEIR_REASONS_PER_SERVICE + reason;
+	__u64 values[cpus], sum = 0;
+
+	read_percpu(lb->service_reasons, key, values, sizeof(values[0]));
+	for (i = 0; i < cpus; i++)
+		sum += values[i];
+	return sum;
+}
+
+struct weir_class_stats lb_class_stats(struct lb *lb, __u32 id)
+{
+	int cpus = libbpf_num_possible_cpus(), i;
+	struct weir_class_stats values[cpus], sum = { 0 };
+
+	read_percpu(lb->class_stats, id, values, sizeof(values[0]));
+	for (i = 0; i < cpus; i++) {
+		sum.packets += values[i].packets;
+		sum.bytes += values[i].bytes;
+		sum.policed_packets += values[i].policed_packets;
+		sum.policed_bytes += values[i].policed_bytes;
+		sum.admitted += values[i].admitted;
+		sum.refused += values[i].refused;
+		sum.preempted += values[i].preempted;
+		sum.resumed += values[i].resumed;
+	}
+	return sum;
+}
+
+/* Every priority gets the same limits (~0: none). */
+void lb_set_limits(struct lb *lb, const struct weir_service_key *key, __u64 streams, __u64 rate)
+{
+	struct weir_service svc = lb_get_service(lb, key);
+	int i;
+
+	for (i = 0; i < WEIR_PRIORITIES; i++) {
+		svc.limit_streams[i] = streams;
+		svc.limit_rate[i] = rate;
+	}
+	lb_update_service(lb, key, &svc);
+}
+
+void lb_set_time(struct lb *lb, __u64 ns)
+{
+	lb->skel->bss->weir_test_now_ns = ns;
+}
+
+void lb_add_rule(struct lb *lb, const struct weir_service_key *key, const struct weir_rule *rule)
+{
+	struct weir_service svc = lb_get_service(lb, key);
+	__u32 index = svc.id * WEIR_MAX_RULES + svc.n_rules;
+
+	assert_int_equal(bpf_map_update_elem(lb->rules, &index, rule, BPF_ANY), 0);
+	svc.n_rules++;
+	lb_update_service(lb, key, &svc);
+}
+
+/* What the controller does once an epoch is idle past pause-after: the
+ * slot's streams are paused, their share given back. */
+__u32 lb_release_epoch(struct lb *lb, __u32 class_id, __u32 epoch)
+{
+	struct weir_class_counts cc = lb_class_counts(lb, class_id);
+	__u64 *slot = &cc.epochs[epoch % WEIR_EPOCH_SLOTS], min;
+	struct weir_service_counts sc;
+	struct weir_class cls;
+	__u32 n;
+
+	if ((__u32)(*slot >> 32) != epoch)
+		return 0;
+	n = (__u32)*slot;
+	*slot = (__u64)(epoch | WEIR_SLOT_RELEASED) << 32;
+	assert_int_equal(bpf_map_lookup_elem(lb->classes, &class_id, &cls), 0);
+	min = cls.min_bps;
+	sc = lb_service_counts(lb, cls.service_id);
+	cc.active -= n;
+	cc.paused += n;
+	sc.streams -= n;
+	sc.committed_bps -= n * min;
+	assert_int_equal(bpf_map_update_elem(lb->class_counts, &class_id, &cc, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(lb->service_counts, &cls.service_id, &sc, BPF_ANY), 0);
+	return n;
+}
+
+/* A grant as the controller makes one: its place counted, the client
+ * looked up on any port. */
+void lb_grant(struct lb *lb, __u32 slot, __u32 service_id, __u32 class_id, const char *client,
+	      __u64 expires_ns)
+{
+	struct weir_request_key key = { .family = WEIR_AF_INET, .service_id = service_id };
+	struct weir_grant g = {
+		.state = WEIR_GRANT_GRANTED,
+		.service_id = service_id,
+		.class_id = class_id,
+		.expires_ns = expires_ns,
+	};
+	struct weir_service_counts sc = lb_service_counts(lb, service_id);
+	struct weir_class_counts cc = lb_class_counts(lb, class_id);
+
+	pkt_set_addr(key.addr, WEIR_AF_INET, client);
+	assert_int_equal(bpf_map_update_elem(lb->grants, &slot, &g, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(lb->requests, &key, &slot, BPF_ANY), 0);
+	sc.streams++;
+	cc.active++;
+	assert_int_equal(bpf_map_update_elem(lb->class_counts, &class_id, &cc, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(lb->service_counts, &service_id, &sc, BPF_ANY), 0);
+}
+
+struct weir_grant lb_get_grant(struct lb *lb, __u32 slot)
+{
+	struct weir_grant g;
+
+	assert_int_equal(bpf_map_lookup_elem(lb->grants, &slot, &g), 0);
+	return g;
+}

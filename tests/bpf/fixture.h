@@ -92,6 +92,21 @@ struct weir_counters lb_backend_counters(struct lb *lb, __u32 id);
 int lb_stream(struct lb *lb, const struct pkt_spec *s, struct weir_stream *out);
 int lb_stream_count(struct lb *lb);
 
+struct weir_service_counts lb_service_counts(struct lb *lb, __u32 id);
+struct weir_class_counts lb_class_counts(struct lb *lb, __u32 id);
+struct weir_class_stats lb_class_stats(struct lb *lb, __u32 id);
+__u64 lb_backend_streams(struct lb *lb, __u32 id);
+__u64 lb_service_reason(struct lb *lb, __u32 service_id, __u32 reason);
+void lb_set_limits(struct lb *lb, const struct weir_service_key *key, __u64 streams, __u64 rate);
+/* The balancer's clock from now on (0: the kernel's again). */
+void lb_set_time(struct lb *lb, __u64 ns);
+
+void lb_add_rule(struct lb *lb, const struct weir_service_key *key, const struct weir_rule *rule);
+__u32 lb_release_epoch(struct lb *lb, __u32 class_id, __u32 epoch);
+void lb_grant(struct lb *lb, __u32 slot, __u32 service_id, __u32 class_id, const char *client,
+	      __u64 expires_ns);
+struct weir_grant lb_get_grant(struct lb *lb, __u32 slot);
+
 void assert_forwarded(const struct pkt *in, const struct pkt *out, __u32 backend_id);
 void assert_untouched(const struct pkt *in, const struct pkt *out);
 void assert_only_reason(struct lb *lb, __u32 reason, __u64 count);

@@ -91,8 +91,8 @@ static void carry_classes(struct ctl *c, struct ctl_service *ns, const struct ct
 
 	for (i = 0; old && i < old->n_classes; i++) {
 		const struct ctl_class *oc = &old->classes[i];
-		bool named = ns->cfg.stream_min == oc->min_bps && ns->cfg.stream_max == oc->max_bps &&
-			     ns->cfg.priority == oc->priority;
+		bool named = ns->cfg.stream_min == oc->min_bps &&
+			     ns->cfg.stream_max == oc->max_bps && ns->cfg.priority == oc->priority;
 		size_t r;
 
 		for (r = 0; r < ns->cfg.n_classes && !named; r++)
@@ -119,8 +119,8 @@ int classes_build(struct ctl *c, struct ctl_service *ns, const struct ctl_servic
 		return -ENOMEM;
 	ns->n_classes = 0;
 	carry_classes(c, ns, old, pool);
-	ns->default_class = class_need(ns, cfg->stream_min, cfg->stream_max, cfg->priority) -
-			    ns->classes;
+	ns->default_class =
+		class_need(ns, cfg->stream_min, cfg->stream_max, cfg->priority) - ns->classes;
 	for (r = 0; r < cfg->n_classes; r++)
 		ns->rule_class[r] = class_need(ns, cfg->classes[r].min_bps, cfg->classes[r].max_bps,
 					       cfg->classes[r].priority) -
@@ -183,7 +183,8 @@ static uint64_t first_rate(const struct ctl_service *svc, const struct ctl_class
 
 	if (!svc->cfg.capacity_rate)
 		return max;
-	return cl->min_bps ? cl->min_bps : (max < svc->cfg.capacity_rate ? max : svc->cfg.capacity_rate);
+	return cl->min_bps ? cl->min_bps
+			   : (max < svc->cfg.capacity_rate ? max : svc->cfg.capacity_rate);
 }
 
 uint64_t classes_rate(const struct ctl_service *svc, const struct ctl_class *cl)
