@@ -47,6 +47,8 @@ static __always_inline int balance_new(struct xdp_md *ctx, struct packet *p,
 	int ret;
 
 	p->class_id = class_id;
+	if (svc->flags & WEIR_SERVICE_PAUSED)
+		return -WEIR_DROP_SERVICE_PAUSED;
 	/* a grant's place was taken when it was granted */
 	ret = grant ? 0 : weir_admit(svc, class_id);
 	if (ret)

@@ -143,7 +143,7 @@ struct weir_service {
 };
 _Static_assert(sizeof(struct weir_service) == 176, "abi: service");
 
-#define WEIR_SERVICE_PAUSED (1U << 0) /* reserved: service pause comes later */
+#define WEIR_SERVICE_PAUSED (1U << 0) /* no new streams; running ones go on */
 #define WEIR_SERVICE_PREEMPT (1U << 1) /* new streams may preempt lower priorities */
 #define WEIR_SERVICE_REQUESTS (1U << 2) /* grants may wait: look new clients up */
 
@@ -405,6 +405,7 @@ enum weir_drop {
 	WEIR_DROP_PREEMPTED, /* refused: its place went to a higher priority */
 	WEIR_DROP_BACKEND_FULL, /* refused: every backend tried is at its max-streams */
 	WEIR_DROP_CONTENDED, /* refused: its counts could not be updated (contention) */
+	WEIR_DROP_SERVICE_PAUSED, /* refused: the service is paused */
 	WEIR_DROP_POLICED, /* drop: beyond its class's rate */
 	WEIR_DROP_MAX,
 };
@@ -424,7 +425,7 @@ _Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_r
 		"none", "not_unicast", "not_ip", "not_service", "truncated", "malformed",       \
 			"fragment", "ipv6_ext", "icmp_no_stream", "no_backend", "stream_table", \
 			"stray_rst", "no_stream", "capacity", "min_unmet", "preempted",         \
-			"backend_full", "contended", "policed",                                 \
+			"backend_full", "contended", "service_paused", "policed",               \
 	}
 
 #endif /* WEIR_ABI_H */

@@ -212,8 +212,9 @@ static void reserve_for_priority(void **state)
 static void rules_in_order(void **state)
 {
 	struct weir_service_key key = scene(*state);
-	struct weir_rule ports = { .kind = WEIR_RULE_PORTS, .port_lo = 70, .port_hi = 90,
-				   .class_id = 41 };
+	struct weir_rule ports = {
+		.kind = WEIR_RULE_PORTS, .port_lo = 70, .port_hi = 90, .class_id = 41
+	};
 	struct weir_rule dscp = { .kind = WEIR_RULE_DSCP, .dscp = 46, .class_id = 42 };
 	struct pkt_spec s = lb_client_tcp(40000, PKT_SYN);
 	struct weir_stream st;
@@ -256,9 +257,8 @@ static void backend_full(void **state)
 		id = ids[i];
 		assert_int_equal(bpf_map_lookup_elem(((struct lb *)*state)->backends, &id, &be), 0);
 		be.max_streams = 1;
-		assert_int_equal(bpf_map_update_elem(((struct lb *)*state)->backends, &id, &be,
-						     BPF_ANY),
-				 0);
+		assert_int_equal(
+			bpf_map_update_elem(((struct lb *)*state)->backends, &id, &be, BPF_ANY), 0);
 	}
 	assert_int_equal(syn(*state, 40000), XDP_TX);
 	assert_int_equal(syn(*state, 40001), XDP_TX);
@@ -370,15 +370,9 @@ static void grant_expired_not_bound(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	lb_test(capacity_exact),
-	lb_test(capacity_exact_two_cpus),
-	lb_test(min_unmet),
-	lb_test(reserve_for_priority),
-	lb_test(rules_in_order),
-	lb_test(backend_full),
-	lb_test(provisional_until_ack),
-	lb_test(provisional_released),
-	lb_test(grant_binds),
+	lb_test(capacity_exact),	  lb_test(capacity_exact_two_cpus), lb_test(min_unmet),
+	lb_test(reserve_for_priority),	  lb_test(rules_in_order),	    lb_test(backend_full),
+	lb_test(provisional_until_ack),	  lb_test(provisional_released),    lb_test(grant_binds),
 	lb_test(grant_expired_not_bound),
 };
 

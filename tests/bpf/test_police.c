@@ -164,8 +164,9 @@ static void paused_resumes_when_room(void **state)
 static void preempted_is_refused(void **state)
 {
 	struct weir_service_key key = lb_service_key(WEIR_AF_INET, VIP4, VIP_PORT, IPPROTO_TCP);
-	struct weir_rule gold = { .kind = WEIR_RULE_CIDR, .family = WEIR_AF_INET,
-				  .prefix_len = 24, .class_id = GOLD };
+	struct weir_rule gold = {
+		.kind = WEIR_RULE_CIDR, .family = WEIR_AF_INET, .prefix_len = 24, .class_id = GOLD
+	};
 	struct pkt_spec lo1 = lb_client_tcp(40000, PKT_SYN), lo2 = lb_client_tcp(40001, PKT_SYN);
 	struct pkt_spec hi = lb_client_tcp(50000, PKT_SYN);
 	struct weir_service svc;
@@ -228,9 +229,9 @@ static void no_preemption_of_equals(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	lb_test(polices_at_class_rate),	   lb_test(rate_change_applies_at_once),
-	lb_test(below_rate_untouched),	   lb_test(paused_resumes_when_room),
-	lb_test(preempted_is_refused),	   lb_test(no_preemption_of_equals),
+	lb_test(polices_at_class_rate), lb_test(rate_change_applies_at_once),
+	lb_test(below_rate_untouched),	lb_test(paused_resumes_when_room),
+	lb_test(preempted_is_refused),	lb_test(no_preemption_of_equals),
 };
 
 const struct test_group police_group = { "police", tests, ARRAY_SIZE(tests) };

@@ -90,9 +90,9 @@ static void check_rst4(const struct pkt *in, const struct pkt *out, __u32 seq, _
 	assert_int_equal(((const __u8 *)tcp)[13], flags);
 	assert_int_equal(ntohl(tcp->seq), seq);
 	assert_int_equal(ntohl(tcp->ack_seq), ack);
-	assert_true(csum_ok(pseudo((const __u8 *)&ip->saddr, (const __u8 *)&ip->daddr, 4,
-				   IPPROTO_TCP, 20) +
-			    sum16(tcp, 20, 0)));
+	assert_true(csum_ok(
+		pseudo((const __u8 *)&ip->saddr, (const __u8 *)&ip->daddr, 4, IPPROTO_TCP, 20) +
+		sum16(tcp, 20, 0)));
 }
 
 /* A refused SYN: RST+ACK, sequence 0, acknowledging the SYN. */
@@ -302,14 +302,10 @@ static void rst_not_answered(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	lb_test(rst_for_syn_ipv4),
-	lb_test(rst_for_syn_with_data_and_options),
-	lb_test(rst_for_ack),
-	lb_test(rst_for_syn_ipv6),
-	lb_test(icmp_for_udp_ipv4),
-	lb_test(icmp_for_udp_ipv4_options_vlan),
-	lb_test(icmp_for_udp_ipv6),
-	lb_test(replies_paced),
+	lb_test(rst_for_syn_ipv4),  lb_test(rst_for_syn_with_data_and_options),
+	lb_test(rst_for_ack),	    lb_test(rst_for_syn_ipv6),
+	lb_test(icmp_for_udp_ipv4), lb_test(icmp_for_udp_ipv4_options_vlan),
+	lb_test(icmp_for_udp_ipv6), lb_test(replies_paced),
 	lb_test(rst_not_answered),
 };
 

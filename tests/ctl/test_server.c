@@ -169,7 +169,8 @@ static void non_socket_path_kept(void **state)
 
 static void expect_error(struct scene *s, const char *request, const char *error)
 {
-	char *reply = api_dispatch(&s->c, request, strlen(request));
+	struct api_job *job = NULL;
+	char *reply = api_dispatch(&s->c, request, strlen(request), &job);
 
 	assert_non_null(reply);
 	if (!strstr(reply, error))

@@ -9,6 +9,8 @@ T_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WEIR="$T_ROOT/build/weir"
 ECHO_SRV="$T_ROOT/build/tools/weir-echo"
 CLIENT="$T_ROOT/build/tools/weir-client"
+STREAMS="$T_ROOT/build/tools/weir-streams"
+SINK="$T_ROOT/build/tools/weir-sink"
 export WEIR_PREFIX="${WEIR_PREFIX:-t$$}"
 # shellcheck source=../../scripts/topo.sh
 source "$T_ROOT/scripts/topo.sh"
@@ -201,4 +203,55 @@ t_iperf_server() {
 # Mean received throughput in Mbit/s from an iperf3 -J report.
 t_iperf_mbps() {
 	jq '.end.sum_received.bits_per_second / 1e6 | floor' "$1"
+}
+
+# t_sinks PROTO PORT: a weir-sink on every backend; t_sinks_stop PORT
+# ends them (in this shell, not a subshell: it waits for them), then
+# t_sinks_json PORT prints their reports, one JSON per line.
+declare -gA T_SINKS=()
+t_sinks() {
+	local b
+
+	for b in b1 b2 b3; do
+		ip netns exec "${TOPO_P}$b" "$SINK" "--$1" --port "$2" --name "$b" \
+			--out "$T_RUN/sink-$b-$2.json" &
+		T_PIDS+=($!)
+		T_SINKS["$b-$2"]=$!
+	done
+}
+
+t_sinks_stop() {
+	local b pid
+
+	for b in b1 b2 b3; do
+		pid="${T_SINKS["$b-$1"]}"
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+}
+
+t_sinks_json() {
+	local b
+
+	for b in b1 b2 b3; do
+		cat "$T_RUN/sink-$b-$1.json" || fail "sink $b:$1 wrote no report"
+	done
+}
+
+# Bytes a peer (ADDR:PORT) sent, over every sink's report (stdin); and its
+# rate in bit/s over the time it sent.
+t_peer_bytes() {
+	jq -s --arg p "$1" '[.[].peers[] | select(.peer == $p) | .bytes] | add // 0'
+}
+
+t_peer_bps() {
+	jq -s --arg p "$1" '[.[].peers[] | select(.peer == $p) | .bps] | add // 0 | floor'
+}
+
+# t_streams NS ARGS...: weir-streams in a host namespace (c by default).
+t_streams() {
+	local ns="$1"
+
+	shift
+	ip netns exec "${TOPO_P}$ns" "$STREAMS" "$@"
 }

@@ -29,7 +29,18 @@ expect_fail 1 "not a port" w service add x --vip "$VIP4" --port 70000 --proto tc
 expect_fail 1 "not tcp or udp" w service add x --vip "$VIP4" --port 82 --proto sctp
 expect_fail 1 "not an IPv4 or IPv6" w service add x --vip 999.1.1.1 --port 82 --proto tcp
 expect_fail 1 "exists already" w service add web --vip "$VIP4" --port 82 --proto tcp
-expect_fail 1 "not supported yet" w service add x --vip "$VIP4" --port 82 --proto tcp --stream-min 8mbit
+expect_fail 1 "not supported yet" w service add x --vip "$VIP4" --port 82 --proto tcp --admission pie
+expect_fail 1 "is above its max" w service add x --vip "$VIP4" --port 82 --proto tcp --stream-min 8mbit --stream-max 1mbit
+expect_fail 1 "not a rate" w service add x --vip "$VIP4" --port 82 --proto tcp --capacity-rate fast
+expect_fail 1 "not a priority" w service add x --vip "$VIP4" --port 82 --proto tcp --priority 9
+expect_fail 1 "no such service" w service set nosuch --capacity-streams 3
+expect_fail 2 "unknown option --vip" w service set web --vip "$VIP4"
+expect_fail 1 "not a client prefix" w class add web gold --match 1.2.3/8 --min 1mbit --max 2mbit
+expect_fail 1 "missing min" w class add web gold --match dscp:46
+expect_fail 1 "no such class" w class del web nosuch
+expect_fail 1 "not ADDR" w stream request web r --client nowhere --min 1mbit --max 2mbit
+expect_fail 1 "no such request" w stream release web nosuch
+expect_fail 1 "not rate, bytes or age" w stream list --sort colour
 expect_fail 1 "not supported yet" w service add x --vip "$VIP4" --port 82 --proto tcp --steering maglev
 expect_fail 1 "is not a duration\|not a duration" w service add x --vip "$VIP4" --port 82 --proto tcp --idle-timeout 10
 expect_fail 2 "unknown option --bogus" w service add x --bogus 1
@@ -78,6 +89,31 @@ echo "$reply" | jq -e '.ok == false and (.error | test("larger than"))' >/dev/nu
 	fail "an oversized request got '$reply'"
 w status >/dev/null || fail "controller hurt by garbage"
 [ "$(w config dump)" = "$before" ] || fail "garbage altered the running state"
+
+# Admission through the CLI: set, classes, requests, lists.
+w service set web --capacity-streams 100 --stream-max 8mbit --priority 2 --preempt >/dev/null ||
+	fail "service set"
+w --json service show web | jq -e '.capacity_streams == 100 and .preempt == true and .priority == 2' \
+	>/dev/null || fail "service set did not apply: $(w --json service show web)"
+w service set web --preempt=false >/dev/null || fail "service set --preempt=false"
+w --json service show web | jq -e '.preempt == false' >/dev/null || fail "--preempt=false"
+w class add web gold --match 198.18.0.0/24 --min 1mbit --max 4mbit --priority 7 >/dev/null ||
+	fail "class add"
+w --json class list web | jq -e 'length == 1 and .[0].name == "gold" and .[0].match == "198.18.0.0/24"' \
+	>/dev/null || fail "class list: $(w --json class list web)"
+w class list | grep -q "^web *gold" || fail "class list text: $(w class list)"
+t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=10 b2=10 b3=10
+w --json service show web | jq -e '.class_list | map(select(.name == "gold")) | .[0].admitted == 30' \
+	>/dev/null || fail "the class rule did not classify: $(w --json service show web | jq -c .class_list)"
+out=$(w --json stream request web r1 --client 198.18.0.2 --min 1mbit --max 2mbit --ttl 5s)
+echo "$out" | jq -e '.granted_bps == 2000000 and .reason == ""' >/dev/null || fail "request: $out"
+expect_fail 1 "exists already" w stream request web r1 --client 198.18.0.2 --min 1mbit --max 2mbit
+w stream release web r1 | grep -q "released the grant" || fail "release"
+w --json stream list web | jq -e '.streams | type == "array"' >/dev/null || fail "stream list --json"
+w stream list --state closing --sort age --limit 5 | grep -q "shown of" || fail "stream list text"
+w class del web gold >/dev/null || fail "class del"
+w service set web --capacity-streams 0 --stream-max 0 --priority 0 >/dev/null || fail "reset"
+before=$(w config dump)
 
 # Round trip: dump, change, load the dump back.
 w config dump >"$T_RUN/dump.yaml"

@@ -487,6 +487,73 @@ static void test_addr_format_edges(void **state)
 	assert_int_equal(units_parse_addr(buf, &a), -EINVAL);
 }
 
+static void endpoint_ok(const char *text, const char *addr, uint16_t port)
+{
+	struct weir_addr a, want;
+	uint16_t p = 99;
+
+	assert_int_equal(units_parse_endpoint(text, &a, &p), 0);
+	assert_int_equal(units_parse_addr(addr, &want), 0);
+	assert_true(units_addr_equal(&a, &want));
+	assert_int_equal(p, port);
+}
+
+static void test_endpoints(void **state)
+{
+	static const char *const bad[] = { "",
+					   "198.18.0.2:",
+					   "198.18.0.2:0",
+					   "198.18.0.2:70000",
+					   "[2001:db8::2]:",
+					   "[2001:db8::2",
+					   "[198.18.0.2]x",
+					   "host:80",
+					   "2001:db8::2:99999" };
+	struct weir_addr a;
+	uint16_t p;
+	size_t i;
+
+	(void)state;
+	endpoint_ok("198.18.0.2", "198.18.0.2", 0);
+	endpoint_ok("198.18.0.2:5000", "198.18.0.2", 5000);
+	endpoint_ok("2001:db8::2", "2001:db8::2", 0);
+	endpoint_ok("[2001:db8::2]:443", "2001:db8::2", 443);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!units_parse_endpoint(bad[i], &a, &p))
+			fail_msg("'%s' was accepted", bad[i]);
+	endpoint_ok("[2001:db8::2]", "2001:db8::2", 0);
+}
+
+static int unicast(const char *text)
+{
+	struct weir_addr a;
+
+	assert_int_equal(units_parse_addr(text, &a), 0);
+	return units_addr_is_unicast(&a);
+}
+
+static void test_unicast(void **state)
+{
+	static const uint8_t ok[6] = { 2, 0, 0, 0, 0, 1 }, group[6] = { 1, 0, 0x5e, 0, 0, 1 },
+			     zero[6];
+
+	(void)state;
+	assert_true(unicast("198.18.0.1"));
+	assert_true(unicast("2001:db8::1"));
+	assert_false(unicast("0.0.0.0"));
+	assert_false(unicast("127.0.0.1"));
+	assert_false(unicast("224.0.0.1"));
+	assert_false(unicast("255.255.255.255"));
+	assert_false(unicast("::"));
+	assert_false(unicast("::1"));
+	assert_false(unicast("ff02::1"));
+	assert_false(unicast("::ffff:127.0.0.1"));
+	assert_true(unicast("::ffff:198.18.0.1"));
+	assert_true(units_mac_is_unicast(ok));
+	assert_false(units_mac_is_unicast(group));
+	assert_false(units_mac_is_unicast(zero));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +573,8 @@ int main(void)
 		cmocka_unit_test(test_addr_rejects),
 		cmocka_unit_test(test_addr_equal),
 		cmocka_unit_test(test_addr_format_edges),
+		cmocka_unit_test(test_endpoints),
+		cmocka_unit_test(test_unicast),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,17 +2,10 @@
 #include "cli/cli.h"
 
 const struct column backend_columns[] = {
-	{ "SERVICE", "service" },
-	{ "ADDR", "addr" },
-	{ "MAC", "mac" },
-	{ "WEIGHT", "weight" },
-	{ "STATUS", "status" },
-	{ "STREAMS", "streams" },
-	{ "NEW", "new_streams" },
-	{ "ENDED", "ended_streams" },
-	{ "PACKETS", "packets" },
-	{ "BYTES", "bytes" },
-	{ 0 },
+	{ "SERVICE", "service" }, { "ADDR", "addr" },	    { "MAC", "mac" },
+	{ "WEIGHT", "weight" },	  { "MAX", "max_streams" }, { "STATUS", "status" },
+	{ "STREAMS", "streams" }, { "NEW", "new_streams" }, { "ENDED", "ended_streams" },
+	{ "PACKETS", "packets" }, { "BYTES", "bytes" },	    { 0 },
 };
 
 static void print_backend_list(const struct cli *cli, json_object *data)
@@ -25,8 +18,8 @@ const struct cmd backend_cmds[] = {
 	{ "add",
 	  "backend.add",
 	  { "service", "addr" },
-	  { "mac", "weight", "max-streams" },
-	  "SERVICE ADDR [--mac MAC] [--weight W] [--max-streams N]",
+	  { "mac", "weight", "max-streams", "standby!" },
+	  "SERVICE ADDR [--mac MAC] [--weight W] [--max-streams N] [--standby]",
 	  "add a backend; its MAC comes from the neighbour table unless given",
 	  NULL,
 	  "added",

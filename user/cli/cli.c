@@ -19,6 +19,8 @@
 static const struct object objects[] = {
 	{ "service", service_cmds, "services: a VIP, port and protocol" },
 	{ "backend", backend_cmds, "backends of a service" },
+	{ "class", class_cmds, "class rules: min, max and priority of the streams they match" },
+	{ "stream", stream_cmds, "streams, and explicit requests for one" },
 	{ "stats", stats_cmds, "counters" },
 	{ "status", status_cmds, "the controller" },
 	{ "config", config_cmds, "the desired state as a file" },
@@ -80,7 +82,9 @@ static int split_globals(int argc, char **argv, struct cli *cli, struct words *w
 	return 0;
 }
 
-static const char *flag_spec(const struct cmd *c, const char *name, bool *takes_value)
+/* A flag's spec: "name" takes a value, "name!" none, "name?" an optional
+ * "=value" (a switch: --preempt, --preempt=false). */
+static const char *flag_spec(const struct cmd *c, const char *name, char *kind)
 {
 	size_t i, len = strlen(name);
 
@@ -88,8 +92,9 @@ static const char *flag_spec(const struct cmd *c, const char *name, bool *takes_
 		if (strncmp(c->flags[i], name, len))
 			continue;
 		if (c->flags[i][len] == '\0' ||
-		    (c->flags[i][len] == '!' && !c->flags[i][len + 1])) {
-			*takes_value = c->flags[i][len] == '\0';
+		    ((c->flags[i][len] == '!' || c->flags[i][len] == '?') &&
+		     !c->flags[i][len + 1])) {
+			*kind = c->flags[i][len];
 			return c->flags[i];
 		}
 	}
@@ -100,8 +105,7 @@ static int add_flag(const struct cmd *c, const struct words *w, int *i, json_obj
 {
 	const char *arg = w->w[*i] + 2, *eq = strchr(arg, '='), *value;
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-	bool takes_value;
-	char name[64];
+	char name[64], kind;
 
 	if (len >= sizeof(name)) {
 		fprintf(stderr, "weir: unknown option --%.20s...\n", arg);
@@ -109,15 +113,15 @@ static int add_flag(const struct cmd *c, const struct words *w, int *i, json_obj
 	}
 	memcpy(name, arg, len);
 	name[len] = '\0';
-	if (!flag_spec(c, name, &takes_value)) {
+	if (!flag_spec(c, name, &kind)) {
 		fprintf(stderr, "weir: unknown option --%s\n", name);
 		return -1;
 	}
-	if (!takes_value) {
-		if (eq) {
-			fprintf(stderr, "weir: --%s takes no value\n", name);
-			return -1;
-		}
+	if (kind == '!' && eq) {
+		fprintf(stderr, "weir: --%s takes no value\n", name);
+		return -1;
+	}
+	if (kind == '!' || (kind == '?' && !eq)) {
 		json_object_object_add(args, name, json_object_new_string("true"));
 		return 0;
 	}

@@ -23,7 +23,7 @@ struct cmd {
 	const char *verb;
 	const char *api; /* the controller's command */
 	const char *positional[3]; /* names of required positional words; "?x": optional */
-	const char *flags[16]; /* accepted --flags; a trailing "!" takes no value */
+	const char *flags[48]; /* accepted --flags; "x!" takes no value, "x?" an optional =value */
 	const char *usage;
 	const char *summary;
 	/* Text output of the reply's data; NULL prints `done` or nothing. */
@@ -40,8 +40,8 @@ struct object {
 	const char *summary;
 };
 
-extern const struct cmd service_cmds[], backend_cmds[], stats_cmds[], config_cmds[], status_cmds[],
-	shutdown_cmds[];
+extern const struct cmd service_cmds[], backend_cmds[], class_cmds[], stream_cmds[], stats_cmds[],
+	config_cmds[], status_cmds[], shutdown_cmds[];
 
 /* client.c: one request, one reply. Returns 0 and the reply's data (may be
  * NULL), or prints the error and returns non-zero. */

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -19,17 +21,69 @@ static const struct column service_fields[] = {
 	{ "forwarding", "forwarding" },
 	{ "refuse", "refuse" },
 	{ "idle-timeout", "idle_timeout" },
+	{ "pause-after", "pause_after" },
 	{ "health", "health" },
+	{ "capacity streams", "capacity_streams" },
+	{ "capacity rate", "capacity_rate" },
+	{ "admitted now", "admitted_streams" },
+	{ "committed bit/s", "committed_bps" },
+	{ "stream min", "stream_min" },
+	{ "stream max", "stream_max" },
+	{ "priority", "priority" },
+	{ "share", "share" },
+	{ "preempt", "preempt" },
+	{ "burst", "burst" },
 	{ "backends", "backends" },
 	{ "usable", "usable" },
 	{ "streams", "streams" },
 	{ "new streams", "new_streams" },
+	{ "admitted", "admitted" },
 	{ "ended streams", "ended_streams" },
 	{ "refused", "refused" },
+	{ "replies", "replies" },
+	{ "preempted", "preempted" },
+	{ "resumed", "resumed" },
+	{ "policed packets", "policed_packets" },
 	{ "packets", "packets" },
 	{ "bytes", "bytes" },
 	{ 0 },
 };
+
+const struct column class_columns[] = {
+	{ "CLASS", "name" },
+	{ "ID", "id" },
+	{ "MIN", "min" },
+	{ "MAX", "max" },
+	{ "PRIO", "priority" },
+	{ "RUNNING", "running" },
+	{ "PAUSED", "paused" },
+	{ "ALLOCATION", "allocation" },
+	{ "USED", "used_bps" },
+	{ "ADMITTED", "admitted" },
+	{ "REFUSED", "refused" },
+	{ "PREEMPTED", "preempted" },
+	{ "POLICED", "policed_packets" },
+	{ 0 },
+};
+
+/* "capacity 3/4 streams": refusals by reason, those that happened. */
+static void print_refusals(json_object *data)
+{
+	json_object *by;
+	bool any = false;
+
+	if (!json_object_object_get_ex(data, "refused_by", &by))
+		return;
+	printf("refused by reason:");
+	json_object_object_foreach(by, reason, count)
+	{
+		if (!json_object_get_uint64(count))
+			continue;
+		printf(" %s %" PRIu64, reason, json_object_get_uint64(count));
+		any = true;
+	}
+	printf("%s\n", any ? "" : " none");
+}
 
 static void print_service_list(const struct cli *cli, json_object *data)
 {
@@ -39,10 +93,16 @@ static void print_service_list(const struct cli *cli, json_object *data)
 
 static void print_service_show(const struct cli *cli, json_object *data)
 {
-	json_object *backends;
+	json_object *backends, *classes;
 
 	(void)cli;
 	out_fields(data, service_fields);
+	print_refusals(data);
+	if (json_object_object_get_ex(data, "class_list", &classes) &&
+	    json_object_array_length(classes)) {
+		printf("\n");
+		out_table(classes, class_columns);
+	}
 	if (json_object_object_get_ex(data, "backend_list", &backends) &&
 	    json_object_array_length(backends)) {
 		printf("\n");
@@ -50,19 +110,47 @@ static void print_service_show(const struct cli *cli, json_object *data)
 	}
 }
 
+#define SERVICE_OPTION_FLAGS                                                                       \
+	"steering", "forwarding", "capacity-streams", "capacity-rate", "stream-min", "stream-max", \
+		"priority", "share", "preempt?", "burst?", "idle-timeout", "pause-after",          \
+		"refuse", "admission", "delay-target", "delay-source", "probe",                    \
+		"capacity-ranking", "capacity-limit", "shuffle-size", "scale-out", "scale-in",     \
+		"scale-hook", "fallback", "health", "health-port", "handshake-timeout",            \
+		"bucket-depth", "priority-reserve", "refuse-rate"
+
+#define SERVICE_OPTION_USAGE                                                      \
+	"[--steering round-robin|weighted|maglev] [--forwarding dsr|ipip]\n"      \
+	"      [--capacity-streams N] [--capacity-rate RATE]\n"                   \
+	"      [--stream-min RATE] [--stream-max RATE] [--priority 0-7]\n"        \
+	"      [--share min|priority] [--preempt] [--burst]\n"                    \
+	"      [--idle-timeout DUR] [--pause-after DUR] [--refuse drop|reset]\n"  \
+	"      [--admission off|pie] [--delay-target DUR]\n"                      \
+	"      [--delay-source probe|report] [--probe tcp|http:PATH]\n"           \
+	"      [--capacity-ranking EXPR] [--capacity-limit EXPR|auto]\n"          \
+	"      [--shuffle-size EXPR] [--scale-out EXPR] [--scale-in EXPR]\n"      \
+	"      [--scale-hook CMD] [--fallback drop|pass]\n"                       \
+	"      [--health tcp|none] [--health-port N] [--handshake-timeout DUR]\n" \
+	"      [--bucket-depth DUR] [--priority-reserve PCT] [--refuse-rate N]"
+
 const struct cmd service_cmds[] = {
 	{ "add",
 	  "service.add",
 	  { "name" },
-	  { "vip", "port", "proto", "steering", "forwarding", "capacity-streams", "capacity-rate",
-	    "stream-min", "stream-max", "priority", "idle-timeout", "refuse", "health",
-	    "health-port" },
-	  "NAME --vip ADDR --port N --proto tcp|udp [--steering round-robin|weighted|maglev]\n"
-	  "      [--forwarding dsr|ipip] [--idle-timeout DUR] [--refuse drop|reset]\n"
-	  "      [--health tcp|none] [--health-port N]",
+	  { "vip", "port", "proto", SERVICE_OPTION_FLAGS },
+	  "NAME --vip ADDR --port N --proto tcp|udp\n      " SERVICE_OPTION_USAGE,
 	  "add a service (a VIP, port and protocol)",
 	  NULL,
 	  "added",
+	  NULL },
+	{ "set",
+	  "service.set",
+	  { "name" },
+	  { SERVICE_OPTION_FLAGS },
+	  "NAME " SERVICE_OPTION_USAGE,
+	  "change a service's options; running streams keep their class, new ones get the new "
+	  "parameters (--preempt=false, --burst=false turn those off)",
+	  NULL,
+	  "changed",
 	  NULL },
 	{ "del",
 	  "service.del",
@@ -78,9 +166,28 @@ const struct cmd service_cmds[] = {
 	  { "name" },
 	  { 0 },
 	  "NAME",
-	  "show a service, its counters and backends",
+	  "show a service: capacity used and total, classes with their allocations, refusals "
+	  "by reason, counters and backends",
 	  print_service_show,
 	  NULL,
+	  NULL },
+	{ "pause",
+	  "service.pause",
+	  { "name" },
+	  { 0 },
+	  "NAME",
+	  "no new streams for the service; running ones continue",
+	  NULL,
+	  "paused",
+	  NULL },
+	{ "resume",
+	  "service.resume",
+	  { "name" },
+	  { 0 },
+	  "NAME",
+	  "undo pause",
+	  NULL,
+	  "resumed",
 	  NULL },
 	{ "list",
 	  "service.list",

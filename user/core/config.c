@@ -1252,6 +1252,11 @@ static int parse_svc_idle_timeout(struct parse_ctx *ctx, yaml_node_t *value, voi
 	return get_duration(ctx, value, &((struct weir_service_config *)obj)->idle_timeout_ns);
 }
 
+static int parse_svc_paused(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_bool(ctx, value, &((struct weir_service_config *)obj)->paused);
+}
+
 static int parse_svc_health(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
 	struct weir_service_config *svc = obj;
@@ -1352,6 +1357,7 @@ static const struct key_handler service_keys[] = {
 	{ "forwarding", parse_svc_forwarding, false },
 	{ "refuse", parse_svc_refuse, false },
 	{ "idle-timeout", parse_svc_idle_timeout, false },
+	{ "paused", parse_svc_paused, false },
 	{ "health", parse_svc_health, false },
 	{ "backends", parse_backends, false },
 	{ "capacity-streams", parse_svc_capacity_streams, false },
@@ -1794,6 +1800,7 @@ static void emit_service(struct emit_buf *b, const struct weir_service_config *s
 	emit(b, "    refuse: %s\n", config_refuse_name(svc->refuse));
 	emit(b, "    idle-timeout: %s\n",
 	     units_format_duration(svc->idle_timeout_ns, text, sizeof(text)));
+	emit(b, "    paused: %s\n", svc->paused ? "true" : "false");
 	emit_health(b, &svc->health);
 	emit_admission(b, svc);
 	emit(b, "    backends:%s\n", svc->n_backends ? "" : " []");

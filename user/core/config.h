@@ -73,6 +73,7 @@ struct weir_service_config {
 	uint8_t forwarding; /* enum weir_forwarding */
 	uint8_t refuse; /* enum weir_refuse */
 	uint64_t idle_timeout_ns;
+	bool paused; /* no new streams */
 	struct weir_health_config health;
 	/* Admission and allocation: capacity 0 is no limit. */
 	uint64_t capacity_streams;

@@ -402,3 +402,36 @@ int units_addr_is_unicast(const struct weir_addr *a)
 		return ipv6_is_unicast(a->bytes);
 	return 0;
 }
+
+/* "198.18.0.2", "198.18.0.2:5000", "2001:db8::2", "[2001:db8::2]:5000". */
+int units_parse_endpoint(const char *s, struct weir_addr *addr, uint16_t *port)
+{
+	char text[WEIR_ADDR_STRLEN + 2];
+	const char *colon, *close;
+	uint16_t p = 0;
+	size_t len;
+
+	if (!s || !addr || !port)
+		return -EINVAL;
+	if (s[0] == '[') {
+		close = strchr(s, ']');
+		if (!close || (close[1] && (close[1] != ':' || units_parse_port(close + 2, &p))))
+			return -EINVAL;
+		len = close - s - 1;
+		s++;
+	} else {
+		colon = strchr(s, ':');
+		/* a second colon: an IPv6 address without a port */
+		if (colon && !strchr(colon + 1, ':') && units_parse_port(colon + 1, &p))
+			return -EINVAL;
+		len = colon && !strchr(colon + 1, ':') ? (size_t)(colon - s) : strlen(s);
+	}
+	if (len >= sizeof(text))
+		return -EINVAL;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	if (units_parse_addr(text, addr))
+		return -EINVAL;
+	*port = p;
+	return 0;
+}

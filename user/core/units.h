@@ -22,6 +22,8 @@ int units_parse_addr(const char *s, struct weir_addr *out);
 /* Writes at most len bytes, always NUL-terminated; returns buf. */
 const char *units_format_addr(const struct weir_addr *a, char *buf, size_t len);
 int units_addr_equal(const struct weir_addr *a, const struct weir_addr *b);
+/* ADDR[:PORT], an IPv6 address with a port in brackets; port 0 when none. */
+int units_parse_endpoint(const char *s, struct weir_addr *addr, uint16_t *port);
 
 /* 1-65535, decimal only. */
 int units_parse_port(const char *s, uint16_t *out);

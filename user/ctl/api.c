@@ -14,9 +14,8 @@
 
 #include <json-c/json.h>
 
+#include "ctl/api.h"
 #include "ctl/ctl.h"
-
-#define ERR_LEN 256
 
 struct api_cmd {
 	const char *name;
@@ -24,15 +23,21 @@ struct api_cmd {
 	/* The arguments it takes, all strings; anything else is refused, so a
 	 * typo is an error rather than an option silently not applied. */
 	const char *const *args;
+	/* Instead of fn: a command that runs as a job (struct api_job). */
+	int (*start)(struct ctl *c, json_object *args, struct api_job **job, char *err);
 };
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NO_ARGS ((const char *const[]){ NULL })
-#define SERVICE_OPTION_ARGS                                                          \
-	"steering", "forwarding", "refuse", "idle-timeout", "health", "health-port", \
-		"capacity-streams", "capacity-rate", "stream-min", "stream-max", "priority"
+#define SERVICE_OPTION_ARGS                                                                      \
+	"steering", "forwarding", "refuse", "idle-timeout", "health", "health-port",             \
+		"capacity-streams", "capacity-rate", "stream-min", "stream-max", "priority",     \
+		"share", "preempt", "burst", "pause-after", "handshake-timeout", "bucket-depth", \
+		"priority-reserve", "refuse-rate", "admission", "delay-target", "delay-source",  \
+		"probe", "capacity-ranking", "capacity-limit", "shuffle-size", "scale-out",      \
+		"scale-in", "scale-hook", "fallback"
 
-static const char *api_arg(json_object *args, const char *key)
+const char *api_arg(json_object *args, const char *key)
 {
 	json_object *v;
 
@@ -42,7 +47,7 @@ static const char *api_arg(json_object *args, const char *key)
 	return json_object_get_string(v);
 }
 
-__attribute__((format(printf, 2, 3))) static int api_error(char *err, const char *fmt, ...)
+int api_error(char *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -52,7 +57,7 @@ __attribute__((format(printf, 2, 3))) static int api_error(char *err, const char
 	return -EINVAL;
 }
 
-static const char *arg_required(json_object *args, const char *key, char *err)
+const char *arg_required(json_object *args, const char *key, char *err)
 {
 	const char *v = api_arg(args, key);
 
@@ -62,8 +67,8 @@ static const char *arg_required(json_object *args, const char *key, char *err)
 }
 
 /* Runs edit() on a copy of the desired state, then applies the copy. */
-static int api_change(struct ctl *c, json_object *args, char *err,
-		      int (*edit)(struct weir_config *cfg, json_object *args, char *err))
+int api_change(struct ctl *c, json_object *args, char *err,
+	       int (*edit)(struct weir_config *cfg, json_object *args, char *err))
 {
 	struct weir_config cfg;
 	int ret = state_export(c, &cfg);
@@ -77,8 +82,7 @@ static int api_change(struct ctl *c, json_object *args, char *err,
 	return ret;
 }
 
-static struct weir_service_config *find_service_arg(struct weir_config *cfg, json_object *args,
-						    char *err)
+struct weir_service_config *find_service_arg(struct weir_config *cfg, json_object *args, char *err)
 {
 	const char *name = arg_required(args, "service", err);
 	struct weir_service_config *svc;
@@ -91,237 +95,7 @@ static struct weir_service_config *find_service_arg(struct weir_config *cfg, jso
 	return svc;
 }
 
-static int find_backend_arg(struct weir_service_config *svc, json_object *args, char *err)
-{
-	const char *text = arg_required(args, "addr", err);
-	struct weir_addr addr;
-	size_t i;
-
-	if (!text)
-		return -EINVAL;
-	if (units_parse_addr(text, &addr))
-		return api_error(err, "backend %s: not an IPv4 or IPv6 address", text);
-	for (i = 0; i < svc->n_backends; i++)
-		if (units_addr_equal(&svc->backends[i].addr, &addr))
-			return (int)i;
-	snprintf(err, ERR_LEN, "service %s: backend %s: no such backend", svc->name, text);
-	return -ENOENT;
-}
-
-static int set_steering(struct weir_service_config *s, const char *v)
-{
-	return config_parse_steering(v, &s->steering);
-}
-
-static int set_forwarding(struct weir_service_config *s, const char *v)
-{
-	return config_parse_forwarding(v, &s->forwarding);
-}
-
-static int set_refuse(struct weir_service_config *s, const char *v)
-{
-	return config_parse_refuse(v, &s->refuse);
-}
-
-static int set_idle_timeout(struct weir_service_config *s, const char *v)
-{
-	return units_parse_duration(v, &s->idle_timeout_ns);
-}
-
-static int set_health(struct weir_service_config *s, const char *v)
-{
-	if (strcmp(v, "tcp") && strcmp(v, "none"))
-		return -EINVAL;
-	s->health.enabled = !strcmp(v, "tcp");
-	return 0;
-}
-
-static int set_health_port(struct weir_service_config *s, const char *v)
-{
-	return units_parse_port(v, &s->health.port);
-}
-
-static const struct {
-	const char *key;
-	int (*set)(struct weir_service_config *s, const char *v);
-	const char *expected;
-} service_options[] = {
-	{ "steering", set_steering, "round-robin, weighted or maglev" },
-	{ "forwarding", set_forwarding, "dsr or ipip" },
-	{ "refuse", set_refuse, "drop or reset" },
-	{ "idle-timeout", set_idle_timeout, "a duration (ms, s, m)" },
-	{ "health", set_health, "tcp or none" },
-	{ "health-port", set_health_port, "a port (1-65535)" },
-};
-
-/* In the CLI contract, built with admission in a later release. */
-static const char *const service_options_later[] = {
-	"capacity-streams", "capacity-rate", "stream-min", "stream-max", "priority",
-};
-
-static int service_required(struct weir_service_config *s, json_object *args, char *err)
-{
-	const char *name = arg_required(args, "name", err), *vip, *port, *proto;
-	uint8_t proto_num;
-
-	if (!name || !(vip = arg_required(args, "vip", err)) ||
-	    !(port = arg_required(args, "port", err)) ||
-	    !(proto = arg_required(args, "proto", err)))
-		return -EINVAL;
-	if (config_check_name(name))
-		return api_error(err, "service %s: a name is 1-31 of A-Z a-z 0-9 _ . -", name);
-	if (units_parse_proto(proto, &proto_num))
-		return api_error(err, "service %s: --proto: '%s' is not tcp or udp", name, proto);
-	config_service_init(s, proto_num);
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	if (units_parse_addr(vip, &s->vip))
-		return api_error(err, "service %s: --vip: '%s' is not an IPv4 or IPv6 address",
-				 name, vip);
-	if (units_parse_port(port, &s->port))
-		return api_error(err, "service %s: --port: '%s' is not a port (1-65535)", name,
-				 port);
-	return 0;
-}
-
-static int service_optional(struct weir_service_config *s, json_object *args, char *err)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(service_options_later) / sizeof(service_options_later[0]); i++)
-		if (api_arg(args, service_options_later[i]))
-			return api_error(err, "service: --%s is not supported yet",
-					 service_options_later[i]);
-	for (i = 0; i < sizeof(service_options) / sizeof(service_options[0]); i++) {
-		const char *v = api_arg(args, service_options[i].key);
-
-		if (v && service_options[i].set(s, v)) {
-			return api_error(err, "service %s: --%s: '%s' is not %s", s->name,
-					 service_options[i].key, v, service_options[i].expected);
-		}
-	}
-	return 0;
-}
-
-static int edit_service_add(struct weir_config *cfg, json_object *args, char *err)
-{
-	struct weir_service_config s = {}, *arr;
-	int ret = service_required(&s, args, err);
-
-	if (!ret)
-		ret = service_optional(&s, args, err);
-	if (ret)
-		return ret;
-	if (state_config_service(cfg, s.name))
-		return api_error(err, "service %s: exists already", s.name);
-	arr = realloc(cfg->services, (cfg->n_services + 1) * sizeof(*arr));
-	if (!arr)
-		return api_error(err, "out of memory");
-	cfg->services = arr;
-	arr[cfg->n_services++] = s;
-	return 0;
-}
-
-static int edit_service_del(struct weir_config *cfg, json_object *args, char *err)
-{
-	const char *name = arg_required(args, "name", err);
-	struct weir_service_config *svc = name ? state_config_service(cfg, name) : NULL;
-	size_t i;
-
-	if (!name)
-		return -EINVAL;
-	if (!svc)
-		return api_error(err, "service %s: no such service", name);
-	i = svc - cfg->services;
-	config_service_free(svc);
-	memmove(svc, svc + 1, (cfg->n_services - i - 1) * sizeof(*svc));
-	cfg->n_services--;
-	return 0;
-}
-
-static int backend_options(struct weir_service_config *svc, struct weir_backend_config *be,
-			   json_object *args, char *err)
-{
-	const char *weight = api_arg(args, "weight"), *mac = api_arg(args, "mac");
-	char addr[WEIR_ADDR_STRLEN];
-
-	units_format_addr(&be->addr, addr, sizeof(addr));
-	if (api_arg(args, "max-streams"))
-		return api_error(err, "backend: --max-streams is not supported yet");
-	if (weight && units_parse_u32(weight, 0, 65535, &be->weight)) {
-		return api_error(err, "service %s: backend %s: --weight: '%s' is not 0-65535",
-				 svc->name, addr, weight);
-	}
-	if (mac && units_parse_mac(mac, be->mac)) {
-		return api_error(err, "service %s: backend %s: --mac: '%s' is not a MAC address",
-				 svc->name, addr, mac);
-	}
-	be->has_mac = mac != NULL;
-	return 0;
-}
-
-static int edit_backend_add(struct weir_config *cfg, json_object *args, char *err)
-{
-	struct weir_service_config *svc = find_service_arg(cfg, args, err);
-	const char *text = api_arg(args, "addr");
-	struct weir_backend_config be, *arr;
-	int ret;
-
-	if (!svc)
-		return -EINVAL;
-	if (!text)
-		return api_error(err, "missing addr");
-	config_backend_init(&be);
-	if (units_parse_addr(text, &be.addr))
-		return api_error(err, "backend %s: not an IPv4 or IPv6 address", text);
-	ret = find_backend_arg(svc, args, err);
-	if (ret >= 0)
-		return api_error(err, "service %s: backend %s: exists already", svc->name, text);
-	ret = backend_options(svc, &be, args, err);
-	if (ret)
-		return ret;
-	arr = realloc(svc->backends, (svc->n_backends + 1) * sizeof(*arr));
-	if (!arr)
-		return api_error(err, "out of memory");
-	svc->backends = arr;
-	arr[svc->n_backends++] = be;
-	return 0;
-}
-
-static int edit_backend_del(struct weir_config *cfg, json_object *args, char *err)
-{
-	struct weir_service_config *svc = find_service_arg(cfg, args, err);
-	int i = svc ? find_backend_arg(svc, args, err) : -EINVAL;
-
-	if (i < 0)
-		return i;
-	memmove(&svc->backends[i], &svc->backends[i + 1],
-		(svc->n_backends - i - 1) * sizeof(svc->backends[0]));
-	svc->n_backends--;
-	return 0;
-}
-
-static int set_backend_paused(struct weir_config *cfg, json_object *args, char *err, bool paused)
-{
-	struct weir_service_config *svc = find_service_arg(cfg, args, err);
-	int i = svc ? find_backend_arg(svc, args, err) : -EINVAL;
-
-	if (i < 0)
-		return i;
-	svc->backends[i].paused = paused;
-	return 0;
-}
-
-static int edit_backend_pause(struct weir_config *cfg, json_object *args, char *err)
-{
-	return set_backend_paused(cfg, args, err, true);
-}
-
-static int edit_backend_resume(struct weir_config *cfg, json_object *args, char *err)
-{
-	return set_backend_paused(cfg, args, err, false);
-}
-
-static json_object *counters_json(json_object *o, const struct weir_counters *k)
+json_object *counters_json(json_object *o, const struct weir_counters *k)
 {
 	json_object_object_add(o, "packets", json_object_new_uint64(k->packets));
 	json_object_object_add(o, "bytes", json_object_new_uint64(k->bytes));
@@ -332,145 +106,9 @@ static json_object *counters_json(json_object *o, const struct weir_counters *k)
 	return o;
 }
 
-static void add_str(json_object *o, const char *key, const char *v)
+void add_str(json_object *o, const char *key, const char *v)
 {
 	json_object_object_add(o, key, json_object_new_string(v));
-}
-
-static json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
-				 const struct ctl_backend *be)
-{
-	json_object *o = json_object_new_object();
-	char buf[WEIR_ADDR_STRLEN];
-	struct weir_counters k;
-
-	add_str(o, "service", svc->cfg.name);
-	add_str(o, "addr", units_format_addr(&be->cfg.addr, buf, sizeof(buf)));
-	add_str(o, "mac", be->mac_known ? units_format_mac(be->mac, buf, sizeof(buf)) : "");
-	json_object_object_add(o, "weight", json_object_new_int64(be->cfg.weight));
-	add_str(o, "status", state_backend_status(svc, be));
-	json_object_object_add(o, "id", json_object_new_int64(be->id));
-	json_object_object_add(o, "streams", json_object_new_uint64(be->active_streams));
-	dp_read_counters(c, c->loader.maps.backend_stats, be->id, &k);
-	return counters_json(o, &k);
-}
-
-static json_object *service_json(struct ctl *c, const struct ctl_service *svc)
-{
-	const struct weir_service_config *s = &svc->cfg;
-	json_object *o = json_object_new_object();
-	char buf[WEIR_ADDR_STRLEN];
-	struct weir_counters k;
-	size_t i, usable = 0;
-
-	for (i = 0; i < svc->n_backends; i++)
-		usable += state_backend_usable(svc, &svc->backends[i]);
-	add_str(o, "name", s->name);
-	add_str(o, "vip", units_format_addr(&s->vip, buf, sizeof(buf)));
-	json_object_object_add(o, "port", json_object_new_int(s->port));
-	add_str(o, "proto", units_proto_name(s->proto));
-	add_str(o, "steering", config_steering_name(s->steering));
-	add_str(o, "forwarding", config_forwarding_name(s->forwarding));
-	add_str(o, "refuse", config_refuse_name(s->refuse));
-	add_str(o, "idle_timeout", units_format_duration(s->idle_timeout_ns, buf, sizeof(buf)));
-	add_str(o, "health", s->health.enabled ? "tcp" : "none");
-	json_object_object_add(o, "id", json_object_new_int64(svc->id));
-	json_object_object_add(o, "backends", json_object_new_int64(svc->n_backends));
-	json_object_object_add(o, "usable", json_object_new_int64(usable));
-	json_object_object_add(o, "streams", json_object_new_uint64(svc->active_streams));
-	dp_read_counters(c, c->loader.maps.service_stats, svc->id, &k);
-	return counters_json(o, &k);
-}
-
-static json_object *backends_json(struct ctl *c, const struct ctl_service *svc)
-{
-	json_object *arr = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < svc->n_backends; i++)
-		json_object_array_add(arr, backend_json(c, svc, &svc->backends[i]));
-	return arr;
-}
-
-static int cmd_service_add(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_add);
-}
-
-static int cmd_service_del(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_del);
-}
-
-static int cmd_service_show(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	const char *name = arg_required(args, "name", err);
-	struct ctl_service *svc = name ? state_find_service(c, name) : NULL;
-
-	if (!name)
-		return -EINVAL;
-	if (!svc)
-		return api_error(err, "service %s: no such service", name);
-	*out = service_json(c, svc);
-	json_object_object_add(*out, "backend_list", backends_json(c, svc));
-	return 0;
-}
-
-static int cmd_service_list(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	size_t i;
-
-	(void)args;
-	(void)err;
-	*out = json_object_new_array();
-	for (i = 0; i < c->n_services; i++)
-		json_object_array_add(*out, service_json(c, &c->services[i]));
-	return 0;
-}
-
-static int cmd_backend_add(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_add);
-}
-
-static int cmd_backend_del(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_del);
-}
-
-static int cmd_backend_pause(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_pause);
-}
-
-static int cmd_backend_resume(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_resume);
-}
-
-static int cmd_backend_list(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	const char *name = api_arg(args, "service");
-	size_t i, j;
-
-	if (name && !state_find_service(c, name))
-		return api_error(err, "service %s: no such service", name);
-	*out = json_object_new_array();
-	for (i = 0; i < c->n_services; i++) {
-		struct ctl_service *svc = &c->services[i];
-
-		if (name && strcmp(name, svc->cfg.name))
-			continue;
-		for (j = 0; j < svc->n_backends; j++)
-			json_object_array_add(*out, backend_json(c, svc, &svc->backends[j]));
-	}
-	return 0;
 }
 
 static json_object *reasons_json(struct ctl *c)
@@ -630,22 +268,42 @@ static int cmd_shutdown(struct ctl *c, json_object *args, json_object **out, cha
 	return 0;
 }
 
+#define CMD(n, f, a)                          \
+	{                                     \
+		.name = n, .fn = f, .args = a \
+	}
+#define JOB(n, s, a)                             \
+	{                                        \
+		.name = n, .start = s, .args = a \
+	}
+
 static const struct api_cmd api_cmds[] = {
-	{ "status", cmd_status, NO_ARGS },
-	{ "service.add", cmd_service_add,
-	  ARGS("name", "vip", "port", "proto", SERVICE_OPTION_ARGS) },
-	{ "service.del", cmd_service_del, ARGS("name") },
-	{ "service.show", cmd_service_show, ARGS("name") },
-	{ "service.list", cmd_service_list, NO_ARGS },
-	{ "backend.add", cmd_backend_add, ARGS("service", "addr", "weight", "mac", "max-streams") },
-	{ "backend.del", cmd_backend_del, ARGS("service", "addr") },
-	{ "backend.pause", cmd_backend_pause, ARGS("service", "addr") },
-	{ "backend.resume", cmd_backend_resume, ARGS("service", "addr") },
-	{ "backend.list", cmd_backend_list, ARGS("service") },
-	{ "stats", cmd_stats, ARGS("service") },
-	{ "config.dump", cmd_config_dump, NO_ARGS },
-	{ "config.load", cmd_config_load, ARGS("file", "yaml") },
-	{ "shutdown", cmd_shutdown, NO_ARGS },
+	CMD("status", cmd_status, NO_ARGS),
+	CMD("service.add", cmd_service_add,
+	    ARGS("name", "vip", "port", "proto", SERVICE_OPTION_ARGS)),
+	CMD("service.set", cmd_service_set, ARGS("name", SERVICE_OPTION_ARGS)),
+	CMD("service.del", cmd_service_del, ARGS("name")),
+	CMD("service.pause", cmd_service_pause, ARGS("name")),
+	CMD("service.resume", cmd_service_resume, ARGS("name")),
+	CMD("service.show", cmd_service_show, ARGS("name")),
+	CMD("service.list", cmd_service_list, NO_ARGS),
+	CMD("backend.add", cmd_backend_add,
+	    ARGS("service", "addr", "weight", "mac", "max-streams", "standby")),
+	CMD("backend.del", cmd_backend_del, ARGS("service", "addr")),
+	CMD("backend.pause", cmd_backend_pause, ARGS("service", "addr")),
+	CMD("backend.resume", cmd_backend_resume, ARGS("service", "addr")),
+	CMD("backend.list", cmd_backend_list, ARGS("service")),
+	CMD("class.add", cmd_class_add, ARGS("service", "name", "match", "min", "max", "priority")),
+	CMD("class.del", cmd_class_del, ARGS("service", "name")),
+	CMD("class.list", cmd_class_list, ARGS("service")),
+	JOB("stream.list", job_stream_list, ARGS("service", "state", "sort", "limit")),
+	CMD("stream.request", cmd_stream_request,
+	    ARGS("service", "id", "client", "min", "max", "priority", "ttl")),
+	CMD("stream.release", cmd_stream_release, ARGS("service", "id")),
+	CMD("stats", cmd_stats, ARGS("service")),
+	CMD("config.dump", cmd_config_dump, NO_ARGS),
+	CMD("config.load", cmd_config_load, ARGS("file", "yaml")),
+	CMD("shutdown", cmd_shutdown, NO_ARGS),
 	{ 0 },
 };
 
@@ -690,7 +348,26 @@ static char *api_reply(int ret, json_object *data, const char *err)
 	return text;
 }
 
-char *api_dispatch(struct ctl *c, const char *request, size_t len)
+/* Runs a job for a slice; its reply once it is done, else NULL. */
+char *api_job_step(struct ctl *c, struct api_job *job, uint64_t deadline_ns)
+{
+	json_object *data = NULL;
+	char err[ERR_LEN] = "";
+	int ret = job->step(c, job, deadline_ns, &data, err);
+
+	if (ret == 0)
+		return NULL;
+	job->free(job);
+	return api_reply(ret < 0 ? ret : 0, data, err);
+}
+
+void api_job_free(struct api_job *job)
+{
+	if (job)
+		job->free(job);
+}
+
+char *api_dispatch(struct ctl *c, const char *request, size_t len, struct api_job **job)
 {
 	json_tokener *tok = json_tokener_new();
 	json_object *req = tok ? json_tokener_parse_ex(tok, request, (int)len) : NULL;
@@ -715,8 +392,15 @@ char *api_dispatch(struct ctl *c, const char *request, size_t len)
 			break;
 	if (h->name) {
 		ret = check_args(h, args, err);
-		if (!ret)
+		if (!ret && h->start)
+			ret = h->start(c, args, job, err);
+		else if (!ret)
 			ret = h->fn(c, args, &data, err);
+		if (!ret && *job) {
+			json_object_put(req);
+			json_tokener_free(tok);
+			return NULL;
+		}
 	} else
 		snprintf(err, sizeof(err), "request: unknown command '%.64s'",
 			 json_object_get_string(cmd));

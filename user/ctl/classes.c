@@ -378,7 +378,7 @@ static void settle_preemptions(struct ctl *c, struct ctl_service *svc)
 	}
 }
 
-static void class_stats_sum(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
+void classes_stats(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
 {
 	int ncpu = libbpf_num_possible_cpus(), i;
 	struct weir_class_stats per_cpu[ncpu > 0 ? ncpu : 1];
@@ -406,7 +406,7 @@ static void class_measure(struct ctl *c, struct ctl_class *cl, uint64_t now)
 	struct weir_class_stats st;
 	uint64_t dt = now - cl->seen_ns;
 
-	class_stats_sum(c, cl->id, &st);
+	classes_stats(c, cl->id, &st);
 	cl->running = cc ? weir_read(&cc->active) : 0;
 	cl->paused = cc ? weir_read(&cc->paused) : 0;
 	if (cl->seen_ns && dt && cl->running && st.bytes >= cl->seen_bytes)
@@ -566,4 +566,48 @@ void classes_tick(struct ctl *c, uint64_t now)
 			drop_unused(c, svc);
 	}
 	c->released_epoch = epoch;
+}
+
+/* A class for a grant's (min, max, priority), between two applies: an id
+ * no state uses or holds, counts reset, written before anything names it.
+ * Returns the class, or NULL when no id is free. */
+struct ctl_class *classes_add(struct ctl *c, struct ctl_service *svc, uint64_t min, uint64_t max,
+			      uint8_t priority)
+{
+	struct ctl_class *cl = classes_find_tuple(svc, min, max, priority), *arr;
+	struct id_pool *pool;
+	size_t i, j;
+
+	if (cl)
+		return cl;
+	pool = calloc(1, sizeof(*pool));
+	arr = realloc(svc->classes, (svc->n_classes + 1) * sizeof(*arr));
+	if (arr)
+		svc->classes = arr;
+	if (!pool || !arr) {
+		free(pool);
+		return NULL;
+	}
+	pool->max = WEIR_MAX_CLASSES;
+	pool->held_until = c->class_held_until;
+	pool->passes_done = c->sweep_passes_done;
+	for (i = 0; i < c->n_services; i++)
+		for (j = 0; j < c->services[i].n_classes; j++)
+			pool->used[c->services[i].classes[j].id] = true;
+	cl = &svc->classes[svc->n_classes];
+	memset(cl, 0, sizeof(*cl));
+	cl->min_bps = min;
+	cl->max_bps = max;
+	cl->priority = priority;
+	if (id_take(pool, &cl->id)) {
+		free(pool);
+		return NULL;
+	}
+	free(pool);
+	svc->n_classes++;
+	classes_reset_counts(c, cl->id);
+	class_write(c, svc, cl);
+	classes_limits(svc); /* a new priority may raise the top one */
+	svc->dirty = true;
+	return cl;
 }

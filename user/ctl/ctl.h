@@ -68,6 +68,26 @@ struct ctl_service {
 	uint64_t active_streams;
 };
 
+/* An explicit stream request the controller granted (grants.c). */
+struct ctl_grant {
+	bool used;
+	bool bound; /* the client's stream took it */
+	char id[64]; /* the requester's ID */
+	char service[WEIR_NAME_MAX];
+	uint32_t service_id, class_id;
+	struct weir_request_key key; /* the client it waits for */
+	uint64_t expires_ns;
+	uint64_t granted_bps;
+};
+
+struct grant_request {
+	const char *id;
+	struct weir_request_key key; /* client address, port (0: any), family */
+	uint64_t min_bps, max_bps;
+	uint8_t priority;
+	uint64_t ttl_ns;
+};
+
 struct sweep;
 struct server;
 struct dp_shadow;
@@ -95,6 +115,8 @@ struct ctl {
 	uint64_t backend_held_until[WEIR_MAX_BACKENDS];
 	uint64_t class_held_until[WEIR_MAX_CLASSES];
 	uint32_t released_epoch; /* the epoch the last release pass saw */
+	struct ctl_grant *grants; /* WEIR_MAX_GRANTS, by weir_grants slot */
+	uint64_t next_grant_check_ns;
 	uint64_t next_verify_ns;
 	bool loader_started;
 	bool stop, teardown;
@@ -134,9 +156,12 @@ void dp_shadow_free(struct ctl *c);
  * when it goes on at the next step, negative on error. */
 int dp_sweep_step(struct ctl *c, uint64_t now, uint64_t budget_ns);
 bool dp_sweep_in_pass(const struct ctl *c);
+/* A stream entry removed by the controller gives back what it held. */
+void dp_stream_end(struct ctl *c, const struct weir_stream *v);
 void dp_sweep_free(struct ctl *c);
 int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum);
 int dp_read_reasons(struct ctl *c, uint64_t *counts);
+int dp_read_service_reasons(struct ctl *c, uint32_t service_id, uint64_t *counts);
 
 /* Dense ids (services, backends, classes) handed out by state_apply. */
 struct id_pool {
@@ -169,6 +194,21 @@ struct ctl_class *classes_find_tuple(struct ctl_service *svc, uint64_t min, uint
 uint64_t classes_rate(const struct ctl_service *svc, const struct ctl_class *cl);
 void classes_reset_counts(struct ctl *c, uint32_t class_id);
 int classes_adopt(struct ctl *c);
+void classes_stats(struct ctl *c, uint32_t class_id, struct weir_class_stats *sum);
+struct ctl_class *classes_add(struct ctl *c, struct ctl_service *svc, uint64_t min, uint64_t max,
+			      uint8_t priority);
+
+/* grants.c */
+struct ctl_grant *grants_find(struct ctl *c, const char *service, const char *id);
+/* 0 with *granted_bps (the stream's allocation), or *refused set to an
+ * ALLOC_REFUSE_* reason; negative on failure (no slot, no class id). */
+int grants_request(struct ctl *c, struct ctl_service *svc, const struct grant_request *rq,
+		   uint64_t *granted_bps, int *refused);
+int grants_cancel(struct ctl *c, struct ctl_grant *g);
+void grants_refresh(struct ctl *c, struct ctl_service *svc);
+void grants_tick(struct ctl *c, uint64_t now);
+void grants_adopt(struct ctl *c);
+void grants_free(struct ctl *c);
 
 /* health.c */
 void health_step(struct ctl *c, uint64_t now);
@@ -184,7 +224,14 @@ int server_open(struct ctl *c);
  * same array after poll() filled in revents. */
 size_t server_pollfds(const struct ctl *c, struct pollfd *pfd, size_t max);
 void server_handle(struct ctl *c, const struct pollfd *pfd, size_t n, uint64_t now);
+/* A client's command runs in steps: the loop must not sleep. */
+bool server_working(const struct ctl *c);
 void server_close(struct ctl *c);
-char *api_dispatch(struct ctl *c, const char *request, size_t len);
+struct api_job;
+/* The reply to a request, or NULL with *job set: a command that runs in
+ * steps (api_job_step) until it has its reply. */
+char *api_dispatch(struct ctl *c, const char *request, size_t len, struct api_job **job);
+char *api_job_step(struct ctl *c, struct api_job *job, uint64_t deadline_ns);
+void api_job_free(struct api_job *job);
 
 #endif

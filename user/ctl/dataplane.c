@@ -179,7 +179,8 @@ static void service_value(const struct ctl_service *svc, struct weir_service *va
 	val->forwarding = cfg->forwarding;
 	val->refuse = cfg->refuse;
 	val->flags = (cfg->preempt ? WEIR_SERVICE_PREEMPT : 0) |
-		     (svc->requests ? WEIR_SERVICE_REQUESTS : 0);
+		     (svc->requests ? WEIR_SERVICE_REQUESTS : 0) |
+		     (cfg->paused ? WEIR_SERVICE_PAUSED : 0);
 	val->n_rules = cfg->n_classes;
 	val->pause_epochs = epochs_of(cfg->pause_after_ns);
 	val->handshake_epochs = epochs_of(cfg->handshake_timeout_ns);
@@ -414,5 +415,27 @@ int dp_verify(struct ctl *c)
 	verify_services(c);
 	verify_unknown_services(c);
 	verify_backends(c);
+	return 0;
+}
+
+/* A service's refusals (and other drops) by reason, summed over CPUs. */
+int dp_read_service_reasons(struct ctl *c, uint32_t service_id, uint64_t *counts)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *per_cpu = calloc(ncpu > 0 ? ncpu : 1, sizeof(*per_cpu));
+	uint32_t r, key;
+	int i;
+
+	if (!per_cpu)
+		return -ENOMEM;
+	for (r = 0; r < WEIR_REASONS_PER_SERVICE; r++) {
+		counts[r] = 0;
+		key = service_id * WEIR_REASONS_PER_SERVICE + r;
+		if (bpf_map_lookup_elem(c->loader.maps.service_reasons, &key, per_cpu))
+			continue;
+		for (i = 0; i < ncpu; i++)
+			counts[r] += per_cpu[i];
+	}
+	free(per_cpu);
 	return 0;
 }

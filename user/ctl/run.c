@@ -173,6 +173,7 @@ void ctl_tick(struct ctl *c, uint64_t now)
 	health_step(c, now);
 	neigh_step(c, now);
 	classes_tick(c, now);
+	grants_tick(c, now);
 	if (now >= c->next_verify_ns) {
 		c->next_verify_ns = now + VERIFY_INTERVAL_NS;
 		dp_verify(c);
@@ -196,6 +197,9 @@ uint64_t ctl_loop_once(struct ctl *c, uint64_t next_tick)
 	uint64_t now = ctl_now_ns();
 	int wait_ms = next_tick > now ? (int)((next_tick - now + 999999) / 1000000) : 0;
 	size_t n = server_pollfds(c, pfd, SERVER_POLLFDS_MAX);
+
+	if (server_working(c))
+		wait_ms = 0;
 
 	/* Client deadlines are checked at least every tick: the wait is never
 	 * longer than the update interval. */
@@ -244,6 +248,7 @@ static void ctl_finish(struct ctl *c)
 {
 	server_close(c);
 	state_free(c);
+	grants_free(c);
 	dp_sweep_free(c);
 	dp_shadow_free(c);
 	if (!c->loader_started)

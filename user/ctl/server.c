@@ -25,6 +25,10 @@
 
 #define CLIENTS_MAX 32
 #define CLIENT_DEADLINE_NS (2ULL * 1000000000ULL)
+/* A job (a walk of a large stream table) may take its time, in slices
+ * that leave the update loop its ticks. */
+#define JOB_DEADLINE_NS (60ULL * 1000000000ULL)
+#define JOB_SLICE_NS 5000000ULL
 #define CLIENT_BUF_START 4096
 /* Requests are read whole before they are parsed; all clients together
  * buffer at most this much, so many large senders cannot exhaust memory. */
@@ -37,6 +41,7 @@ struct client {
 	size_t sent; /* reply bytes written */
 	bool replying;
 	uint64_t deadline_ns;
+	struct api_job *job; /* the command it waits for runs in steps */
 };
 
 struct server {
@@ -140,6 +145,7 @@ static void client_drop(struct server *s, size_t i)
 	close(cl->fd);
 	s->buffered -= cl->cap;
 	free(cl->buf);
+	api_job_free(cl->job);
 	s->clients[i] = s->clients[--s->n];
 }
 
@@ -192,8 +198,35 @@ static void client_dispatch(struct ctl *c, struct client *cl)
 {
 	char *nl = memchr(cl->buf, '\n', cl->len);
 	size_t len = nl ? (size_t)(nl - cl->buf) : cl->len;
+	char *text = NULL;
 
-	client_reply(c->server, cl, len ? api_dispatch(c, cl->buf, len) : NULL);
+	if (len)
+		text = api_dispatch(c, cl->buf, len, &cl->job);
+	if (cl->job) {
+		cl->deadline_ns = ctl_now_ns() + JOB_DEADLINE_NS;
+		return;
+	}
+	client_reply(c->server, cl, text);
+}
+
+static void client_work(struct ctl *c, struct client *cl, uint64_t now)
+{
+	char *text = api_job_step(c, cl->job, now + JOB_SLICE_NS);
+
+	if (!text)
+		return;
+	cl->job = NULL; /* api_job_step freed it */
+	client_reply(c->server, cl, text);
+}
+
+bool server_working(const struct ctl *c)
+{
+	size_t i;
+
+	for (i = 0; c->server && i < c->server->n; i++)
+		if (c->server->clients[i].job)
+			return true;
+	return false;
 }
 
 /* 1: the client is done (dropped by the caller), 0: it goes on. */
@@ -267,7 +300,9 @@ size_t server_pollfds(const struct ctl *c, struct pollfd *pfd, size_t max)
 		(struct pollfd){ .fd = s->n < CLIENTS_MAX ? c->listen_fd : -1, .events = POLLIN };
 	for (i = 0; i < s->n && n < max; i++)
 		pfd[n++] = (struct pollfd){ .fd = s->clients[i].fd,
-					    .events = s->clients[i].replying ? POLLOUT : POLLIN };
+					    .events = s->clients[i].job	       ? 0
+						      : s->clients[i].replying ? POLLOUT
+									       : POLLIN };
 	return n;
 }
 
@@ -287,7 +322,9 @@ void server_handle(struct ctl *c, const struct pollfd *pfd, size_t n, uint64_t n
 		struct client *cl = &s->clients[i];
 
 		done = now >= cl->deadline_ns;
-		if (!done && pfd[i + 1].revents && !cl->replying)
+		if (!done && cl->job)
+			client_work(c, cl, now);
+		else if (!done && pfd[i + 1].revents && !cl->replying)
 			done = client_read(c, cl);
 		if (!done && cl->replying)
 			done = client_write(cl);

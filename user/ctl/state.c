@@ -333,7 +333,12 @@ int state_export(const struct ctl *c, struct weir_config *out)
 		const struct ctl_service *svc = &c->services[i];
 		struct weir_service_config *dst = &out->services[i];
 
-		*dst = svc->cfg;
+		/* deep: the copy is changed and freed on its own */
+		if (config_service_copy(dst, &svc->cfg)) {
+			config_free(out);
+			return -ENOMEM;
+		}
+		out->n_services = i + 1;
 		dst->backends =
 			calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*dst->backends));
 		if (!dst->backends) {
@@ -474,6 +479,8 @@ int state_adopt_pinned(struct ctl *c)
 	}
 	if (!err)
 		err = classes_adopt(c);
+	if (!err)
+		grants_adopt(c);
 	if (c->n_services)
 		pr_info("adopted %zu services from the pinned maps\n", c->n_services);
 	/* Which released ids streams still name died with the last

@@ -114,7 +114,7 @@ static bool sweep_entry(struct sweep *s, const struct weir_stream *v, uint64_t n
  * same atomics as the data plane: its place (or its paused count) in its
  * class and service, and its place on its backend.
  */
-static void sweep_end(struct ctl *c, const struct weir_stream *v)
+void dp_stream_end(struct ctl *c, const struct weir_stream *v)
 {
 	struct loader_mmaps *mm = &c->loader.mm;
 	struct weir_class_counts *cc;
@@ -156,7 +156,7 @@ static void sweep_remove(struct ctl *c, struct sweep *s, const struct weir_strea
 		return;
 	if (bpf_map_delete_elem(c->loader.maps.streams, key))
 		return;
-	sweep_end(c, &v);
+	dp_stream_end(c, &v);
 	s->expired++;
 }
 
