@@ -17,9 +17,12 @@
 #include <bpf/libbpf.h>
 
 #include "weir/abi.h"
+#include "weir/counts.h"
 #include "weir.skel.h"
 #include "ctl/ctl.h"
 #include "bench.h"
+
+#define TICKS 20
 
 #define SIZES 3
 #define INTERVAL_NS 100000000ULL
@@ -32,16 +35,31 @@ struct ctl_scene {
 	__u32 streams;
 };
 
-static void use_skeleton_maps(struct ctl *c, struct weir_bpf *skel)
+static int use_skeleton_maps(struct ctl *c, struct weir_bpf *skel)
 {
-	c->loader.maps.services = bpf_map__fd(skel->maps.weir_services);
-	c->loader.maps.backends = bpf_map__fd(skel->maps.weir_backends);
-	c->loader.maps.slots = bpf_map__fd(skel->maps.weir_slots);
-	c->loader.maps.cursors = bpf_map__fd(skel->maps.weir_cursors);
-	c->loader.maps.streams = bpf_map__fd(skel->maps.weir_streams);
-	c->loader.maps.service_stats = bpf_map__fd(skel->maps.weir_service_stats);
-	c->loader.maps.backend_stats = bpf_map__fd(skel->maps.weir_backend_stats);
-	c->loader.maps.stats = bpf_map__fd(skel->maps.weir_stats);
+	struct loader_maps *m = &c->loader.maps;
+
+	m->services = bpf_map__fd(skel->maps.weir_services);
+	m->backends = bpf_map__fd(skel->maps.weir_backends);
+	m->slots = bpf_map__fd(skel->maps.weir_slots);
+	m->cursors = bpf_map__fd(skel->maps.weir_cursors);
+	m->streams = bpf_map__fd(skel->maps.weir_streams);
+	m->service_stats = bpf_map__fd(skel->maps.weir_service_stats);
+	m->backend_stats = bpf_map__fd(skel->maps.weir_backend_stats);
+	m->stats = bpf_map__fd(skel->maps.weir_stats);
+	m->meta = bpf_map__fd(skel->maps.weir_meta);
+	m->classes = bpf_map__fd(skel->maps.weir_classes);
+	m->class_counts = bpf_map__fd(skel->maps.weir_class_counts);
+	m->class_stats = bpf_map__fd(skel->maps.weir_class_stats);
+	m->service_counts = bpf_map__fd(skel->maps.weir_service_counts);
+	m->backend_counts = bpf_map__fd(skel->maps.weir_backend_counts);
+	m->service_reasons = bpf_map__fd(skel->maps.weir_service_reasons);
+	m->rules = bpf_map__fd(skel->maps.weir_rules);
+	m->requests = bpf_map__fd(skel->maps.weir_requests);
+	m->grants = bpf_map__fd(skel->maps.weir_grants);
+	m->limiter = bpf_map__fd(skel->maps.weir_limiter);
+	m->ports = bpf_map__fd(skel->maps.weir_ports);
+	return loader_map_memory(&c->loader);
 }
 
 /* One TCP service with three backends whose MACs are given, health off:
@@ -109,6 +127,8 @@ static int fill_streams(struct ctl_scene *s)
 		keys[i].dport = htons(80);
 		vals[i].service_id = svc->id;
 		vals[i].backend_id = svc->backends[i % 3].id;
+		vals[i].class_id = svc->default_class;
+		vals[i].epoch = weir_epoch_of(now);
 		vals[i].first_seen_ns = vals[i].last_seen_ns = now;
 	}
 	err = bpf_map_update_batch(s->c.loader.maps.streams, keys, vals, &count, NULL);
@@ -133,8 +153,9 @@ static int scene_open(struct ctl_scene *s, __u32 streams)
 	err = weir_bpf__load(s->skel);
 	if (err)
 		return err;
-	use_skeleton_maps(&s->c, s->skel);
-	err = apply_service(&s->c);
+	err = use_skeleton_maps(&s->c, s->skel);
+	if (!err)
+		err = apply_service(&s->c);
 	return err ? err : fill_streams(s);
 }
 
@@ -146,12 +167,75 @@ static double cpu_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+#define CLASS_SIZES 3
+static const unsigned int class_sizes[CLASS_SIZES] = { 16, 256, 4096 };
+
 struct ctl_results {
 	struct series pass_ms[SIZES], pass_cpu_ms[SIZES], counters_ms[SIZES], tick_cpu_ms[SIZES];
 	struct series tick_max_ms[SIZES];
+	struct series alloc_ms[SIZES][CLASS_SIZES], epoch_ms[SIZES][CLASS_SIZES];
 	struct series interval_ms;
 	int short_passes;
 };
+
+/* The service gets k classes (the default among them), with the scene's
+ * streams spread over them in the shared counts, as the data plane would
+ * count them, and a rate capacity they share. */
+static int spread_classes(struct ctl_scene *s, unsigned int k)
+{
+	struct ctl_service *svc = &s->c.services[0];
+	struct loader_mmaps *mm = &s->c.loader.mm;
+	struct weir_service_counts *sc = &mm->service_counts[svc->id];
+	size_t i;
+
+	svc->cfg.capacity_rate = 100000000000ULL;
+	svc->cfg.capacity_streams = 2 * s->streams;
+	while (svc->n_classes < k) {
+		uint64_t min = 1000 * (svc->n_classes + 1);
+
+		if (!classes_add(&s->c, svc, min, 20 * min, svc->n_classes % 8))
+			return -ENOSPC;
+	}
+	memset(sc, 0, sizeof(*sc));
+	for (i = 0; i < svc->n_classes; i++) {
+		struct ctl_class *cl = &svc->classes[i];
+		uint64_t n = s->streams / k + (i < s->streams % k);
+
+		mm->class_counts[cl->id].active = n;
+		sc->streams += n;
+		sc->committed_bps += n * cl->min_bps;
+	}
+	return 0;
+}
+
+/* Every update's allocation work (measure, allocate, write rates and
+ * limits), and the once-an-epoch release pass over every class's slots. */
+static void measure_allocation(struct ctl_scene *s, int k, struct ctl_results *r)
+{
+	double best = 1e9;
+	int c, i;
+
+	for (c = 0; c < CLASS_SIZES; c++) {
+		if (spread_classes(s, class_sizes[c]))
+			return;
+		classes_tick(&s->c, ctl_now_ns()); /* settles the limits and rates once */
+		for (i = 0; i < TICKS; i++) {
+			double t0 = now_seconds();
+
+			classes_tick(&s->c, ctl_now_ns());
+			series_add(&r->alloc_ms[k][c], (now_seconds() - t0) * 1e3);
+			if (now_seconds() - t0 < best)
+				best = now_seconds() - t0;
+		}
+		s->c.released_epoch = 0; /* the next tick is an epoch's first */
+		{
+			double t0 = now_seconds();
+
+			classes_tick(&s->c, ctl_now_ns());
+			series_add(&r->epoch_ms[k][c], (now_seconds() - t0) * 1e3);
+		}
+	}
+}
 
 static void read_all_counters(struct ctl *c)
 {
@@ -167,8 +251,6 @@ static void read_all_counters(struct ctl *c)
 	}
 	dp_read_reasons(c, reasons);
 }
-
-#define TICKS 20
 
 /* Ticks from the start of a pass, as `weir run` makes them: CPU per tick
  * and the longest tick (how long the loop is held up). */
@@ -204,6 +286,7 @@ static void measure(struct ctl_scene *s, int k, struct ctl_results *r)
 	read_all_counters(&s->c);
 	series_add(&r->counters_ms[k], (now_seconds() - t0) * 1e3);
 	measure_ticks(s, k, r);
+	measure_allocation(s, k, r);
 }
 
 /* The kernel's own accounting of the map (fdinfo "memlock"). */
@@ -259,6 +342,42 @@ static void report_size(json_object *rows, struct ctl_results *r, int k)
 	rows_add(rows, &row);
 }
 
+static void report_allocation(json_object *rows, struct ctl_results *r, int k)
+{
+	char name[128];
+	int c;
+
+	for (c = 0; c < CLASS_SIZES; c++) {
+		struct row row = {
+			"controller",
+			name,
+			"ms",
+			&r->alloc_ms[k][c],
+			"update interval",
+			&r->interval_ms,
+			class_sizes[c] == 256 && sizes[k] == 1000000 ? "< 1 ms" : NULL,
+			-1,
+			"classes_tick: read counts and counters, allocate, write rates and "
+			"limits; no stream entry is read"
+		};
+
+		snprintf(name, sizeof(name), "allocation update, %u streams in %u classes",
+			 sizes[k], class_sizes[c]);
+		if (row.target)
+			row.met = series_median(row.value) < 1;
+		rows_add(rows, &row);
+		snprintf(
+			name, sizeof(name),
+			"allocation update with the epoch's release pass, %u streams in %u classes",
+			sizes[k], class_sizes[c]);
+		row.value = &r->epoch_ms[k][c];
+		row.target = NULL;
+		row.met = -1;
+		row.note = "once an epoch (2^30 ns): every class's 64 slots looked at";
+		rows_add(rows, &row);
+	}
+}
+
 static void report_memory(json_object *rows, const struct ctl_scene *big)
 {
 	static struct series entry, target, kernel;
@@ -312,6 +431,8 @@ int bench_controller(int rounds, const char *out)
 	if (!err) {
 		for (k = 0; k < SIZES; k++)
 			report_size(rows, r, k);
+		for (k = 0; k < SIZES; k++)
+			report_allocation(rows, r, k);
 		report_memory(rows, &s[SIZES - 1]);
 		err = rows_write(rows, out);
 	}

@@ -135,24 +135,77 @@ static __always_inline int balance_ended(struct xdp_md *ctx, struct packet *p,
 	return fwd_dsr(ctx, be);
 }
 
-/* The packet's bucket: the class's rate, one array lookup. */
-static __always_inline int balance_police(struct weir_stream *s, const struct packet *p, __u64 now)
+/* The packet's bucket: its class's rate. */
+static __always_inline int balance_police(struct weir_stream *s, const struct weir_class *cls,
+					  const struct packet *p, __u64 now)
 {
-	__u32 class_id = s->class_id;
-	struct weir_class *cls = bpf_map_lookup_elem(&weir_classes, &class_id);
-
 	if (!cls || !police(s, cls, p->ip_len, now))
 		return 0;
 	s->last_seen_ns = now;
-	stats_class_policed(class_id, p->ip_len);
+	stats_class_policed(s->class_id, p->ip_len);
 	return -WEIR_DROP_POLICED;
+}
+
+/* A preemption waiting on the stream's class must see its next packet;
+ * only classes of services that preempt are ever looked at. */
+static __always_inline int class_preempt_waits(const struct weir_class *cls, __u32 class_id)
+{
+	struct weir_class_counts *cc;
+
+	if (!(cls->flags & WEIR_CLASS_PREEMPTABLE))
+		return 0;
+	cc = bpf_map_lookup_elem(&weir_class_counts, &class_id);
+	return !cc || weir_read(&cc->preempt_pending);
+}
+
+/* Forwards a packet of a stream with nothing to account: policed, counted. */
+static __always_inline int balance_forward(struct xdp_md *ctx, struct packet *p,
+					   struct weir_stream *s, const struct weir_class *cls,
+					   const struct weir_backend *be, __u64 now, int ended)
+{
+	/* the last segment of a stream is never policed away */
+	if (!ended && balance_police(s, cls, p, now))
+		return -WEIR_DROP_POLICED;
+	stream_count(s, p, now);
+	stats_count_forward(s->service_id, s->backend_id, p->len, 0, ended);
+	stats_class_packet(stats_class(s->class_id), p->ip_len);
+	return fwd_dsr(ctx, be);
+}
+
+/*
+ * Most packets belong to an active stream in the epoch it is counted in,
+ * neither ending nor awaited by a preemption: nothing to account, no
+ * service lookup (the stream names its service), one hash lookup in all.
+ * Anything else goes the long way (BALANCE_SLOW).
+ */
+#define BALANCE_SLOW (-1000)
+
+static __always_inline int balance_fast(struct xdp_md *ctx, struct packet *p, struct weir_stream *s,
+					__u64 now)
+{
+	__u32 class_id = s->class_id;
+	const struct weir_backend *be;
+	const struct weir_class *cls;
+
+	if (s->state != WEIR_STATE_ACTIVE || s->epoch != weir_epoch_of(now) ||
+	    stream_is_tcp_fin(p) || stream_is_tcp_rst(p))
+		return BALANCE_SLOW;
+	cls = bpf_map_lookup_elem(&weir_classes, &class_id);
+	if (!cls || class_preempt_waits(cls, class_id))
+		return BALANCE_SLOW;
+	be = steer_backend(s->backend_id, s->service_id);
+	if (!be)
+		return BALANCE_SLOW;
+	p->class_id = class_id;
+	return balance_forward(ctx, p, s, cls, be, now, 0);
 }
 
 static __always_inline int balance_known(struct xdp_md *ctx, struct packet *p,
 					 const struct weir_service *svc, struct weir_stream *s,
 					 const struct weir_backend *be, __u64 now)
 {
-	int ret;
+	__u32 class_id;
+	int ret = 0;
 
 	if (stream_has_ended(s))
 		return balance_ended(ctx, p, s, be, now);
@@ -162,24 +215,42 @@ static __always_inline int balance_known(struct xdp_md *ctx, struct packet *p,
 		s->last_seen_ns = now;
 		return ret;
 	}
-	/* the last segment of a stream is never policed away */
-	if (!ret && balance_police(s, p, now))
-		return -WEIR_DROP_POLICED;
-	stream_count(s, p, now);
-	stats_count_forward(svc->id, s->backend_id, p->len, 0, ret);
-	stats_class_packet(stats_class(s->class_id), p->ip_len);
+	class_id = s->class_id;
+	ret = balance_forward(ctx, p, s, bpf_map_lookup_elem(&weir_classes, &class_id), be, now,
+			      ret);
 	if (stream_is_tcp_rst(p))
 		bpf_map_delete_elem(&weir_streams, &p->key);
-	return fwd_dsr(ctx, be);
+	return ret;
+}
+
+/* A port no service listens on: the packet is not ours (one array
+ * lookup, before any hash lookup). */
+static __always_inline int port_in_use(const struct packet *p)
+{
+	__u16 port = bpf_ntohs(p->key.dport);
+	__u32 word = ((__u32)(p->key.proto == IPPROTO_UDP) << 11) | (port >> 5);
+	__u32 *bits = bpf_map_lookup_elem(&weir_ports, &word);
+
+	return bits && (*bits & (1U << (port & 31)));
 }
 
 static __always_inline int balance(struct xdp_md *ctx, struct packet *p)
 {
-	struct weir_service *svc = service_lookup(p);
 	struct weir_backend *be = NULL;
-	struct weir_stream *s;
-	__u64 now;
+	struct weir_service *svc;
+	struct weir_stream *s = NULL;
+	__u64 now = 0;
+	int ret;
 
+	if (!port_in_use(p))
+		return -WEIR_DROP_NOT_SERVICE;
+	if (!p->icmp_error) {
+		now = clock_now();
+		s = stream_lookup(p);
+		if (s && (ret = balance_fast(ctx, p, s, now)) != BALANCE_SLOW)
+			return ret;
+	}
+	svc = service_lookup(p);
 	if (!svc)
 		return -WEIR_DROP_NOT_SERVICE;
 	p->service_id = svc->id;
@@ -188,8 +259,6 @@ static __always_inline int balance(struct xdp_md *ctx, struct packet *p)
 	p->has_service = 1;
 	if (p->icmp_error)
 		return balance_icmp_error(ctx, p, svc);
-	now = clock_now();
-	s = stream_lookup(p);
 	if (s && !stream_is_reopened(s, p))
 		be = steer_backend(s->backend_id, svc->id);
 	if (!be)

@@ -5,23 +5,16 @@
 #ifndef WEIR_BPF_CLASSIFY_H
 #define WEIR_BPF_CLASSIFY_H
 
+/* The controller stores the prefix masked, with its mask: two 64-bit
+ * compares, whatever the family. */
 static __always_inline int classify_prefix(const struct weir_rule *r, const struct packet *p)
 {
-	int i;
+	__u64 src[2];
 
 	if (r->family != p->key.family)
 		return 0;
-	for (i = 0; i < 16; i++) {
-		int bits = r->prefix_len - i * 8;
-		__u8 mask;
-
-		if (bits <= 0)
-			break;
-		mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
-		if ((p->key.src[i] ^ r->addr[i]) & mask)
-			return 0;
-	}
-	return 1;
+	__builtin_memcpy(src, p->key.src, sizeof(src));
+	return (src[0] & r->mask[0]) == r->addr[0] && (src[1] & r->mask[1]) == r->addr[1];
 }
 
 static __always_inline int classify_match(const struct weir_rule *r, const struct packet *p)

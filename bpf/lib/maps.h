@@ -146,4 +146,11 @@ struct {
 	__type(value, struct weir_limiter);
 } weir_limiter SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WEIR_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u32);
+} weir_ports SEC(".maps");
+
 #endif

@@ -29,23 +29,25 @@ static __always_inline void stats_count_packet(struct weir_counters *c, __u32 le
 	c->bytes += len;
 }
 
-/* Counts one packet forwarded to a backend, and whether it opened or ended
- * the stream, on both the service's and the backend's counters. */
+/* Counts one packet forwarded to a backend on the backend's counters (the
+ * service's packets and bytes are its classes': one counter less a packet),
+ * and whether it opened or ended the stream, on the service's too. */
 static __always_inline void stats_count_forward(__u32 service_id, __u32 backend_id, __u32 len,
 						int opened, int ended)
 {
-	struct weir_counters *svc = stats_service(service_id);
-	struct weir_counters *be = stats_backend(backend_id);
+	struct weir_counters *be = stats_backend(backend_id), *svc;
 
-	stats_count_packet(svc, len);
 	stats_count_packet(be, len);
-	if (svc) {
-		svc->new_streams += opened;
-		svc->ended_streams += ended;
-	}
 	if (be) {
 		be->new_streams += opened;
 		be->ended_streams += ended;
+	}
+	if (!opened && !ended)
+		return;
+	svc = stats_service(service_id);
+	if (svc) {
+		svc->new_streams += opened;
+		svc->ended_streams += ended;
 	}
 }
 

@@ -74,6 +74,14 @@
 #define WEIR_MAP_REQUESTS "weir_requests"
 #define WEIR_MAP_GRANTS "weir_grants"
 #define WEIR_MAP_LIMITER "weir_limiter"
+#define WEIR_MAP_PORTS "weir_ports"
+
+/* weir_ports (ARRAY of __u32, WEIR_PORT_WORDS entries): a bit per
+ * (protocol, port) some service listens on, so packets for no service
+ * pass after one array lookup, and a stream's packets are matched to
+ * their stream before their service. Word (udp << 11 | port >> 5), bit
+ * (port & 31). */
+#define WEIR_PORT_WORDS 4096
 
 /* Value of weir_meta (ARRAY, one entry): which layout the pinned maps
  * have. Written by the controller that created them. */
@@ -258,6 +266,9 @@ _Static_assert(sizeof(struct weir_class) == 48, "abi: class");
 #define WEIR_TOKEN_SHIFT 30
 
 #define WEIR_CLASS_IN_USE (1U << 0)
+/* Its service preempts: a stream of the class may be awaited by a
+ * preemption, so its packets look at the class's counts. */
+#define WEIR_CLASS_PREEMPTABLE (1U << 1)
 
 /* Value of weir_class_counts (ARRAY, mmapable): the counts admission depends
  * on, kept exact by atomics in the data plane and the controller alike. */
@@ -314,9 +325,10 @@ struct weir_rule {
 	__u16 class_id;
 	__u16 reserved;
 	__u32 reserved2;
-	__u8 addr[16]; /* CIDR: client prefix */
+	__u64 addr[2]; /* CIDR: the client prefix, masked */
+	__u64 mask[2]; /* CIDR: its mask (prefix_len ones) */
 };
-_Static_assert(sizeof(struct weir_rule) == 32, "abi: rule");
+_Static_assert(sizeof(struct weir_rule) == 48, "abi: rule");
 
 enum weir_rule_kind {
 	WEIR_RULE_CIDR = 1,
@@ -366,7 +378,7 @@ _Static_assert(sizeof(struct weir_limiter) == 16, "abi: limiter");
 /* Per-CPU counters of a service (weir_service_stats) or a backend
  * (weir_backend_stats); index = id. */
 struct weir_counters {
-	__u64 packets;
+	__u64 packets; /* backends only: a service's are its classes' */
 	__u64 bytes;
 	__u64 new_streams;
 	__u64 ended_streams;

@@ -115,6 +115,7 @@ void lb_add_service(struct lb *lb, const struct weir_service_key *key, __u32 id)
 	lb_service_value(&svc, id);
 	lb_set_class(lb, id, id, 0, 0, WEIR_RATE_UNLIMITED);
 	assert_int_equal(bpf_map_update_elem(lb->services, key, &svc, BPF_NOEXIST), 0);
+	lb_use_port(lb, key->proto, ntohs(key->port));
 }
 
 void lb_update_service(struct lb *lb, const struct weir_service_key *key,
@@ -520,4 +521,44 @@ struct weir_grant lb_get_grant(struct lb *lb, __u32 slot)
 
 	assert_int_equal(bpf_map_lookup_elem(lb->grants, &slot, &g), 0);
 	return g;
+}
+
+/* A CIDR rule as the controller writes it: the prefix masked, its mask. */
+void lb_rule_prefix(struct weir_rule *r, __u8 family, const char *addr, __u8 prefix_len)
+{
+	__u8 bytes[16], mask[16] = { 0 };
+	unsigned int i, bits = prefix_len;
+
+	pkt_set_addr(bytes, family, addr);
+	for (i = 0; i < 16 && bits; i++) {
+		mask[i] = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
+		bits -= bits >= 8 ? 8 : bits;
+	}
+	for (i = 0; i < 16; i++)
+		bytes[i] &= mask[i];
+	r->kind = WEIR_RULE_CIDR;
+	r->family = family;
+	r->prefix_len = prefix_len;
+	memcpy(r->addr, bytes, sizeof(r->addr));
+	memcpy(r->mask, mask, sizeof(r->mask));
+}
+
+/* The (protocol, port) bit the controller sets for a service. */
+void lb_use_port(struct lb *lb, __u8 proto, __u16 port)
+{
+	__u32 word = ((__u32)(proto == IPPROTO_UDP) << 11) | (port >> 5), bits = 0;
+	int fd = bpf_map__fd(lb->skel->maps.weir_ports);
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &word, &bits), 0);
+	bits |= 1U << (port & 31);
+	assert_int_equal(bpf_map_update_elem(fd, &word, &bits, BPF_ANY), 0);
+}
+
+void lb_class_preemptable(struct lb *lb, __u32 class_id)
+{
+	struct weir_class cls;
+
+	assert_int_equal(bpf_map_lookup_elem(lb->classes, &class_id, &cls), 0);
+	cls.flags |= WEIR_CLASS_PREEMPTABLE;
+	assert_int_equal(bpf_map_update_elem(lb->classes, &class_id, &cls, BPF_ANY), 0);
 }

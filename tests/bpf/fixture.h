@@ -101,6 +101,9 @@ void lb_set_limits(struct lb *lb, const struct weir_service_key *key, __u64 stre
 /* The balancer's clock from now on (0: the kernel's again). */
 void lb_set_time(struct lb *lb, __u64 ns);
 
+void lb_rule_prefix(struct weir_rule *r, __u8 family, const char *addr, __u8 prefix_len);
+void lb_class_preemptable(struct lb *lb, __u32 class_id);
+void lb_use_port(struct lb *lb, __u8 proto, __u16 port);
 void lb_add_rule(struct lb *lb, const struct weir_service_key *key, const struct weir_rule *rule);
 __u32 lb_release_epoch(struct lb *lb, __u32 class_id, __u32 epoch);
 void lb_grant(struct lb *lb, __u32 slot, __u32 service_id, __u32 class_id, const char *client,

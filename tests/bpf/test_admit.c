@@ -79,6 +79,7 @@ static void capacity_exact(void **state)
 
 struct racer {
 	struct lb *lb;
+	pthread_barrier_t *start;
 	int cpu;
 	int admitted;
 	int runs_failed;
@@ -93,10 +94,11 @@ static void *race(void *arg)
 
 	CPU_ZERO(&set);
 	CPU_SET(r->cpu, &set);
-	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) {
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
 		r->runs_failed = -1;
+	pthread_barrier_wait(r->start); /* both at once, or there is no race */
+	if (r->runs_failed)
 		return NULL;
-	}
 	for (i = 0; i < RACE_SYNS; i++) {
 		struct pkt_spec s = lb_client_tcp(1024 + i, PKT_SYN);
 		char src[32];
@@ -118,16 +120,20 @@ static void *race(void *arg)
 static void capacity_exact_two_cpus(void **state)
 {
 	struct weir_service_key key = scene(*state);
-	struct racer r[2] = { { .lb = *state, .cpu = 0 }, { .lb = *state, .cpu = 1 } };
+	pthread_barrier_t start;
+	struct racer r[2] = { { .lb = *state, .start = &start, .cpu = 0 },
+			      { .lb = *state, .start = &start, .cpu = 1 } };
 	pthread_t t[2];
 	int i;
 
+	pthread_barrier_init(&start, NULL, 2);
 	assert_true(sysconf(_SC_NPROCESSORS_ONLN) >= 2);
 	lb_set_limits(*state, &key, RACE_CAPACITY, ~0ULL);
 	for (i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
 	for (i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&start);
 	assert_int_equal(r[0].runs_failed, 0);
 	assert_int_equal(r[1].runs_failed, 0);
 	print_message("  cpu0 admitted %d, cpu1 admitted %d\n", r[0].admitted, r[1].admitted);
@@ -160,14 +166,9 @@ static void min_unmet(void **state)
 
 static void gold_rule(struct lb *lb, const struct weir_service_key *key)
 {
-	struct weir_rule r = {
-		.kind = WEIR_RULE_CIDR,
-		.family = WEIR_AF_INET,
-		.prefix_len = 24,
-		.class_id = GOLD,
-	};
+	struct weir_rule r = { .class_id = GOLD };
 
-	pkt_set_addr(r.addr, WEIR_AF_INET, "198.19.7.0");
+	lb_rule_prefix(&r, WEIR_AF_INET, "198.19.7.0", 24);
 	lb_set_class(lb, GOLD, SVC_ID, 0, 7, WEIR_RATE_UNLIMITED);
 	lb_add_rule(lb, key, &r);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Per-service and per-backend counters: packets, and bytes as whole frame
- * lengths, each on the right id and nowhere else. */
+/* Per-backend counters: packets, and bytes as whole frame lengths; per
+ * class: packets, and IP bytes (what rates count; a service's packets and
+ * bytes are its classes'); per service: streams opened and ended. Each on
+ * the right id and nowhere else. */
 #include <string.h>
 
 #include "tests.h"
@@ -46,14 +48,16 @@ static void counts_packets_and_bytes(void **state)
 	bytes += send_len(*state, &s);
 	assert_int_equal(bytes, 54 + 154 + 65 + 58);
 
-	assert_counters(lb_service_counters(*state, SVC_ID), 4, bytes, 1, 1);
+	assert_counters(lb_service_counters(*state, SVC_ID), 0, 0, 1, 1);
 	assert_counters(lb_backend_counters(*state, 7), 4, bytes, 1, 1);
 	assert_counters(lb_backend_counters(*state, 8), 0, 0, 0, 0);
 	assert_int_equal(lb_stream(*state, &s, &stream), 0);
 	assert_int_equal(stream.packets, 4);
-	/* the stream counts IP bytes (what rates count): the frames less
-	 * their Ethernet headers, the last two tagged */
+	/* the stream and its class count IP bytes: the frames less their
+	 * Ethernet headers, the last two tagged */
 	assert_int_equal(stream.bytes, bytes - 4 * 14 - 2 * 4);
+	assert_int_equal(lb_class_stats(*state, SVC_ID).packets, 4);
+	assert_int_equal(lb_class_stats(*state, SVC_ID).bytes, stream.bytes);
 }
 
 /* Two services on the same VIP: each packet lands on its own service's and backend's
@@ -73,10 +77,13 @@ static void counts_per_service(void **state)
 	dns_bytes = send_len(*state, &dns) * 2;
 	send_len(*state, &dns);
 
-	assert_counters(lb_service_counters(*state, SVC_ID), 1, web_bytes, 1, 0);
+	assert_counters(lb_service_counters(*state, SVC_ID), 0, 0, 1, 0);
 	assert_counters(lb_backend_counters(*state, 7), 1, web_bytes, 1, 0);
-	assert_counters(lb_service_counters(*state, OTHER_SVC), 2, dns_bytes, 1, 0);
+	assert_counters(lb_service_counters(*state, OTHER_SVC), 0, 0, 1, 0);
 	assert_counters(lb_backend_counters(*state, 9), 2, dns_bytes, 1, 0);
+	assert_int_equal(lb_class_stats(*state, SVC_ID).packets, 1);
+	assert_int_equal(lb_class_stats(*state, OTHER_SVC).packets, 2);
+	assert_int_equal(lb_class_stats(*state, OTHER_SVC).bytes, dns_bytes - 2 * 14);
 }
 
 static const struct CMUnitTest tests[] = {

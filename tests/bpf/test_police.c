@@ -133,6 +133,7 @@ static void paused_resumes_when_room(void **state)
 	svc = lb_get_service(*state, &key);
 	assert_int_equal(bpf_map_update_elem(((struct lb *)*state)->services, &ukey, &svc, BPF_ANY),
 			 0);
+	lb_use_port(*state, IPPROTO_UDP, VIP_PORT);
 	lb_set_limits(*state, &key, 1, ~0ULL);
 	lb_set_limits(*state, &ukey, 1, ~0ULL);
 	svc = lb_get_service(*state, &ukey);
@@ -164,9 +165,7 @@ static void paused_resumes_when_room(void **state)
 static void preempted_is_refused(void **state)
 {
 	struct weir_service_key key = lb_service_key(WEIR_AF_INET, VIP4, VIP_PORT, IPPROTO_TCP);
-	struct weir_rule gold = {
-		.kind = WEIR_RULE_CIDR, .family = WEIR_AF_INET, .prefix_len = 24, .class_id = GOLD
-	};
+	struct weir_rule gold = { .class_id = GOLD };
 	struct pkt_spec lo1 = lb_client_tcp(40000, PKT_SYN), lo2 = lb_client_tcp(40001, PKT_SYN);
 	struct pkt_spec hi = lb_client_tcp(50000, PKT_SYN);
 	struct weir_service svc;
@@ -174,9 +173,10 @@ static void preempted_is_refused(void **state)
 
 	scene(*state);
 	hi.src = "198.19.7.1";
-	pkt_set_addr(gold.addr, WEIR_AF_INET, "198.19.7.0");
+	lb_rule_prefix(&gold, WEIR_AF_INET, "198.19.7.0", 24);
 	lb_set_class(*state, SVC_ID, SVC_ID, 1000000, 1, WEIR_RATE_UNLIMITED);
 	lb_set_class(*state, GOLD, SVC_ID, 1000000, 7, WEIR_RATE_UNLIMITED);
+	lb_class_preemptable(*state, SVC_ID);
 	lb_add_rule(*state, &key, &gold);
 	lb_set_limits(*state, &key, 2, ~0ULL);
 	svc = lb_get_service(*state, &key);

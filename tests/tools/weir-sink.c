@@ -203,9 +203,12 @@ static void serve(int lfd, bool tcp, double until)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "tcp", no_argument, NULL, 't' },   { "udp", no_argument, NULL, 'u' },
-		{ "port", required_argument, NULL, 'p' }, { "name", required_argument, NULL, 'n' },
-		{ "out", required_argument, NULL, 'o' }, { "seconds", required_argument, NULL, 's' },
+		{ "tcp", no_argument, NULL, 't' },
+		{ "udp", no_argument, NULL, 'u' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "seconds", required_argument, NULL, 's' },
 		{ 0 },
 	};
 	const char *name = "sink", *out = NULL;
@@ -235,8 +238,9 @@ int main(int argc, char **argv)
 			seconds = atof(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: weir-sink --tcp|--udp --port N [--name N] [--out F] "
-					"[--seconds S]\n");
+			fprintf(stderr,
+				"usage: weir-sink --tcp|--udp --port N [--name N] [--out F] "
+				"[--seconds S]\n");
 			return 2;
 		}
 	}

@@ -116,8 +116,8 @@ static int conn_start(const struct opts *o, struct conn *c, int i)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->sport = o->sport_base ? o->sport_base + i : 0;
 	if (o->bind || c->sport) {
-		make_addr(o->bind ? o->bind : (family == AF_INET ? "0.0.0.0" : "::"), c->sport, &src,
-			  &slen);
+		make_addr(o->bind ? o->bind : (family == AF_INET ? "0.0.0.0" : "::"), c->sport,
+			  &src, &slen);
 		if (bind(c->fd, (struct sockaddr *)&src, slen))
 			return -1;
 	}
@@ -136,7 +136,8 @@ static void connect_all(const struct opts *o, struct conn *c, long t0)
 		long left = t0 + o->connect_timeout_ms - now_ms();
 
 		for (i = 0; i < o->conns; i++)
-			pfd[i] = (struct pollfd){ .fd = c[i].begin ? -1 : c[i].fd, .events = POLLOUT };
+			pfd[i] = (struct pollfd){ .fd = c[i].begin ? -1 : c[i].fd,
+						  .events = POLLOUT };
 		if (left <= 0 || poll(pfd, o->conns, left) <= 0)
 			break;
 		for (i = 0; i < o->conns; i++) {
@@ -238,8 +239,8 @@ static void report(const struct opts *o, const struct conn *c)
 	for (i = 0; i < o->conns; i++)
 		printf("%s{\"sport\":%d,\"begin\":\"%s\",\"begin_ms\":%ld,\"end\":\"%s\","
 		       "\"end_ms\":%ld,\"sent\":%llu}",
-		       i ? "," : "", c[i].sport, c[i].begin, c[i].begin_ms, c[i].end ? c[i].end : "-",
-		       c[i].end_ms, (unsigned long long)c[i].sent);
+		       i ? "," : "", c[i].sport, c[i].begin, c[i].begin_ms,
+		       c[i].end ? c[i].end : "-", c[i].end_ms, (unsigned long long)c[i].sent);
 	printf("]}\n");
 }
 
@@ -264,25 +265,57 @@ static int parse(int argc, char **argv, struct opts *o)
 	};
 	int opt;
 
-	*o = (struct opts){ .conns = 1, .hold_ms = 1000, .interval_ms = 100, .size = 100,
+	*o = (struct opts){ .conns = 1,
+			    .hold_ms = 1000,
+			    .interval_ms = 100,
+			    .size = 100,
 			    .connect_timeout_ms = 1000 };
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 't': o->udp = false; break;
-		case 'u': o->udp = true; break;
-		case 'a': o->addr = optarg; break;
-		case 'p': o->port = atoi(optarg); break;
-		case 'b': o->bind = optarg; break;
-		case 'n': o->conns = atoi(optarg); break;
-		case 's': o->sport_base = atoi(optarg); break;
-		case 'H': o->hold_ms = atol(optarg); break;
-		case 'i': o->interval_ms = atol(optarg); break;
-		case 'r': o->rate_bps = atof(optarg); break;
-		case 'z': o->size = atol(optarg); break;
-		case 'c': o->connect_timeout_ms = atol(optarg); break;
-		case 'I': o->idle_at_ms = atol(optarg); break;
-		case 'l': o->idle_ms = atol(optarg); break;
-		default: return -1;
+		case 't':
+			o->udp = false;
+			break;
+		case 'u':
+			o->udp = true;
+			break;
+		case 'a':
+			o->addr = optarg;
+			break;
+		case 'p':
+			o->port = atoi(optarg);
+			break;
+		case 'b':
+			o->bind = optarg;
+			break;
+		case 'n':
+			o->conns = atoi(optarg);
+			break;
+		case 's':
+			o->sport_base = atoi(optarg);
+			break;
+		case 'H':
+			o->hold_ms = atol(optarg);
+			break;
+		case 'i':
+			o->interval_ms = atol(optarg);
+			break;
+		case 'r':
+			o->rate_bps = atof(optarg);
+			break;
+		case 'z':
+			o->size = atol(optarg);
+			break;
+		case 'c':
+			o->connect_timeout_ms = atol(optarg);
+			break;
+		case 'I':
+			o->idle_at_ms = atol(optarg);
+			break;
+		case 'l':
+			o->idle_ms = atol(optarg);
+			break;
+		default:
+			return -1;
 		}
 	}
 	if (!o->addr || o->port <= 0 || o->conns < 1 || o->conns > CONNS_MAX || o->size < 1 ||

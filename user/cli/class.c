@@ -4,18 +4,10 @@
 #include "cli/cli.h"
 
 static const struct column rule_columns[] = {
-	{ "SERVICE", "service" },
-	{ "CLASS", "name" },
-	{ "MATCH", "match" },
-	{ "MIN", "min" },
-	{ "MAX", "max" },
-	{ "PRIO", "priority" },
-	{ "RUNNING", "running" },
-	{ "PAUSED", "paused" },
-	{ "ALLOCATION", "allocation" },
-	{ "ADMITTED", "admitted" },
-	{ "REFUSED", "refused" },
-	{ 0 },
+	{ "SERVICE", "service" },   { "CLASS", "name" },      { "MATCH", "match" },
+	{ "MIN", "min" },	    { "MAX", "max" },	      { "PRIO", "priority" },
+	{ "RUNNING", "running" },   { "PAUSED", "paused" },   { "ALLOCATION", "allocation" },
+	{ "ADMITTED", "admitted" }, { "REFUSED", "refused" }, { 0 },
 };
 
 static void print_class_list(const struct cli *cli, json_object *data)

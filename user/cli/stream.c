@@ -5,10 +5,18 @@
 #include "cli/cli.h"
 
 static const struct column stream_columns[] = {
-	{ "SERVICE", "service" }, { "CLIENT", "client" },	 { "PROTO", "proto" },
-	{ "BACKEND", "backend" }, { "CLASS", "class" },		 { "STATE", "state" },
-	{ "ALLOC", "allocation" }, { "RATE", "rate_bps" }, { "BYTES", "bytes" },
-	{ "POLICED", "policed" }, { "AGE_MS", "age_ms" },	 { "IDLE_MS", "idle_ms" },
+	{ "SERVICE", "service" },
+	{ "CLIENT", "client" },
+	{ "PROTO", "proto" },
+	{ "BACKEND", "backend" },
+	{ "CLASS", "class" },
+	{ "STATE", "state" },
+	{ "ALLOC", "allocation" },
+	{ "RATE", "rate_bps" },
+	{ "BYTES", "bytes" },
+	{ "POLICED", "policed" },
+	{ "AGE_MS", "age_ms" },
+	{ "IDLE_MS", "idle_ms" },
 	{ 0 },
 };
 

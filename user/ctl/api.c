@@ -123,7 +123,10 @@ static json_object *reasons_json(struct ctl *c)
 		json_object *o = json_object_new_object();
 
 		add_str(o, "reason", names[r]);
-		add_str(o, "verdict", WEIR_DROP_IS_DROP(r) ? "drop" : "pass");
+		add_str(o, "verdict",
+			WEIR_DROP_IS_REFUSAL(r) ? "refuse"
+			: WEIR_DROP_IS_DROP(r)	? "drop"
+						: "pass");
 		json_object_object_add(o, "packets", json_object_new_uint64(counts[r]));
 		json_object_array_add(arr, o);
 	}

@@ -17,8 +17,7 @@ const char *arg_required(json_object *args, const char *key, char *err);
 /* Runs edit() on a copy of the desired state, then applies the copy. */
 int api_change(struct ctl *c, json_object *args, char *err,
 	       int (*edit)(struct weir_config *cfg, json_object *args, char *err));
-struct weir_service_config *find_service_arg(struct weir_config *cfg, json_object *args,
-					     char *err);
+struct weir_service_config *find_service_arg(struct weir_config *cfg, json_object *args, char *err);
 void add_str(json_object *o, const char *key, const char *v);
 json_object *counters_json(json_object *o, const struct weir_counters *k);
 

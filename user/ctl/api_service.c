@@ -183,9 +183,9 @@ static const struct {
 /* In the CLI contract, built with overload control and capacity
  * expressions in later releases. */
 static const char *const service_options_later[] = {
-	"admission",	    "delay-target",   "delay-source", "probe",	   "capacity-ranking",
-	"capacity-limit",   "shuffle-size",   "scale-out",    "scale-in", "scale-hook",
-	"fallback",
+	"admission",	    "delay-target",   "delay-source", "probe",
+	"capacity-ranking", "capacity-limit", "shuffle-size", "scale-out",
+	"scale-in",	    "scale-hook",     "fallback",
 };
 
 static int service_required(struct weir_service_config *s, json_object *args, char *err)
@@ -406,7 +406,7 @@ static int edit_backend_resume(struct weir_config *cfg, json_object *args, char 
 }
 
 json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
-				 const struct ctl_backend *be)
+			  const struct ctl_backend *be)
 {
 	json_object *o = json_object_new_object();
 	char buf[WEIR_ADDR_STRLEN];
@@ -417,10 +417,11 @@ json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 	add_str(o, "mac", be->mac_known ? units_format_mac(be->mac, buf, sizeof(buf)) : "");
 	json_object_object_add(o, "weight", json_object_new_int64(be->cfg.weight));
 	json_object_object_add(o, "max_streams", json_object_new_int64(be->cfg.max_streams));
-	json_object_object_add(o, "pinned_streams",
-			       json_object_new_uint64(c->loader.mm.backend_counts
-							      ? c->loader.mm.backend_counts[be->id].streams
-							      : 0));
+	json_object_object_add(
+		o, "pinned_streams",
+		json_object_new_uint64(c->loader.mm.backend_counts
+					       ? c->loader.mm.backend_counts[be->id].streams
+					       : 0));
 	add_str(o, "status", state_backend_status(svc, be));
 	json_object_object_add(o, "id", json_object_new_int64(be->id));
 	json_object_object_add(o, "streams", json_object_new_uint64(be->active_streams));
@@ -455,9 +456,8 @@ static void admission_json(struct ctl *c, const struct ctl_service *svc, json_ob
 
 	json_object_object_add(o, "capacity_streams", json_object_new_uint64(s->capacity_streams));
 	add_rate(o, "capacity_rate_bps", s->capacity_rate);
-	add_str(o, "capacity_rate", s->capacity_rate ? units_format_rate(s->capacity_rate, buf,
-									    sizeof(buf))
-						     : "-");
+	add_str(o, "capacity_rate",
+		s->capacity_rate ? units_format_rate(s->capacity_rate, buf, sizeof(buf)) : "-");
 	json_object_object_add(o, "admitted_streams", json_object_new_uint64(sc ? sc->streams : 0));
 	add_rate(o, "committed_bps", sc ? sc->committed_bps : 0);
 	add_rate_text(o, "stream_min", s->stream_min);
@@ -479,6 +479,22 @@ static void admission_json(struct ctl *c, const struct ctl_service *svc, json_ob
 	json_object_object_add(o, "preempted", json_object_new_uint64(sum.preempted));
 	json_object_object_add(o, "resumed", json_object_new_uint64(sum.resumed));
 	json_object_object_add(o, "refused_by", refused_by_json(c, svc));
+}
+
+/* A service's packets and bytes (IP bytes) are its classes': the data
+ * plane counts them once a packet, on the class. */
+static void service_traffic(struct ctl *c, const struct ctl_service *svc, struct weir_counters *k)
+{
+	struct weir_class_stats st;
+	size_t i;
+
+	k->packets = svc->retired_packets;
+	k->bytes = svc->retired_bytes;
+	for (i = 0; i < svc->n_classes; i++) {
+		classes_stats(c, svc->classes[i].id, &st);
+		k->packets += st.packets;
+		k->bytes += st.bytes;
+	}
 }
 
 json_object *service_json(struct ctl *c, const struct ctl_service *svc)
@@ -507,6 +523,7 @@ json_object *service_json(struct ctl *c, const struct ctl_service *svc)
 	json_object_object_add(o, "streams", json_object_new_uint64(svc->active_streams));
 	admission_json(c, svc, o);
 	dp_read_counters(c, c->loader.maps.service_stats, svc->id, &k);
+	service_traffic(c, svc, &k);
 	return counters_json(o, &k);
 }
 
@@ -607,7 +624,6 @@ int cmd_backend_list(struct ctl *c, json_object *args, json_object **out, char *
 	}
 	return 0;
 }
-
 
 /* ---- classes ---- */
 
@@ -735,8 +751,8 @@ static json_object *class_json(struct ctl *c, const struct ctl_service *svc,
 
 /* The names a class goes by: its rules, "default", or "request" for one
  * only grants name. */
-static const char *class_names(const struct ctl_service *svc, const struct ctl_class *cl,
-			       char *buf, size_t len)
+static const char *class_names(const struct ctl_service *svc, const struct ctl_class *cl, char *buf,
+			       size_t len)
 {
 	size_t i, n = 0;
 
@@ -761,8 +777,8 @@ json_object *classes_json(struct ctl *c, const struct ctl_service *svc)
 	for (i = 0; i < svc->n_classes; i++) {
 		const struct ctl_class *cl = &svc->classes[i];
 
-		json_object_array_add(arr, class_json(c, svc, cl, class_names(svc, cl, names,
-									       sizeof(names))));
+		json_object_array_add(
+			arr, class_json(c, svc, cl, class_names(svc, cl, names, sizeof(names))));
 	}
 	return arr;
 }
@@ -789,8 +805,9 @@ int cmd_class_list(struct ctl *c, json_object *args, json_object **out, char *er
 			if (!cl)
 				continue;
 			o = class_json(c, svc, cl, svc->cfg.classes[r].name);
-			add_str(o, "match", config_format_match(&svc->cfg.classes[r].match, match,
-								sizeof(match)));
+			add_str(o, "match",
+				config_format_match(&svc->cfg.classes[r].match, match,
+						    sizeof(match)));
 			json_object_array_add(*out, o);
 		}
 	}

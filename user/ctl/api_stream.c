@@ -44,8 +44,8 @@ static int request_args(struct ctl_service *svc, json_object *args, struct grant
 	if (addr.family != svc->cfg.vip.family)
 		return api_error(err, "--client: %s is not of the VIP's family", client);
 	if (units_parse_rate(min, &rq->min_bps) || units_parse_rate(max, &rq->max_bps))
-		return api_error(err, "--min/--max: '%s', '%s': not rates (bit/s, like 8mbit)",
-				 min, max);
+		return api_error(err, "--min/--max: '%s', '%s': not rates (bit/s, like 8mbit)", min,
+				 max);
 	if (rq->max_bps && rq->min_bps > rq->max_bps)
 		return api_error(err, "--min %s is above --max %s", min, max);
 	if (prio && units_parse_u32(prio, 0, WEIR_PRIORITIES - 1, &p))
@@ -317,12 +317,12 @@ static json_object *row_json(struct ctl *c, const struct list_job *j, const stru
 	json_object_object_add(o, "policed", json_object_new_uint64(v->policed));
 	json_object_object_add(
 		o, "age_ms",
-		json_object_new_uint64(j->now > v->first_seen_ns ? (j->now - v->first_seen_ns) / 1000000
-								  : 0));
-	json_object_object_add(
-		o, "idle_ms",
-		json_object_new_uint64(j->now > v->last_seen_ns ? (j->now - v->last_seen_ns) / 1000000
-								 : 0));
+		json_object_new_uint64(
+			j->now > v->first_seen_ns ? (j->now - v->first_seen_ns) / 1000000 : 0));
+	json_object_object_add(o, "idle_ms",
+			       json_object_new_uint64(j->now > v->last_seen_ns
+							      ? (j->now - v->last_seen_ns) / 1000000
+							      : 0));
 	return o;
 }
 
@@ -382,8 +382,9 @@ static int list_filters(struct ctl *c, json_object *args, struct list_job *j, ch
 		if (!strcmp(state, state_names[j->state]))
 			break;
 	if (state && j->state == WEIR_STATE_MAX)
-		return api_error(err, "--state: '%s' is not active, provisional, paused, refused, "
-				      "preempted or closing",
+		return api_error(err,
+				 "--state: '%s' is not active, provisional, paused, refused, "
+				 "preempted or closing",
 				 state);
 	if (!state)
 		j->state = -1;

@@ -84,11 +84,25 @@ static struct ctl_class *class_need(struct ctl_service *ns, uint64_t min, uint64
 	return cl;
 }
 
+/* A class leaves its service: its traffic stays in the service's totals. */
+static void retire(struct ctl *c, struct ctl_service *svc, const struct ctl_class *cl)
+{
+	struct weir_class_stats st;
+
+	classes_stats(c, cl->id, &st);
+	svc->retired_packets += st.packets;
+	svc->retired_bytes += st.bytes;
+}
+
 static void carry_classes(struct ctl *c, struct ctl_service *ns, const struct ctl_service *old,
 			  struct id_pool *pool)
 {
 	size_t i;
 
+	if (old) {
+		ns->retired_packets = old->retired_packets;
+		ns->retired_bytes = old->retired_bytes;
+	}
 	for (i = 0; old && i < old->n_classes; i++) {
 		const struct ctl_class *oc = &old->classes[i];
 		bool named = ns->cfg.stream_min == oc->min_bps &&
@@ -99,8 +113,10 @@ static void carry_classes(struct ctl *c, struct ctl_service *ns, const struct ct
 			named = ns->cfg.classes[r].min_bps == oc->min_bps &&
 				ns->cfg.classes[r].max_bps == oc->max_bps &&
 				ns->cfg.classes[r].priority == oc->priority;
-		if (!named && !class_alive(c, oc))
+		if (!named && !class_alive(c, oc)) {
+			retire(c, ns, oc);
 			continue;
+		}
 		ns->classes[ns->n_classes] = *oc;
 		ns->classes[ns->n_classes].named = false;
 		ns->classes[ns->n_classes++].fresh = false;
@@ -232,7 +248,7 @@ static void class_write(struct ctl *c, const struct ctl_service *svc, struct ctl
 		.max_bps = cl->max_bps,
 		.service_id = svc->id,
 		.priority = cl->priority,
-		.flags = WEIR_CLASS_IN_USE,
+		.flags = WEIR_CLASS_IN_USE | (svc->cfg.preempt ? WEIR_CLASS_PREEMPTABLE : 0),
 	};
 
 	class_bucket(svc, classes_rate(svc, cl), &want);
@@ -256,6 +272,22 @@ void classes_clear(struct ctl *c, uint32_t class_id)
 		memset(&c->loader.mm.classes[class_id], 0, sizeof(struct weir_class));
 }
 
+/* The prefix masked, with its mask, as the data plane compares them. */
+static void rule_prefix(const struct weir_match *m, struct weir_rule *r)
+{
+	uint8_t mask[16] = { 0 }, addr[16];
+	unsigned int i, bits = m->prefix_len;
+
+	for (i = 0; i < 16 && bits; i++) {
+		mask[i] = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+		bits -= bits >= 8 ? 8 : bits;
+	}
+	for (i = 0; i < 16; i++)
+		addr[i] = m->addr.bytes[i] & mask[i];
+	memcpy(r->addr, addr, sizeof(r->addr));
+	memcpy(r->mask, mask, sizeof(r->mask));
+}
+
 static int write_rules(struct ctl *c, const struct ctl_service *svc)
 {
 	size_t i;
@@ -273,7 +305,7 @@ static int write_rules(struct ctl *c, const struct ctl_service *svc)
 			.class_id = svc->rule_class[i],
 		};
 
-		memcpy(r.addr, m->addr.bytes, sizeof(r.addr));
+		rule_prefix(m, &r);
 		if (bpf_map_update_elem(c->loader.maps.rules, &key, &r, BPF_ANY))
 			return -errno;
 	}
@@ -398,15 +430,69 @@ void classes_stats(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
 	}
 }
 
+/* Ids are handed out lowest first: the classes in use sit below this. */
+static __u32 classes_span(const struct ctl *c)
+{
+	__u32 span = 0;
+	size_t i, j;
+
+	for (i = 0; i < c->n_services; i++)
+		for (j = 0; j < c->services[i].n_classes; j++)
+			if (c->services[i].classes[j].id >= span)
+				span = c->services[i].classes[j].id + 1;
+	return span;
+}
+
+/* The counters of every class in use in one batch lookup: a syscall an
+ * update, not one a class. Returns the per-CPU values (ncpu a class, by
+ * id) or NULL. */
+static struct weir_class_stats *read_all_stats(struct ctl *c, int *ncpu)
+{
+	static struct weir_class_stats *values;
+	static __u32 keys[WEIR_MAX_CLASSES];
+	static int cpus;
+	__u32 want = classes_span(c), count = want, out;
+	int err;
+
+	if (!values) {
+		cpus = libbpf_num_possible_cpus();
+		values = cpus > 0 ? calloc((size_t)cpus * WEIR_MAX_CLASSES, sizeof(*values)) : NULL;
+	}
+	if (!values || !want)
+		return NULL;
+	err = bpf_map_lookup_batch(c->loader.maps.class_stats, NULL, &out, keys, values, &count,
+				   NULL);
+	if ((err && errno != ENOENT) || count != want)
+		return NULL;
+	*ncpu = cpus;
+	return values;
+}
+
+static void sum_stats(const struct weir_class_stats *per_cpu, int ncpu,
+		      struct weir_class_stats *sum)
+{
+	int i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < ncpu; i++) {
+		sum->bytes += per_cpu[i].bytes;
+		sum->refused += per_cpu[i].refused;
+	}
+}
+
 /* What the class's running streams used since the last update, per
  * stream, and how many of its new streams were refused (demand). */
-static void class_measure(struct ctl *c, struct ctl_class *cl, uint64_t now)
+static void class_measure(struct ctl *c, struct ctl_class *cl, uint64_t now,
+			  const struct weir_class_stats *all, int ncpu)
 {
 	struct weir_class_counts *cc = counts_of(c, cl->id);
 	struct weir_class_stats st;
 	uint64_t dt = now - cl->seen_ns;
 
-	classes_stats(c, cl->id, &st);
+	if (all)
+		sum_stats(&all[(size_t)cl->id * ncpu], ncpu, &st);
+	else
+		classes_stats(c, cl->id, &st);
 	cl->running = cc ? weir_read(&cc->active) : 0;
 	cl->paused = cc ? weir_read(&cc->paused) : 0;
 	if (cl->seen_ns && dt && cl->running && st.bytes >= cl->seen_bytes)
@@ -540,6 +626,7 @@ static void drop_unused(struct ctl *c, struct ctl_service *svc)
 			continue;
 		}
 		c->class_held_until[cl->id] = c->sweep_passes_started + 1;
+		retire(c, svc, cl);
 		classes_clear(c, cl->id);
 		svc->classes[i] = svc->classes[--svc->n_classes];
 	}
@@ -549,10 +636,13 @@ void classes_tick(struct ctl *c, uint64_t now)
 {
 	uint32_t epoch = weir_epoch_of(now);
 	bool new_epoch = epoch != c->released_epoch;
+	struct weir_class_stats *all;
 	size_t i, j;
+	int ncpu = 0;
 
 	if (!c->loader.mm.classes)
 		return;
+	all = read_all_stats(c, &ncpu);
 	for (i = 0; i < c->n_services; i++) {
 		struct ctl_service *svc = &c->services[i];
 
@@ -560,7 +650,7 @@ void classes_tick(struct ctl *c, uint64_t now)
 			release_idle(c, svc, epoch);
 		settle_preemptions(c, svc);
 		for (j = 0; j < svc->n_classes; j++)
-			class_measure(c, &svc->classes[j], now);
+			class_measure(c, &svc->classes[j], now, all, ncpu);
 		allocate(c, svc);
 		if (new_epoch)
 			drop_unused(c, svc);

@@ -63,6 +63,8 @@ struct ctl_service {
 	uint64_t limit_streams[WEIR_PRIORITIES], limit_rate[WEIR_PRIORITIES];
 	uint16_t victims[WEIR_VICTIMS];
 	bool requests; /* grants wait: the data plane looks clients up */
+	/* traffic of classes gone, so the service's totals never go down */
+	uint64_t retired_packets, retired_bytes;
 	bool dirty; /* usable set may have changed: recompute its slots */
 	bool fresh; /* its id was just assigned: its counters start at 0 */
 	uint64_t active_streams;
@@ -150,6 +152,7 @@ int dp_clear_backend(struct ctl *c, uint32_t id);
 /* Compares the services and backends maps with what this controller wrote
  * and writes its own back where they differ (another writer was there). */
 int dp_verify(struct ctl *c);
+int dp_sync_ports(struct ctl *c);
 void dp_shadow_free(struct ctl *c);
 /* sweep.c: a step of a pass over the stream table, stopping once budget_ns
  * have passed since now; 1 when the pass completed (counts published), 0

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -21,6 +23,8 @@ struct dp_shadow {
 	struct weir_service services[WEIR_MAX_SERVICES];
 	bool service_written[WEIR_MAX_SERVICES];
 	uint32_t slots[WEIR_MAX_SERVICES][WEIR_MAX_SLOTS];
+	uint32_t ports[WEIR_PORT_WORDS];
+	bool ports_written;
 };
 
 /* Allocated at first use; nothing written yet means nothing to compare. */
@@ -437,5 +441,33 @@ int dp_read_service_reasons(struct ctl *c, uint32_t service_id, uint64_t *counts
 			counts[r] += per_cpu[i];
 	}
 	free(per_cpu);
+	return 0;
+}
+
+/* The (protocol, port) bits of every service: a packet to any other port
+ * passes after one array lookup. Set after a service is written, cleared
+ * after it is removed (the caller's order). */
+int dp_sync_ports(struct ctl *c)
+{
+	struct dp_shadow *sh = shadow_of(c);
+	uint32_t want[WEIR_PORT_WORDS] = { 0 }, w;
+	size_t i;
+
+	if (!sh)
+		return -ENOMEM;
+	for (i = 0; i < c->n_services; i++) {
+		const struct weir_service_config *cfg = &c->services[i].cfg;
+
+		w = ((uint32_t)(cfg->proto == IPPROTO_UDP) << 11) | (cfg->port >> 5);
+		want[w] |= 1U << (cfg->port & 31);
+	}
+	for (w = 0; w < WEIR_PORT_WORDS; w++) {
+		if (sh->ports_written && sh->ports[w] == want[w])
+			continue;
+		if (bpf_map_update_elem(c->loader.maps.ports, &w, &want[w], BPF_ANY))
+			return -errno;
+		sh->ports[w] = want[w];
+	}
+	sh->ports_written = true;
 	return 0;
 }

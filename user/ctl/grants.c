@@ -63,8 +63,8 @@ static int reserve(struct ctl *c, struct ctl_service *svc, const struct ctl_clas
 	uint64_t streams, committed;
 
 	streams = __sync_add_and_fetch(&sc->streams, 1) - weir_read(&sc->preempt_streams);
-	committed = __sync_add_and_fetch(&sc->committed_bps, cl->min_bps) -
-		    weir_read(&sc->preempt_bps);
+	committed =
+		__sync_add_and_fetch(&sc->committed_bps, cl->min_bps) - weir_read(&sc->preempt_bps);
 	if (streams <= svc->limit_streams[p] && committed <= svc->limit_rate[p]) {
 		__sync_fetch_and_add(&cc->active, 1);
 		return 0;

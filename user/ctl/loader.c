@@ -458,6 +458,7 @@ static int open_maps(struct loader *l)
 		{ WEIR_MAP_REQUESTS, offsetof(struct loader_maps, requests) },
 		{ WEIR_MAP_GRANTS, offsetof(struct loader_maps, grants) },
 		{ WEIR_MAP_LIMITER, offsetof(struct loader_maps, limiter) },
+		{ WEIR_MAP_PORTS, offsetof(struct loader_maps, ports) },
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -507,7 +508,7 @@ static void *map_mmap(int fd, size_t value_size, size_t entries)
 	X(backend_counts, struct weir_backend_counts, WEIR_MAX_BACKENDS) \
 	X(grants, struct weir_grant, WEIR_MAX_GRANTS)
 
-static int mmap_maps(struct loader *l)
+int loader_map_memory(struct loader *l)
 {
 #define MMAP_ONE(name, type, entries)                                                           \
 	l->mm.name = map_mmap(l->maps.name, sizeof(type), entries);                             \
@@ -567,7 +568,7 @@ int loader_start(struct loader *l, const char *pin_dir, const struct weir_config
 	if (!err)
 		err = open_maps(l);
 	if (!err)
-		err = mmap_maps(l);
+		err = loader_map_memory(l);
 	if (!err && !l->maps_adopted)
 		err = write_meta(l);
 	if (!err && l->maps_adopted)

@@ -32,6 +32,7 @@ struct loader_maps {
 	int requests;
 	int grants;
 	int limiter;
+	int ports;
 };
 
 /* The mmapable maps, mapped: the controller reads and changes them with
@@ -66,6 +67,9 @@ struct loader {
  * the maps and attaches to cfg's interfaces unless our program already runs
  * there. */
 int loader_start(struct loader *l, const char *pin_dir, const struct weir_config *cfg);
+/* Maps the mmapable maps of l->maps (loader_start does it; the bench and
+ * tests with maps of their own call it). */
+int loader_map_memory(struct loader *l);
 /* Closes our descriptors; the data plane keeps running. */
 void loader_close(struct loader *l);
 /* Detaches from every interface and removes the pins. */

@@ -177,6 +177,7 @@ void ctl_tick(struct ctl *c, uint64_t now)
 	if (now >= c->next_verify_ns) {
 		c->next_verify_ns = now + VERIFY_INTERVAL_NS;
 		dp_verify(c);
+		dp_sync_ports(c);
 	}
 	for (i = 0; i < c->n_services; i++)
 		if (c->services[i].dirty)

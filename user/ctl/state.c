@@ -311,6 +311,8 @@ int state_apply(struct ctl *c, const struct weir_config *cfg, char *err, size_t 
 				c->services[i].cfg.name);
 	}
 	remove_missing(c, old, n_old, pools);
+	if (dp_sync_ports(c))
+		pr_warn("ports map not written; retried every interval\n");
 	free_services(old, n_old, true);
 	free(pools);
 	return 0;
