@@ -29,6 +29,17 @@ static __always_inline int admit_lookup(__u32 service_id, __u32 class_id, struct
 	return 0;
 }
 
+/* The active count moved by the data plane: counted for reconciliation. */
+static __always_inline void admit_moved(__u32 class_id, __u64 in, __u64 out)
+{
+	struct weir_class_stats *cs = bpf_map_lookup_elem(&weir_class_stats, &class_id);
+
+	if (!cs)
+		return;
+	cs->counted_in += in;
+	cs->counted_out += out;
+}
+
 /* Streams and committed rate as admission sees them: places promised to a
  * preemption are free already. */
 static __always_inline int admit_fits(const struct weir_service *svc, const struct admit_ctx *a,
@@ -64,6 +75,7 @@ static __always_inline int admit_take(const struct weir_service *svc, const stru
 		return ret;
 	}
 	__sync_fetch_and_add(&a->cc->active, 1);
+	admit_moved(a->class_id, 1, 0);
 	return 0;
 }
 

@@ -99,8 +99,10 @@ static __always_inline int stream_enter(const struct admit_ctx *a, __u32 epoch)
 
 	if (!weir_slot_enter(a->cc, epoch, &stale))
 		return -WEIR_DROP_CONTENDED;
-	if (stale)
+	if (stale) {
 		weir_release(a->sc, a->cc, a->cls->min_bps, stale);
+		admit_moved(a->class_id, 0, stale);
+	}
 	return 0;
 }
 
@@ -113,6 +115,7 @@ static __always_inline int stream_uncount(const struct weir_stream *s, const str
 		return 0;
 	weir_take_preemption(a->sc, a->cc, a->cls->min_bps);
 	weir_uncount(a->sc, a->cc, a->cls->min_bps, 1);
+	admit_moved(a->class_id, 0, 1);
 	return 1;
 }
 
@@ -136,8 +139,10 @@ static __always_inline int stream_resume(const struct weir_service *svc, struct 
 
 	if (!ret) {
 		ret = stream_enter(a, e);
-		if (ret)
+		if (ret) {
 			weir_uncount(a->sc, a->cc, a->cls->min_bps, 1);
+			admit_moved(a->class_id, 0, 1);
+		}
 	}
 	if (ret) {
 		s->state = WEIR_STATE_REFUSED;
@@ -166,6 +171,7 @@ static __always_inline void stream_move(struct weir_stream *s, const struct admi
 	if (stream_enter(a, e)) {
 		/* no slot: it gives its place back rather than count nowhere */
 		weir_release(a->sc, a->cc, a->cls->min_bps, 1);
+		admit_moved(a->class_id, 0, 1);
 		s->state = WEIR_STATE_PAUSED;
 		return;
 	}
@@ -183,11 +189,14 @@ static __always_inline int stream_preempted(struct weir_stream *s, const struct 
 		return 0;
 	if (!weir_take_preemption(a->sc, a->cc, a->cls->min_bps)) {
 		/* another stream took it first: this one counts on */
-		if (!weir_slot_enter(a->cc, s->epoch, &stale))
+		if (!weir_slot_enter(a->cc, s->epoch, &stale)) {
 			weir_release(a->sc, a->cc, a->cls->min_bps, 1);
+			admit_moved(a->class_id, 0, 1);
+		}
 		return 0;
 	}
 	weir_uncount(a->sc, a->cc, a->cls->min_bps, 1);
+	admit_moved(a->class_id, 0, 1);
 	steer_give_back(s->backend_id);
 	s->state = WEIR_STATE_PREEMPTED;
 	return 1;
@@ -274,8 +283,10 @@ __noinline int weir_unadmit(__u32 service_id, __u32 class_id, __u32 grant)
 						    WEIR_GRANT_GRANTED);
 		return 0;
 	}
-	if (!admit_lookup(service_id, class_id, &a))
+	if (!admit_lookup(service_id, class_id, &a)) {
 		weir_uncount(a.sc, a.cc, a.cls->min_bps, 1);
+		admit_moved(class_id, 0, 1);
+	}
 	return 0;
 }
 

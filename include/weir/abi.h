@@ -309,8 +309,11 @@ struct weir_class_stats {
 	__u64 refused; /* new or resuming streams refused */
 	__u64 preempted; /* its streams that gave their place away */
 	__u64 resumed; /* paused streams admitted again */
+	/* Every change of its active count by the data plane, in and out:
+	 * the controller's reconciliation bounds what changed during a pass. */
+	__u64 counted_in, counted_out;
 };
-_Static_assert(sizeof(struct weir_class_stats) == 64, "abi: class stats");
+_Static_assert(sizeof(struct weir_class_stats) == 80, "abi: class stats");
 
 /* Value of weir_rules (ARRAY, index = service id * WEIR_MAX_RULES + n): a
  * service's class rules in order; the first that matches a new stream

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The stream sweep: what it removes (idle, closed past the linger,
  * orphaned) and what it keeps and counts. */
+#include <netinet/in.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
 #include "tests.h"
 
 static struct ctl_service *web(struct scene *s)
@@ -82,11 +87,38 @@ static void pass_in_steps(void **state)
 	assert_int_equal(svc->backends[0].active_streams, 5000);
 }
 
+/* An entry gone without the data plane's accounting (an LRU eviction of a
+ * full table) leaves its place counted: the next pass finds the class
+ * counts one stream too many and gives the place back. */
+static void eviction_reconciled(void **state)
+{
+	struct scene *s = *state;
+	struct ctl_service *svc = web(s);
+	struct loader_mmaps *mm = &s->c.loader.mm;
+	struct weir_stream_key key = { .src = { 198, 19, 0, 1 },
+				       .sport = htons(7001),
+				       .dport = htons(80),
+				       .proto = IPPROTO_TCP,
+				       .family = WEIR_AF_INET };
+	int i;
+
+	for (i = 0; i < 3; i++)
+		scene_add_stream(s, svc, 7000 + i, svc->backends[0].id, 0, WEIR_STATE_ACTIVE);
+	assert_int_equal(mm->class_counts[svc->default_class].active, 3);
+	memcpy(key.dst, svc->cfg.vip.bytes, 4);
+	assert_int_equal(bpf_map_delete_elem(s->c.loader.maps.streams, &key), 0);
+	scene_sweep(s);
+	assert_int_equal(mm->class_counts[svc->default_class].active, 2);
+	assert_int_equal(mm->service_counts[svc->id].streams, 2);
+	assert_int_equal(s->c.reconciled, 1);
+	scene_sweep(s); /* nothing more to correct */
+	assert_int_equal(mm->class_counts[svc->default_class].active, 2);
+	assert_int_equal(s->c.reconciled, 1);
+}
+
 static const struct CMUnitTest tests[] = {
-	ctl_test(idle_expiry),
-	ctl_test(closing_linger),
-	ctl_test(orphan_removal),
-	ctl_test(pass_in_steps),
+	ctl_test(idle_expiry),	 ctl_test(closing_linger),	ctl_test(orphan_removal),
+	ctl_test(pass_in_steps), ctl_test(eviction_reconciled),
 };
 
 const struct test_group sweep_group = { "sweep", tests, ARRAY_SIZE(tests) };

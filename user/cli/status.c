@@ -15,6 +15,7 @@ static const struct column status_fields[] = {
 	{ "backends", "backends" },
 	{ "streams", "streams" },
 	{ "closing streams", "closing_streams" },
+	{ "places reconciled", "reconciled_places" },
 	{ "stream table size", "stream_table_size" },
 	{ 0 },
 };

@@ -387,8 +387,10 @@ static void release_idle(struct ctl *c, struct ctl_service *svc, uint32_t now_ep
 			if ((tag & WEIR_SLOT_RELEASED) || (int32_t)(target - tag) < 0)
 				continue;
 			n = weir_slot_release(cc, tag);
-			if (n)
-				weir_release(sc, cc, svc->classes[i].min_bps, n);
+			if (!n)
+				continue;
+			weir_release(sc, cc, svc->classes[i].min_bps, n);
+			c->class_moved_out[svc->classes[i].id] += n;
 		}
 	}
 	sc->released_epoch = target;
@@ -427,6 +429,8 @@ void classes_stats(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
 		sum->refused += per_cpu[i].refused;
 		sum->preempted += per_cpu[i].preempted;
 		sum->resumed += per_cpu[i].resumed;
+		sum->counted_in += per_cpu[i].counted_in;
+		sum->counted_out += per_cpu[i].counted_out;
 	}
 }
 

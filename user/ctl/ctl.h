@@ -108,6 +108,7 @@ struct ctl {
 	uint64_t next_sweep_ns, next_neigh_ns;
 	uint64_t total_streams, closing_streams;
 	uint64_t streams_by_state[WEIR_STATE_MAX]; /* from the last sweep */
+	uint64_t reconciled; /* places the sweep found miscounted, in all */
 	struct sweep *sweep; /* the pass under way, if any */
 	/* Sweep passes begun and completed. A released id stays held until a
 	 * pass that began after its release has completed: that pass removed
@@ -116,6 +117,9 @@ struct ctl {
 	uint64_t service_held_until[WEIR_MAX_SERVICES];
 	uint64_t backend_held_until[WEIR_MAX_BACKENDS];
 	uint64_t class_held_until[WEIR_MAX_CLASSES];
+	/* The controller's own changes of each class's active count (the
+	 * data plane's are in its counters), for reconciliation. */
+	uint64_t class_moved_in[WEIR_MAX_CLASSES], class_moved_out[WEIR_MAX_CLASSES];
 	uint32_t released_epoch; /* the epoch the last release pass saw */
 	struct ctl_grant *grants; /* WEIR_MAX_GRANTS, by weir_grants slot */
 	uint64_t next_grant_check_ns;

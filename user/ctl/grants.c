@@ -67,6 +67,7 @@ static int reserve(struct ctl *c, struct ctl_service *svc, const struct ctl_clas
 		__sync_add_and_fetch(&sc->committed_bps, cl->min_bps) - weir_read(&sc->preempt_bps);
 	if (streams <= svc->limit_streams[p] && committed <= svc->limit_rate[p]) {
 		__sync_fetch_and_add(&cc->active, 1);
+		c->class_moved_in[cl->id]++;
 		return 0;
 	}
 	__sync_fetch_and_sub(&sc->streams, 1);
@@ -204,6 +205,7 @@ static int unreserve(struct ctl *c, struct ctl_grant *g)
 	if (svc)
 		weir_uncount(&c->loader.mm.service_counts[svc->id],
 			     &c->loader.mm.class_counts[g->class_id], cls->min_bps, 1);
+	c->class_moved_out[g->class_id]++;
 	return 1;
 }
 
@@ -287,10 +289,12 @@ void grants_adopt(struct ctl *c)
 
 		if (__sync_val_compare_and_swap(&mg->state, WEIR_GRANT_GRANTED,
 						WEIR_GRANT_EXPIRED) == WEIR_GRANT_GRANTED &&
-		    svc < WEIR_MAX_SERVICES && cls < WEIR_MAX_CLASSES)
+		    svc < WEIR_MAX_SERVICES && cls < WEIR_MAX_CLASSES) {
 			weir_uncount(&c->loader.mm.service_counts[svc],
 				     &c->loader.mm.class_counts[cls],
 				     c->loader.mm.classes[cls].min_bps, 1);
+			c->class_moved_out[cls]++;
+		}
 		mg->state = WEIR_GRANT_FREE;
 	}
 	while (!bpf_map_get_next_key(c->loader.maps.requests, NULL, &next)) {

@@ -7,6 +7,16 @@
  * second here, the walk being bound by memory), so it runs in steps with a
  * time budget per update tick, carrying the batch position over; counts are
  * published when a pass completes.
+ *
+ * The pass also reconciles each class's active count with the streams that
+ * count in it: an entry the kernel evicted from a full table (or any other
+ * loss) leaves its place counted forever. The table changes while the pass
+ * walks it, so the count it finds (X) is only known within what changed
+ * meanwhile: with A0 the count when the pass began and IN/OUT the changes
+ * since (the data plane's counters and the controller's own), the leak D =
+ * A0 - T0 lies in [A0 - X - OUT, A0 - X + IN]. Only what is certain is
+ * corrected: the lower bound when above 0, the upper bound when below. A
+ * quiet class is corrected exactly; a busy one converges over passes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,6 +38,10 @@ struct sweep {
 	uint64_t active_by_backend[WEIR_MAX_BACKENDS];
 	uint64_t by_state[WEIR_STATE_MAX];
 	uint64_t total, closing, expired;
+	/* reconciliation, by class id */
+	bool watched[WEIR_MAX_CLASSES];
+	uint64_t found[WEIR_MAX_CLASSES], a0[WEIR_MAX_CLASSES];
+	uint64_t in0[WEIR_MAX_CLASSES], out0[WEIR_MAX_CLASSES];
 	/* Which ids are in use, rebuilt at every step: the state may change
 	 * between steps. */
 	const struct ctl_service *by_service[WEIR_MAX_SERVICES];
@@ -88,8 +102,21 @@ static enum entry_verdict classify(const struct sweep *s, const struct weir_stre
 	return ENTRY_KEEP;
 }
 
+/* A stream that counts in its class: counted state, its slot unreleased. */
+static bool counts_now(const struct ctl *c, const struct weir_stream *v)
+{
+	const struct weir_class_counts *cc;
+
+	if ((v->state != WEIR_STATE_ACTIVE && v->state != WEIR_STATE_PROVISIONAL) ||
+	    v->class_id >= WEIR_MAX_CLASSES || !c->loader.mm.class_counts)
+		return false;
+	cc = &c->loader.mm.class_counts[v->class_id];
+	return WEIR_SLOT_TAG(weir_read(&cc->epochs[v->epoch % WEIR_EPOCH_SLOTS])) == v->epoch;
+}
+
 /* true: the entry is to be removed. */
-static bool sweep_entry(struct sweep *s, const struct weir_stream *v, uint64_t now)
+static bool sweep_entry(const struct ctl *c, struct sweep *s, const struct weir_stream *v,
+			uint64_t now)
 {
 	enum entry_verdict verdict = classify(s, v, now);
 
@@ -106,6 +133,8 @@ static bool sweep_entry(struct sweep *s, const struct weir_stream *v, uint64_t n
 		s->active_by_service[v->service_id]++;
 		s->active_by_backend[v->backend_id]++;
 	}
+	if (counts_now(c, v))
+		s->found[v->class_id]++;
 	return false;
 }
 
@@ -135,6 +164,7 @@ void dp_stream_end(struct ctl *c, const struct weir_stream *v)
 	if (counted) {
 		weir_take_preemption(sc, cc, cls->min_bps);
 		weir_uncount(sc, cc, cls->min_bps, 1);
+		c->class_moved_out[v->class_id]++;
 	} else {
 		__sync_fetch_and_sub(&cc->paused, 1);
 	}
@@ -172,13 +202,84 @@ static int sweep_batch(struct ctl *c, struct sweep *s, uint64_t now)
 		return -errno;
 	s->have_token = true;
 	for (i = 0; i < count; i++)
-		if (sweep_entry(s, &s->vals[i], now))
+		if (sweep_entry(c, s, &s->vals[i], now))
 			s->expired_keys[n_expired++] = s->keys[i];
 	/* One by one: an entry the data plane removed meanwhile is no error,
 	 * and a batch delete stops at the first missing key. */
 	for (i = 0; i < n_expired; i++)
 		sweep_remove(c, s, &s->expired_keys[i], ctl_now_ns());
 	return done;
+}
+
+/* The class's changes so far: the data plane's and the controller's. */
+static void class_moves(struct ctl *c, uint32_t id, uint64_t *in, uint64_t *out)
+{
+	struct weir_class_stats st;
+
+	classes_stats(c, id, &st);
+	*in = st.counted_in + c->class_moved_in[id];
+	*out = st.counted_out + c->class_moved_out[id];
+}
+
+static void reconcile_begin(struct ctl *c, struct sweep *s)
+{
+	size_t i, j;
+
+	memset(s->watched, 0, sizeof(s->watched));
+	memset(s->found, 0, sizeof(s->found));
+	for (i = 0; c->loader.mm.class_counts && i < c->n_services; i++) {
+		for (j = 0; j < c->services[i].n_classes; j++) {
+			uint32_t id = c->services[i].classes[j].id;
+
+			s->watched[id] = true;
+			s->a0[id] = weir_read(&c->loader.mm.class_counts[id].active);
+			class_moves(c, id, &s->in0[id], &s->out0[id]);
+		}
+	}
+}
+
+/* Corrects a class's count (and its service's) by what is certainly
+ * wrong; returns the correction applied (positive: places given back). */
+static int64_t reconcile_class(struct ctl *c, struct sweep *s, uint32_t id)
+{
+	struct loader_mmaps *mm = &c->loader.mm;
+	const struct weir_class *cls = &mm->classes[id];
+	uint64_t in, out;
+	int64_t low, high, fix = 0;
+
+	if (!(cls->flags & WEIR_CLASS_IN_USE) || cls->service_id >= WEIR_MAX_SERVICES)
+		return 0;
+	class_moves(c, id, &in, &out);
+	low = (int64_t)s->a0[id] - (int64_t)s->found[id] - (int64_t)(out - s->out0[id]);
+	high = (int64_t)s->a0[id] - (int64_t)s->found[id] + (int64_t)(in - s->in0[id]);
+	if (low > 0)
+		fix = low;
+	else if (high < 0)
+		fix = high;
+	if (fix > 0)
+		weir_uncount(&mm->service_counts[cls->service_id], &mm->class_counts[id],
+			     cls->min_bps, (uint64_t)fix);
+	else if (fix < 0)
+		weir_count(&mm->service_counts[cls->service_id], &mm->class_counts[id],
+			   cls->min_bps, (uint64_t)-fix);
+	return fix;
+}
+
+static void reconcile_end(struct ctl *c, struct sweep *s)
+{
+	uint32_t id;
+	int64_t fix;
+
+	for (id = 0; id < WEIR_MAX_CLASSES; id++) {
+		if (!s->watched[id])
+			continue;
+		fix = reconcile_class(c, s, id);
+		if (fix)
+			pr_info("class %u: its count was %s by %lld (streams lost from the table); "
+				"corrected\n",
+				id, fix > 0 ? "high" : "low", (long long)(fix > 0 ? fix : -fix));
+		c->reconciled += fix > 0 ? fix : -fix;
+	}
 }
 
 static void sweep_publish(struct ctl *c, struct sweep *s)
@@ -192,6 +293,7 @@ static void sweep_publish(struct ctl *c, struct sweep *s)
 		for (j = 0; j < svc->n_backends; j++)
 			svc->backends[j].active_streams = s->active_by_backend[svc->backends[j].id];
 	}
+	reconcile_end(c, s);
 	c->total_streams = s->total;
 	c->closing_streams = s->closing;
 	memcpy(c->streams_by_state, s->by_state, sizeof(c->streams_by_state));
@@ -204,6 +306,7 @@ static void sweep_publish(struct ctl *c, struct sweep *s)
 static void sweep_begin(struct ctl *c, struct sweep *s)
 {
 	s->pass = ++c->sweep_passes_started;
+	reconcile_begin(c, s);
 	memset(s->active_by_service, 0, sizeof(s->active_by_service));
 	memset(s->active_by_backend, 0, sizeof(s->active_by_backend));
 	memset(s->by_state, 0, sizeof(s->by_state));
