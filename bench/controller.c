@@ -174,6 +174,7 @@ struct ctl_results {
 	struct series pass_ms[SIZES], pass_cpu_ms[SIZES], counters_ms[SIZES], tick_cpu_ms[SIZES];
 	struct series tick_max_ms[SIZES];
 	struct series alloc_ms[SIZES][CLASS_SIZES], epoch_ms[SIZES][CLASS_SIZES];
+	struct series list_ms[SIZES], list_slice_ms[SIZES];
 	struct series interval_ms;
 	int short_passes;
 };
@@ -273,6 +274,29 @@ static void measure_ticks(struct ctl_scene *s, int k, struct ctl_results *r)
 		dp_sweep_step(&s->c, ctl_now_ns(), ~0ULL);
 }
 
+/* `weir stream list --limit 100` as the socket server runs it: in slices
+ * of the update loop; the whole answer, and the longest slice. */
+static void measure_list(struct ctl_scene *s, int k, struct ctl_results *r)
+{
+	static const char req[] = "{\"cmd\":\"stream.list\",\"args\":{\"limit\":\"100\"}}";
+	struct api_job *job = NULL;
+	double t0 = now_seconds(), longest = 0;
+	char *reply = api_dispatch(&s->c, req, sizeof(req) - 1, &job);
+
+	while (!reply && job) {
+		double t = now_seconds();
+
+		reply = api_job_step(&s->c, job, ctl_now_ns() + 5000000ULL);
+		if (now_seconds() - t > longest)
+			longest = now_seconds() - t;
+	}
+	series_add(&r->list_ms[k], (now_seconds() - t0) * 1e3);
+	series_add(&r->list_slice_ms[k], longest * 1e3);
+	if (!reply || !strstr(reply, "\"ok\":true"))
+		r->short_passes++;
+	free(reply);
+}
+
 static void measure(struct ctl_scene *s, int k, struct ctl_results *r)
 {
 	double t0 = now_seconds(), c0 = cpu_seconds();
@@ -287,6 +311,7 @@ static void measure(struct ctl_scene *s, int k, struct ctl_results *r)
 	series_add(&r->counters_ms[k], (now_seconds() - t0) * 1e3);
 	measure_ticks(s, k, r);
 	measure_allocation(s, k, r);
+	measure_list(s, k, r);
 }
 
 /* The kernel's own accounting of the map (fdinfo "memlock"). */
@@ -339,6 +364,14 @@ static void report_size(json_object *rows, struct ctl_results *r, int k)
 	snprintf(name, sizeof(name), "longest update tick, %u streams", sizes[k]);
 	row.value = &r->tick_max_ms[k];
 	row.note = "how long the loop (socket, health checks) is held up at most";
+	rows_add(rows, &row);
+	snprintf(name, sizeof(name), "weir stream list --limit 100, %u streams (answer)", sizes[k]);
+	row.value = &r->list_ms[k];
+	row.note = "the whole table walked in slices of 5 ms between the loop's other work";
+	rows_add(rows, &row);
+	snprintf(name, sizeof(name), "weir stream list, %u streams (longest slice)", sizes[k]);
+	row.value = &r->list_slice_ms[k];
+	row.note = "how long the list holds the loop up at most";
 	rows_add(rows, &row);
 }
 

@@ -284,6 +284,17 @@ static const char *backend_addr(struct ctl_service *svc, uint32_t id, char *buf,
 	return "-";
 }
 
+/* The request ID a stream was granted by, if the grant is still known. */
+static const char *request_of(struct ctl *c, const struct weir_stream *v)
+{
+	const struct ctl_grant *g;
+
+	if (!v->grant || v->grant > WEIR_MAX_GRANTS || !c->grants)
+		return "";
+	g = &c->grants[v->grant - 1];
+	return g->used && g->service_id == v->service_id ? g->id : "";
+}
+
 static json_object *row_json(struct ctl *c, const struct list_job *j, const struct list_row *r)
 {
 	const struct weir_stream *v = &r->v;
@@ -299,6 +310,7 @@ static json_object *row_json(struct ctl *c, const struct list_job *j, const stru
 	cl = svc ? classes_find(svc, v->class_id) : NULL;
 	add_str(o, "service", svc ? svc->cfg.name : "-");
 	add_endpoint(o, "client", r->key.src, r->key.family, r->key.sport);
+	add_str(o, "request", request_of(c, v));
 	add_endpoint(o, "vip", r->key.dst, r->key.family, r->key.dport);
 	add_str(o, "proto", units_proto_name(r->key.proto));
 	add_str(o, "backend", backend_addr(svc, v->backend_id, buf, sizeof(buf)));
