@@ -21,7 +21,7 @@ ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -I$(BUILD)
-LDLIBS   := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lpthread
+LDLIBS   := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lpthread -lm
 
 CORE_SRC := $(wildcard user/core/*.c)
 CTL_SRC  := $(wildcard user/ctl/*.c)

@@ -59,6 +59,8 @@ static int use_skeleton_maps(struct ctl *c, struct weir_bpf *skel)
 	m->grants = bpf_map__fd(skel->maps.weir_grants);
 	m->limiter = bpf_map__fd(skel->maps.weir_limiter);
 	m->ports = bpf_map__fd(skel->maps.weir_ports);
+	m->admission = bpf_map__fd(skel->maps.weir_admission);
+	m->pie = bpf_map__fd(skel->maps.weir_pie);
 	return loader_map_memory(&c->loader);
 }
 

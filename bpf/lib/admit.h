@@ -150,6 +150,45 @@ static __always_inline int admit_new(const struct weir_service *svc, const struc
 	return ret;
 }
 
+/* PIE's early refusal of a new stream of this priority, spread evenly by
+ * the per-CPU sum (struct weir_pie). Running and resuming streams never
+ * come here. */
+static __always_inline int admit_pie_refuses(__u32 service_id, __u8 priority)
+{
+	struct weir_admission *adm = bpf_map_lookup_elem(&weir_admission, &service_id);
+	struct weir_pie *pie = bpf_map_lookup_elem(&weir_pie, &service_id);
+	__u32 prob;
+
+	if (!adm || !pie || *(volatile __u32 *)&adm->hold)
+		return 0;
+	prob = *(volatile __u32 *)&adm->refuse_prob[priority & (WEIR_PRIORITIES - 1)];
+	if (!prob) {
+		pie->sum = 0;
+		return 0;
+	}
+	pie->sum += prob;
+	if (pie->sum < WEIR_PIE_SUM_LOW)
+		return 0;
+	if (pie->sum < WEIR_PIE_SUM_HIGH && bpf_get_prandom_u32() >= prob)
+		return 0;
+	pie->sum = 0;
+	return 1;
+}
+
+/* Capacity is decided before PIE (a full service says so, whatever p is),
+ * on a plain read: the atomic take comes after PIE let the stream in. */
+static __always_inline int admit_pie(const struct weir_service *svc, const struct admit_ctx *a)
+{
+	int ret;
+
+	if (!(svc->flags & WEIR_SERVICE_PIE))
+		return 0;
+	ret = admit_fits(svc, a, weir_read(&a->sc->streams) + 1, weir_read(&a->sc->committed_bps));
+	if (ret && !(svc->flags & WEIR_SERVICE_PREEMPT))
+		return ret;
+	return admit_pie_refuses(svc->id, a->cls->priority) ? -WEIR_DROP_PIE : 0;
+}
+
 /* A new stream of the class takes a place: 0, or the reason it may not. A
  * global function, verified once: its loops would otherwise multiply the
  * paths of every caller past the verifier's limit. */
@@ -161,6 +200,8 @@ __noinline int weir_admit(const struct weir_service *svc, __u32 class_id)
 	if (!svc)
 		return -WEIR_DROP_NO_BACKEND;
 	ret = admit_lookup(svc->id, class_id, &a);
+	if (!ret)
+		ret = admit_pie(svc, &a);
 	return ret ? ret : admit_new(svc, &a);
 }
 

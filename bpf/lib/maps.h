@@ -153,4 +153,19 @@ struct {
 	__type(value, __u32);
 } weir_ports SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WEIR_MAX_SERVICES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct weir_admission);
+} weir_admission SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WEIR_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct weir_pie);
+} weir_pie SEC(".maps");
+
 #endif

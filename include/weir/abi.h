@@ -15,7 +15,7 @@
 /* The layout of every map below. Bump it with any change to a key, a value,
  * a map's type or size, or the meaning of a field: a controller refuses
  * pinned maps of another version rather than misread them. */
-#define WEIR_ABI_VERSION 3
+#define WEIR_ABI_VERSION 4
 #define WEIR_ABI_MAGIC 0x77656972 /* "weir" */
 
 /* Limits. Services, backends and classes have dense ids so counters can be
@@ -75,6 +75,8 @@
 #define WEIR_MAP_GRANTS "weir_grants"
 #define WEIR_MAP_LIMITER "weir_limiter"
 #define WEIR_MAP_PORTS "weir_ports"
+#define WEIR_MAP_ADMISSION "weir_admission"
+#define WEIR_MAP_PIE "weir_pie"
 
 /* weir_ports (ARRAY of __u32, WEIR_PORT_WORDS entries): a bit per
  * (protocol, port) some service listens on, so packets for no service
@@ -154,6 +156,7 @@ _Static_assert(sizeof(struct weir_service) == 176, "abi: service");
 #define WEIR_SERVICE_PAUSED (1U << 0) /* no new streams; running ones go on */
 #define WEIR_SERVICE_PREEMPT (1U << 1) /* new streams may preempt lower priorities */
 #define WEIR_SERVICE_REQUESTS (1U << 2) /* grants may wait: look new clients up */
+#define WEIR_SERVICE_PIE (1U << 3) /* new streams see weir_admission's probability */
 
 /* Value of weir_backends (ARRAY, index = backend id). */
 struct weir_backend {
@@ -378,6 +381,35 @@ struct weir_limiter {
 };
 _Static_assert(sizeof(struct weir_limiter) == 16, "abi: limiter");
 
+/*
+ * Value of weir_admission (ARRAY, mmapable, index = service id): the PIE
+ * probability a new stream of each priority is refused with, as a
+ * fraction of 2^32 (the controller scales the service's p by priority).
+ * Written by the controller every PIE update with plain 32-bit stores.
+ */
+struct weir_admission {
+	__u32 refuse_prob[WEIR_PRIORITIES];
+	/* Non-zero: no early refusal now (burst allowance left, or the delay
+	 * is low and p small); the de-randomisation keeps its sum. */
+	__u32 hold;
+	__u32 reserved;
+};
+_Static_assert(sizeof(struct weir_admission) == 40, "abi: admission");
+
+/* Value of weir_pie (PERCPU_ARRAY, index = service id): sch_pie's
+ * de-randomisation. Each new stream adds its probability to sum; none is
+ * refused while sum < 0.85, every one once sum >= 8.5, a random draw in
+ * between; a refusal empties it. Refusals come evenly spaced rather
+ * than in clumps. Units of 2^-32. */
+struct weir_pie {
+	__u64 sum;
+	__u64 reserved;
+};
+_Static_assert(sizeof(struct weir_pie) == 16, "abi: pie");
+
+#define WEIR_PIE_SUM_LOW (85ULL << 32) / 100
+#define WEIR_PIE_SUM_HIGH (17ULL << 31)
+
 /* Per-CPU counters of a service (weir_service_stats) or a backend
  * (weir_backend_stats); index = id. */
 struct weir_counters {
@@ -422,6 +454,7 @@ enum weir_drop {
 	WEIR_DROP_CONTENDED, /* refused: its counts could not be updated (contention) */
 	WEIR_DROP_SERVICE_PAUSED, /* refused: the service is paused */
 	WEIR_DROP_POLICED, /* drop: beyond its class's rate */
+	WEIR_DROP_PIE, /* refused: PIE's early refusal (the backends' delay is over target) */
 	WEIR_DROP_MAX,
 };
 
@@ -433,14 +466,15 @@ _Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_r
 /* Reasons that refuse a stream: counted per service, answered by reset. */
 #define WEIR_DROP_IS_REFUSAL(reason)         \
 	((reason) == WEIR_DROP_NO_BACKEND || \
-	 ((reason) >= WEIR_DROP_CAPACITY && (reason) <= WEIR_DROP_CONTENDED))
+	 ((reason) >= WEIR_DROP_CAPACITY && (reason) <= WEIR_DROP_CONTENDED) || \
+	 (reason) == WEIR_DROP_PIE)
 
 #define WEIR_DROP_NAMES                                                                         \
 	{                                                                                       \
 		"none", "not_unicast", "not_ip", "not_service", "truncated", "malformed",       \
 			"fragment", "ipv6_ext", "icmp_no_stream", "no_backend", "stream_table", \
 			"stray_rst", "no_stream", "capacity", "min_unmet", "preempted",         \
-			"backend_full", "contended", "service_paused", "policed",               \
+			"backend_full", "contended", "service_paused", "policed", "pie",        \
 	}
 
 #endif /* WEIR_ABI_H */

@@ -249,6 +249,16 @@ static const struct error_case error_cases[] = {
 	{ SVC_HEAD "    share: fair\n",
 	  "line 6: service web: share: fair is not one of min, priority" },
 	{ SVC_HEAD "    preempt: yes\n", "line 6: service web: preempt: yes is not true or false" },
+	{ SVC_HEAD "    admission: red\n", "line 6: service web: admission: red is not off or pie" },
+	{ SVC_HEAD "    delay-target: 0ms\n",
+	  "line 6: service web: delay-target: 0ms is not a duration from 1ms to 10s" },
+	{ SVC_HEAD "    probe: http:index.html\n",
+	  "line 6: service web: probe: http:index.html is not tcp or http:PATH (a path starting "
+	  "with /)" },
+	{ SVC_HEAD "    capacity-limit: \"streams * 2\"\n",
+	  "line 6: service web: capacity-limit: streams * 2 is not supported yet (auto or none)" },
+	{ SVC_HEAD "    breaker-failures: 0%\n",
+	  "line 6: service web: breaker-failures: 0% is not a percentage from 1% to 100%" },
 	{ SVC_HEAD "    priority-reserve: 60%\n",
 	  "line 6: service web: priority-reserve: 60% is not a percentage from 0% to 50%" },
 	{ SVC_HEAD "    classes: [{name: gold, match: \"port:90-80\", min: 1mbit, max: 2mbit}]\n",
@@ -447,6 +457,64 @@ static void test_admission_document(void **state)
 	assert_int_equal(svc->backends[0].max_streams, 150);
 	assert_int_equal(config_emit(&cfg, &a), 0);
 	parse_ok(a, &again);
+	assert_int_equal(config_emit(&again, &b), 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	config_free(&cfg);
+	config_free(&again);
+}
+
+/* Every overload key lands where it should and dumps back the same. */
+static void test_overload_document(void **state)
+{
+	static const char doc[] = SVC_HEAD "    admission: pie\n"
+					   "    delay-target: 15ms\n"
+					   "    delay-source: report\n"
+					   "    probe: http:/probe?x=1\n"
+					   "    delay-aggregate: max\n"
+					   "    pie-interval: 15ms\n"
+					   "    pie-burst: 0\n"
+					   "    pie-exempt-priority: 8\n"
+					   "    pie-scale: flat\n"
+					   "    probe-interval: 50ms\n"
+					   "    probe-timeout: 2s\n"
+					   "    report-ttl: 1s\n"
+					   "    breaker: false\n"
+					   "    breaker-failures: 30%\n"
+					   "    breaker-window: 20\n"
+					   "    breaker-consecutive: 0\n"
+					   "    breaker-cooldown: 500ms\n"
+					   "    capacity-limit: auto\n";
+	const struct weir_overload_config *o;
+	struct weir_config cfg, again;
+	char *a, *b;
+
+	(void)state;
+	parse_ok(doc, &cfg);
+	o = &cfg.services[0].overload;
+	assert_int_equal(o->admission, WEIR_ADMISSION_PIE);
+	assert_int_equal(o->delay_target_ns, 15 * MS);
+	assert_int_equal(o->delay_source, WEIR_DELAY_REPORT);
+	assert_int_equal(o->probe, WEIR_PROBE_HTTP);
+	assert_string_equal(o->probe_path, "/probe?x=1");
+	assert_int_equal(o->delay_aggregate, WEIR_DELAY_MAX);
+	assert_int_equal(o->pie_interval_ns, 15 * MS);
+	assert_int_equal(o->pie_burst_ns, 0);
+	assert_int_equal(o->pie_exempt, 8);
+	assert_int_equal(o->pie_scale, WEIR_PIE_FLAT);
+	assert_int_equal(o->probe_interval_ns, 50 * MS);
+	assert_int_equal(o->probe_timeout_ns, 2 * SEC);
+	assert_int_equal(o->report_ttl_ns, SEC);
+	assert_false(o->breaker);
+	assert_int_equal(o->breaker_permille, 300);
+	assert_int_equal(o->breaker_window, 20);
+	assert_int_equal(o->breaker_consecutive, 0);
+	assert_int_equal(o->breaker_cooldown_ns, 500 * MS);
+	assert_true(o->capacity_limit_auto);
+	assert_int_equal(config_emit(&cfg, &a), 0);
+	parse_ok(a, &again);
+	assert_memory_equal(o, &again.services[0].overload, sizeof(*o));
 	assert_int_equal(config_emit(&again, &b), 0);
 	assert_string_equal(a, b);
 	free(a);
@@ -665,6 +733,24 @@ static void test_emit_format(void **state)
 				   "    bucket-depth: 10ms\n"
 				   "    priority-reserve: 10%\n"
 				   "    refuse-rate: 1000\n"
+				   "    admission: off\n"
+				   "    delay-target: 20ms\n"
+				   "    delay-source: probe\n"
+				   "    probe: tcp\n"
+				   "    delay-aggregate: mean\n"
+				   "    pie-interval: 30ms\n"
+				   "    pie-burst: 150ms\n"
+				   "    pie-exempt-priority: 7\n"
+				   "    pie-scale: linear\n"
+				   "    probe-interval: 100ms\n"
+				   "    probe-timeout: 1s\n"
+				   "    report-ttl: 5s\n"
+				   "    breaker: true\n"
+				   "    breaker-failures: \"50%\"\n"
+				   "    breaker-window: 10\n"
+				   "    breaker-consecutive: 5\n"
+				   "    breaker-cooldown: 5s\n"
+				   "    capacity-limit: none\n"
 				   "    classes: []\n"
 				   "    backends:\n"
 				   "      - addr: 198.18.0.11\n"
@@ -700,6 +786,24 @@ static void test_emit_format(void **state)
 				   "    bucket-depth: 10ms\n"
 				   "    priority-reserve: 10%\n"
 				   "    refuse-rate: 1000\n"
+				   "    admission: off\n"
+				   "    delay-target: 20ms\n"
+				   "    delay-source: probe\n"
+				   "    probe: tcp\n"
+				   "    delay-aggregate: mean\n"
+				   "    pie-interval: 30ms\n"
+				   "    pie-burst: 150ms\n"
+				   "    pie-exempt-priority: 7\n"
+				   "    pie-scale: linear\n"
+				   "    probe-interval: 100ms\n"
+				   "    probe-timeout: 1s\n"
+				   "    report-ttl: 5s\n"
+				   "    breaker: true\n"
+				   "    breaker-failures: \"50%\"\n"
+				   "    breaker-window: 10\n"
+				   "    breaker-consecutive: 5\n"
+				   "    breaker-cooldown: 5s\n"
+				   "    capacity-limit: none\n"
 				   "    classes: []\n"
 				   "    backends: []\n";
 	struct weir_config cfg;
@@ -771,6 +875,8 @@ static const struct check_case check_cases[] = {
 	{ SVC_HEAD, set_fall_zero, "service web: health: fall and rise must be at least 1" },
 	{ SVC_HEAD, set_rise_zero, "service web: health: fall and rise must be at least 1" },
 	{ SVC_HEAD, set_maglev, "service web: steering maglev is not supported yet" },
+	{ SVC_HEAD "    admission: pie\n    delay-target: 2s\n    probe-timeout: 1s\n", NULL,
+	  "service web: probe-timeout must be longer than delay-target" },
 	{ SVC_HEAD, set_bad_name, "service 'a b': not a valid name (1-31 of A-Z a-z 0-9 _ . -)" },
 	{ SVC_HEAD "    backends: [{addr: 198.18.0.11}]\n", set_weight_high,
 	  "service web: backend 198.18.0.11: weight 65536 is out of range (0-65535)" },
@@ -991,6 +1097,7 @@ int main(void)
 		cmocka_unit_test(test_yaml_syntax_errors),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_admission_document),
+		cmocka_unit_test(test_overload_document),
 		cmocka_unit_test(test_nesting_depth),
 	};
 	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_ERRORS + N_CHECKS];

@@ -5,7 +5,8 @@ const struct column backend_columns[] = {
 	{ "SERVICE", "service" }, { "ADDR", "addr" },	    { "MAC", "mac" },
 	{ "WEIGHT", "weight" },	  { "MAX", "max_streams" }, { "STATUS", "status" },
 	{ "STREAMS", "streams" }, { "NEW", "new_streams" }, { "ENDED", "ended_streams" },
-	{ "PACKETS", "packets" }, { "BYTES", "bytes" },	    { 0 },
+	{ "PACKETS", "packets" }, { "BYTES", "bytes" },	    { "BREAKER", "breaker" },
+	{ "DELAY_MS", "probe_delay_ms" }, { "LIMIT", "limit" }, { 0 },
 };
 
 static void print_backend_list(const struct cli *cli, json_object *data)
@@ -50,6 +51,16 @@ const struct cmd backend_cmds[] = {
 	  "undo pause",
 	  NULL,
 	  "resumed",
+	  NULL },
+	{ "report",
+	  "backend.report",
+	  { "service", "addr", "metrics..." },
+	  { 0 },
+	  "SERVICE ADDR NAME=VALUE...",
+	  "a backend's own figures: queue=N dequeue_rate=R give the delay PIE regulates with "
+	  "--delay-source report; other names are kept for expressions",
+	  NULL,
+	  "reported",
 	  NULL },
 	{ "list",
 	  "backend.list",

@@ -134,10 +134,39 @@ static int add_flag(const struct cmd *c, const struct words *w, int *i, json_obj
 	return 0;
 }
 
+/* NAME=VALUE words of a "name..." positional, each its own argument. */
+static int add_pair(const char *word, json_object *args)
+{
+	const char *eq = strchr(word, '=');
+	char name[64];
+
+	if (!eq || eq == word || (size_t)(eq - word) >= sizeof(name)) {
+		fprintf(stderr, "weir: '%s' is not NAME=VALUE\n", word);
+		return -1;
+	}
+	memcpy(name, word, eq - word);
+	name[eq - word] = '\0';
+	if (json_object_object_get_ex(args, name, NULL)) {
+		fprintf(stderr, "weir: %s given twice (or is the name of an argument)\n", name);
+		return -1;
+	}
+	json_object_object_add(args, name, json_object_new_string(eq + 1));
+	return 0;
+}
+
+static bool is_pairs(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	return n > 3 && !strcmp(name + n - 3, "...");
+}
+
 static int add_positional(const struct cmd *c, const char *word, int *pos, json_object *args)
 {
 	const char *name = *pos < 3 ? c->positional[*pos] : NULL;
 
+	if (is_pairs(name))
+		return add_pair(word, args);
 	if (!name) {
 		fprintf(stderr, "weir: unexpected argument '%s'\n", word);
 		return -1;
@@ -160,8 +189,10 @@ static int build_args(const struct cmd *c, const struct words *w, int first, jso
 			return ret;
 	}
 	if (pos < 3 && c->positional[pos] && c->positional[pos][0] != '?') {
-		fprintf(stderr, "weir: missing %s\n", c->positional[pos]);
-		return -1;
+		if (!is_pairs(c->positional[pos]) || json_object_object_length(args) <= pos) {
+			fprintf(stderr, "weir: missing %s\n", c->positional[pos]);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -172,7 +203,7 @@ static void print_done(const char *object, const struct cmd *c, json_object *arg
 	int i;
 
 	printf("%s", object);
-	for (i = 0; i < 3 && c->positional[i]; i++) {
+	for (i = 0; i < 3 && c->positional[i] && !is_pairs(c->positional[i]); i++) {
 		const char *name =
 			c->positional[i][0] == '?' ? c->positional[i] + 1 : c->positional[i];
 

@@ -23,7 +23,7 @@ struct cmd {
 	const char *verb;
 	const char *api; /* the controller's command */
 	const char *positional[3]; /* names of required positional words; "?x": optional */
-	const char *flags[48]; /* accepted --flags; "x!" takes no value, "x?" an optional =value */
+	const char *flags[64]; /* accepted --flags; "x!" takes no value, "x?" an optional =value */
 	const char *usage;
 	const char *summary;
 	/* Text output of the reply's data; NULL prints `done` or nothing. */
@@ -51,6 +51,8 @@ int client_call(const struct cli *cli, const char *api, json_object *args, json_
 extern const struct column backend_columns[];
 
 void out_json(json_object *data);
+/* A service's overload line (PIE, delay, burst), from its JSON. */
+void print_overload(json_object *service);
 void out_table(json_object *rows, const struct column *cols);
 void out_fields(json_object *obj, const struct column *cols);
 const char *out_value(json_object *obj, const char *key, char *buf, size_t len);

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
@@ -85,6 +86,36 @@ static void print_refusals(json_object *data)
 	printf("%s\n", any ? "" : " none");
 }
 
+static double number_of(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : 0;
+}
+
+/* "overload web: pie p 12.50%, delay 18.200ms of 20ms target over 3 backends,
+ * burst left 0ms, 431 refused by pie". */
+void print_overload(json_object *service)
+{
+	json_object *o, *name;
+	char buf[64];
+
+	if (!json_object_object_get_ex(service, "overload", &o) ||
+	    !json_object_object_get_ex(service, "name", &name))
+		return;
+	printf("overload %s: admission %s", json_object_get_string(name),
+	       out_value(o, "admission", buf, sizeof(buf)));
+	if (!strcmp(out_value(o, "admission", buf, sizeof(buf)), "pie"))
+		printf(", p %.2f%%, delay %.3fms of %gms target over %d backends (%s %s), burst "
+		       "left %gms, %s refused by pie",
+		       100 * number_of(o, "p"), number_of(o, "delay_ms"),
+		       number_of(o, "delay_target_ms"), (int)number_of(o, "delay_backends"),
+		       json_object_get_string(json_object_object_get(o, "delay_source")),
+		       json_object_get_string(json_object_object_get(o, "probe")),
+		       number_of(o, "burst_left_ms"), out_value(o, "pie_refused", buf, sizeof(buf)));
+	printf(", capacity-limit %s\n", out_value(o, "capacity_limit", buf, sizeof(buf)));
+}
+
 static void print_service_list(const struct cli *cli, json_object *data)
 {
 	(void)cli;
@@ -98,6 +129,7 @@ static void print_service_show(const struct cli *cli, json_object *data)
 	(void)cli;
 	out_fields(data, service_fields);
 	print_refusals(data);
+	print_overload(data);
 	if (json_object_object_get_ex(data, "class_list", &classes) &&
 	    json_object_array_length(classes)) {
 		printf("\n");
@@ -116,7 +148,10 @@ static void print_service_show(const struct cli *cli, json_object *data)
 		"refuse", "admission", "delay-target", "delay-source", "probe",                    \
 		"capacity-ranking", "capacity-limit", "shuffle-size", "scale-out", "scale-in",     \
 		"scale-hook", "fallback", "health", "health-port", "handshake-timeout",            \
-		"bucket-depth", "priority-reserve", "refuse-rate"
+		"bucket-depth", "priority-reserve", "refuse-rate", "delay-aggregate",               \
+		"pie-interval", "pie-burst", "pie-exempt-priority", "pie-scale", "probe-interval", \
+		"probe-timeout", "report-ttl", "breaker", "breaker-failures", "breaker-window",    \
+		"breaker-consecutive", "breaker-cooldown"
 
 #define SERVICE_OPTION_USAGE                                                      \
 	"[--steering round-robin|weighted|maglev] [--forwarding dsr|ipip]\n"      \
@@ -130,7 +165,12 @@ static void print_service_show(const struct cli *cli, json_object *data)
 	"      [--shuffle-size EXPR] [--scale-out EXPR] [--scale-in EXPR]\n"      \
 	"      [--scale-hook CMD] [--fallback drop|pass]\n"                       \
 	"      [--health tcp|none] [--health-port N] [--handshake-timeout DUR]\n" \
-	"      [--bucket-depth DUR] [--priority-reserve PCT] [--refuse-rate N]"
+	"      [--bucket-depth DUR] [--priority-reserve PCT] [--refuse-rate N]\n" \
+	"      [--delay-aggregate mean|max] [--pie-interval DUR] [--pie-burst DUR]\n" \
+	"      [--pie-exempt-priority 0-8] [--pie-scale linear|flat]\n"          \
+	"      [--probe-interval DUR] [--probe-timeout DUR] [--report-ttl DUR]\n" \
+	"      [--breaker true|false] [--breaker-failures PCT] [--breaker-window N]\n" \
+	"      [--breaker-consecutive N] [--breaker-cooldown DUR]"
 
 const struct cmd service_cmds[] = {
 	{ "add",

@@ -27,8 +27,15 @@ static void print_section(json_object *data, const char *key, const struct colum
 
 static void print_stats(const struct cli *cli, json_object *data)
 {
+	json_object *services;
+	size_t i;
+
 	(void)cli;
 	print_section(data, "services", service_stat_columns);
+	printf("\n");
+	if (json_object_object_get_ex(data, "services", &services))
+		for (i = 0; i < json_object_array_length(services); i++)
+			print_overload(json_object_array_get_idx(services, i));
 	printf("\n");
 	print_section(data, "backends", backend_columns);
 	printf("\n");

@@ -292,6 +292,7 @@ void config_service_init(struct weir_service_config *svc, uint8_t proto)
 	svc->bucket_depth_ns = 10 * NS_PER_MS;
 	svc->priority_reserve = 100;
 	svc->refuse_rate = 1000;
+	overload_config_init(&svc->overload);
 }
 
 void config_backend_init(struct weir_backend_config *be)
@@ -505,6 +506,7 @@ static int check_range_ns(const struct weir_service_config *svc, const char *key
 
 static int check_admission(const struct weir_service_config *svc, char *err, size_t errlen)
 {
+	char why[128];
 	int ret = check_rates(svc, "stream-", svc->stream_min, svc->stream_max, err, errlen);
 
 	if (!ret && svc->priority >= WEIR_PRIORITIES)
@@ -521,6 +523,8 @@ static int check_admission(const struct weir_service_config *svc, char *err, siz
 				     err, errlen);
 	if (!ret && svc->priority_reserve > 500)
 		ret = set_err(err, errlen, "service %s: priority-reserve is above 50%%", svc->name);
+	if (!ret && overload_check(&svc->overload, why, sizeof(why)))
+		ret = set_err(err, errlen, "service %s: %s", svc->name, why);
 	return ret;
 }
 
@@ -1348,6 +1352,27 @@ static int parse_svc_refuse_rate(struct parse_ctx *ctx, yaml_node_t *value, void
 	return get_u32(ctx, value, 0, 1000000, &((struct weir_service_config *)obj)->refuse_rate);
 }
 
+/* The overload options share one table with the control socket
+ * (core/overload.c); ctx->key says which this is. */
+static int parse_svc_overload(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_service_config *svc = obj;
+	char why[96];
+	const char *s;
+	int ret;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	ret = overload_set(&svc->overload, ctx->key, s);
+	if (ret == -EOPNOTSUPP)
+		return bad_value(ctx, value, "is not supported yet (auto or none)");
+	if (ret) {
+		snprintf(why, sizeof(why), "is not %s", overload_expected(ctx->key));
+		return bad_value(ctx, value, why);
+	}
+	return 0;
+}
+
 static const struct key_handler service_keys[] = {
 	{ "name", parse_svc_name, true },
 	{ "vip", parse_svc_vip, true },
@@ -1374,6 +1399,24 @@ static const struct key_handler service_keys[] = {
 	{ "priority-reserve", parse_svc_reserve, false },
 	{ "refuse-rate", parse_svc_refuse_rate, false },
 	{ "classes", parse_classes, false },
+	{ "admission", parse_svc_overload, false },
+	{ "delay-target", parse_svc_overload, false },
+	{ "delay-source", parse_svc_overload, false },
+	{ "probe", parse_svc_overload, false },
+	{ "delay-aggregate", parse_svc_overload, false },
+	{ "pie-interval", parse_svc_overload, false },
+	{ "pie-burst", parse_svc_overload, false },
+	{ "pie-exempt-priority", parse_svc_overload, false },
+	{ "pie-scale", parse_svc_overload, false },
+	{ "probe-interval", parse_svc_overload, false },
+	{ "probe-timeout", parse_svc_overload, false },
+	{ "report-ttl", parse_svc_overload, false },
+	{ "breaker", parse_svc_overload, false },
+	{ "breaker-failures", parse_svc_overload, false },
+	{ "breaker-window", parse_svc_overload, false },
+	{ "breaker-consecutive", parse_svc_overload, false },
+	{ "breaker-cooldown", parse_svc_overload, false },
+	{ "capacity-limit", parse_svc_overload, false },
 	{ NULL, NULL, false },
 };
 
@@ -1755,6 +1798,18 @@ static void emit_class(struct emit_buf *b, const struct weir_class_config *c)
 	emit(b, "        priority: %u\n", c->priority);
 }
 
+static void emit_overload(struct emit_buf *b, const struct weir_overload_config *o)
+{
+	char text[WEIR_PROBE_PATH_MAX + 8];
+	size_t i;
+
+	for (i = 0; overload_keys[i]; i++) {
+		emit(b, "    %s: ", overload_keys[i]);
+		emit_text(b, overload_format(o, overload_keys[i], text, sizeof(text)), false);
+		emit(b, "\n");
+	}
+}
+
 static void emit_admission(struct emit_buf *b, const struct weir_service_config *svc)
 {
 	char text[DUR_STRLEN];
@@ -1779,6 +1834,7 @@ static void emit_admission(struct emit_buf *b, const struct weir_service_config 
 	if (svc->priority_reserve % 10)
 		emit(b, ".%u", svc->priority_reserve % 10);
 	emit(b, "%%\n    refuse-rate: %u\n", svc->refuse_rate);
+	emit_overload(b, &svc->overload);
 	emit(b, "    classes:%s\n", svc->n_classes ? "" : " []");
 	for (i = 0; i < svc->n_classes; i++)
 		emit_class(b, &svc->classes[i]);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "overload.h"
 #include "units.h"
 
 #define WEIR_MAX_INTERFACES 16
@@ -87,6 +88,7 @@ struct weir_service_config {
 	uint64_t bucket_depth_ns; /* a stream's bucket holds this much of its rate */
 	uint32_t priority_reserve; /* permille kept back per priority step below the top */
 	uint32_t refuse_rate; /* refusal replies a second per CPU; 0: none */
+	struct weir_overload_config overload;
 	struct weir_class_config *classes; /* malloc'd, n_classes long, in order */
 	size_t n_classes;
 	struct weir_backend_config *backends; /* malloc'd, n_backends long */

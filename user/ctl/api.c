@@ -25,6 +25,9 @@ struct api_cmd {
 	const char *const *args;
 	/* Instead of fn: a command that runs as a job (struct api_job). */
 	int (*start)(struct ctl *c, json_object *args, struct api_job **job, char *err);
+	/* Takes names of the caller's own beside args (backend.report's
+	 * NAME=VALUE pairs), strings or numbers: fn checks them all. */
+	bool open_args;
 };
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -35,7 +38,10 @@ struct api_cmd {
 		"share", "preempt", "burst", "pause-after", "handshake-timeout", "bucket-depth", \
 		"priority-reserve", "refuse-rate", "admission", "delay-target", "delay-source",  \
 		"probe", "capacity-ranking", "capacity-limit", "shuffle-size", "scale-out",      \
-		"scale-in", "scale-hook", "fallback"
+		"scale-in", "scale-hook", "fallback", "delay-aggregate", "pie-interval",         \
+		"pie-burst", "pie-exempt-priority", "pie-scale", "probe-interval",               \
+		"probe-timeout", "report-ttl", "breaker", "breaker-failures", "breaker-window",  \
+		"breaker-consecutive", "breaker-cooldown"
 
 const char *api_arg(json_object *args, const char *key)
 {
@@ -297,6 +303,10 @@ static const struct api_cmd api_cmds[] = {
 	CMD("backend.pause", cmd_backend_pause, ARGS("service", "addr")),
 	CMD("backend.resume", cmd_backend_resume, ARGS("service", "addr")),
 	CMD("backend.list", cmd_backend_list, ARGS("service")),
+	{ .name = "backend.report",
+	  .fn = cmd_backend_report,
+	  .args = ARGS("service", "addr"),
+	  .open_args = true },
 	CMD("class.add", cmd_class_add, ARGS("service", "name", "match", "min", "max", "priority")),
 	CMD("class.del", cmd_class_del, ARGS("service", "name")),
 	CMD("class.list", cmd_class_list, ARGS("service")),
@@ -323,7 +333,7 @@ static bool arg_known(const struct api_cmd *h, const char *key)
 
 static int check_args(const struct api_cmd *h, json_object *args, char *err)
 {
-	if (!args)
+	if (!args || h->open_args)
 		return 0;
 	json_object_object_foreach(args, key, value)
 	{

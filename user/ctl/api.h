@@ -56,6 +56,12 @@ json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 			  const struct ctl_backend *be);
 json_object *classes_json(struct ctl *c, const struct ctl_service *svc);
 
+/* api_overload.c */
+API_CMD(cmd_backend_report);
+json_object *overload_json(struct ctl *c, const struct ctl_service *svc);
+void backend_overload_json(const struct ctl_service *svc, const struct ctl_backend *be,
+			   json_object *o);
+
 /* api_stream.c */
 API_JOB(job_stream_list);
 API_CMD(cmd_stream_request);

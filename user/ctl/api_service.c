@@ -180,13 +180,35 @@ static const struct {
 	{ "refuse-rate", set_refuse_rate, "replies a second (0-1000000)" },
 };
 
-/* In the CLI contract, built with overload control and capacity
- * expressions in later releases. */
+/* In the CLI contract, built with capacity expressions in a later
+ * release. */
 static const char *const service_options_later[] = {
-	"admission",	    "delay-target",   "delay-source", "probe",
-	"capacity-ranking", "capacity-limit", "shuffle-size", "scale-out",
-	"scale-in",	    "scale-hook",     "fallback",
+	"capacity-ranking", "shuffle-size", "scale-out", "scale-in", "scale-hook", "fallback",
 };
+
+/* The overload options (core/overload.c), by the same keys as the file. */
+static int service_overload(struct weir_service_config *s, json_object *args, char *err)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; overload_keys[i]; i++) {
+		const char *v = api_arg(args, overload_keys[i]);
+
+		if (!v)
+			continue;
+		ret = overload_set(&s->overload, overload_keys[i], v);
+		if (ret == -EOPNOTSUPP)
+			return api_error(err,
+					 "service %s: --%s: expressions are not supported yet "
+					 "(auto or none)",
+					 s->name, overload_keys[i]);
+		if (ret)
+			return api_error(err, "service %s: --%s: '%s' is not %s", s->name,
+					 overload_keys[i], v, overload_expected(overload_keys[i]));
+	}
+	return 0;
+}
 
 static int service_required(struct weir_service_config *s, json_object *args, char *err)
 {
@@ -228,7 +250,7 @@ static int service_optional(struct weir_service_config *s, json_object *args, ch
 					 service_options[i].key, v, service_options[i].expected);
 		}
 	}
-	return 0;
+	return service_overload(s, args, err);
 }
 
 static int edit_service_add(struct weir_config *cfg, json_object *args, char *err)
@@ -425,6 +447,7 @@ json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 	add_str(o, "status", state_backend_status(svc, be));
 	json_object_object_add(o, "id", json_object_new_int64(be->id));
 	json_object_object_add(o, "streams", json_object_new_uint64(be->active_streams));
+	backend_overload_json(svc, be, o);
 	dp_read_counters(c, c->loader.maps.backend_stats, be->id, &k);
 	return counters_json(o, &k);
 }
@@ -522,6 +545,7 @@ json_object *service_json(struct ctl *c, const struct ctl_service *svc)
 	json_object_object_add(o, "usable", json_object_new_int64(usable));
 	json_object_object_add(o, "streams", json_object_new_uint64(svc->active_streams));
 	admission_json(c, svc, o);
+	json_object_object_add(o, "overload", overload_json(c, svc));
 	dp_read_counters(c, c->loader.maps.service_stats, svc->id, &k);
 	service_traffic(c, svc, &k);
 	return counters_json(o, &k);

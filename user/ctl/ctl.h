@@ -8,12 +8,41 @@
 #include <stdint.h>
 
 #include "weir/abi.h"
+#include "core/breaker.h"
 #include "core/config.h"
+#include "core/pie.h"
+#include "core/throttle.h"
 #include "ctl/loader.h"
 
 #define WEIR_VERSION "0.1.0"
 #define WEIR_SOCKET_DEFAULT "/run/weir/weir.sock"
 #define WEIR_PIN_DIR_DEFAULT "/sys/fs/bpf/weir"
+
+/* An active probe of a backend (probe.c): its delay is what PIE
+ * regulates, its outcome what the breaker judges. */
+struct ctl_probe {
+	int fd;
+	uint8_t phase; /* enum probe_phase */
+	uint64_t started_ns, next_ns;
+	uint64_t delay_ns; /* of the last one that answered */
+	bool has_delay;
+	uint64_t sum_ns, samples; /* since the autothrottle last looked */
+	uint16_t got; /* bytes of the answer read */
+	char answer[32];
+	uint64_t sent, failed;
+	int last_error; /* errno of the last failure, ETIMEDOUT, or EPROTO for a bad status */
+};
+
+/* What a backend reported (`weir backend report`): named values, each with
+ * its time, for the delay (queue / dequeue_rate) and for expressions. */
+#define BACKEND_METRICS_MAX 16
+#define BACKEND_METRIC_NAME_MAX 32
+
+struct backend_metric {
+	char name[BACKEND_METRIC_NAME_MAX];
+	double value;
+	uint64_t at_ns;
+};
 
 struct ctl_backend {
 	struct weir_backend_config cfg;
@@ -30,6 +59,16 @@ struct ctl_backend {
 	uint64_t active_streams; /* from the last sweep */
 	bool fresh; /* its id was just assigned: its counters start at 0 */
 	bool carried; /* state_apply: a new backend took over this one */
+	struct ctl_probe probe;
+	struct breaker breaker;
+	uint64_t breaker_events[4]; /* by enum breaker_event */
+	struct backend_metric metrics[BACKEND_METRICS_MAX];
+	size_t n_metrics;
+	/* autothrottle (capacity-limit auto): its max streams now */
+	struct throttle throttle;
+	bool throttled;
+	uint32_t peak_streams; /* since the autothrottle last looked */
+	uint64_t seen_ended;
 };
 
 /* A class: the streams of one service with the same (min, max,
@@ -65,6 +104,12 @@ struct ctl_service {
 	bool requests; /* grants wait: the data plane looks clients up */
 	/* traffic of classes gone, so the service's totals never go down */
 	uint64_t retired_packets, retired_bytes;
+	/* overload control (overload.c) */
+	struct pie_state pie;
+	uint64_t next_pie_ns, next_throttle_ns;
+	uint64_t delay_ns; /* what PIE last saw; 0 with no measure */
+	int delay_backends; /* backends it was measured on */
+	uint64_t seen_backend_full;
 	bool dirty; /* usable set may have changed: recompute its slots */
 	bool fresh; /* its id was just assigned: its counters start at 0 */
 	uint64_t active_streams;
@@ -220,6 +265,51 @@ void grants_free(struct ctl *c);
 /* health.c */
 void health_step(struct ctl *c, uint64_t now);
 void health_close(struct ctl_backend *be);
+
+/* overload.c: PIE, breaker, autothrottle. */
+/* PIE updates due by now; breakers' clocks; the autothrottle. */
+void overload_step(struct ctl *c, uint64_t now);
+/* The earliest time overload_step() or a probe has work. */
+uint64_t overload_next_due(const struct ctl *c);
+/* A probe of the backend ended: ok or not, with its delay when it has one. */
+void overload_probe_done(struct ctl *c, struct ctl_service *svc, struct ctl_backend *be, bool ok,
+			 uint64_t delay_ns, uint64_t now);
+/* New state for a service: carry PIE from the old one, start the others. */
+void overload_carry(struct ctl_service *ns, const struct ctl_service *old);
+void overload_backend_init(const struct ctl_service *svc, struct ctl_backend *be);
+/* The backend's max streams as written: its own limit and the autothrottle's. */
+uint32_t overload_max_streams(const struct ctl_service *svc, const struct ctl_backend *be);
+/* Slot weights of usable backends: a half-open breaker's is a trickle. */
+void overload_trickle(const struct ctl_service *svc, uint32_t *weights, const uint32_t *index,
+		      size_t n);
+bool overload_breaker_open(const struct ctl_service *svc, const struct ctl_backend *be);
+/* A backend's report: NAME=VALUE pairs. */
+int overload_report(struct ctl_service *svc, struct ctl_backend *be, const char *name,
+		    double value, uint64_t now);
+/* The delay a backend's report gives, or -1 with none fresh. */
+int64_t overload_report_delay(const struct ctl_service *svc, const struct ctl_backend *be,
+			      uint64_t now);
+/* The probability a new stream of priority 0 is refused with now, 0-1. */
+double overload_refuse_p(const struct ctl_service *svc);
+uint64_t overload_burst_left(const struct ctl_service *svc);
+
+/* probe.c */
+#define PROBE_INFLIGHT_MAX 256
+enum probe_phase {
+	PROBE_IDLE = 0,
+	PROBE_CONNECTING = 1,
+	PROBE_WAITING = 2, /* http: the request is sent, waiting for the status line */
+};
+struct probe_owner {
+	uint32_t service, backend; /* indexes in c->services and its backends */
+};
+/* Starts the probes due by now, times out the late ones. */
+void probe_step(struct ctl *c, uint64_t now);
+size_t probe_pollfds(struct ctl *c, struct pollfd *pfd, struct probe_owner *owner, size_t max);
+void probe_handle(struct ctl *c, const struct pollfd *pfd, const struct probe_owner *owner,
+		  size_t n, uint64_t now);
+uint64_t probe_next_due(const struct ctl *c);
+void probe_close(struct ctl_backend *be);
 
 /* neigh.c */
 void neigh_step(struct ctl *c, uint64_t now);

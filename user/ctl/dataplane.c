@@ -88,7 +88,7 @@ static int sync_backends(struct ctl *c, const struct ctl_service *svc)
 		};
 
 		memcpy(val.addr, be->cfg.addr.bytes, sizeof(val.addr));
-		val.max_streams = be->cfg.max_streams;
+		val.max_streams = overload_max_streams(svc, be);
 		if (be->mac_known) {
 			memcpy(val.mac, be->mac, sizeof(val.mac));
 			val.flags |= WEIR_BACKEND_MAC_VALID;
@@ -99,10 +99,11 @@ static int sync_backends(struct ctl *c, const struct ctl_service *svc)
 }
 
 /* Slot table of the usable backends: weights for weighted, all equal for
- * round-robin. Returns the slot count, in backend ids in out[]. */
+ * round-robin, a trickle for a half-open breaker. Returns the slot count,
+ * in backend ids in out[]. */
 static int build_slots(const struct ctl_service *svc, uint32_t *out)
 {
-	uint32_t weights[WEIR_MAX_SLOTS], index[WEIR_MAX_SLOTS];
+	uint32_t weights[WEIR_MAX_SLOTS], index[WEIR_MAX_SLOTS] = { 0 };
 	size_t i, n = 0;
 	int count;
 
@@ -114,6 +115,7 @@ static int build_slots(const struct ctl_service *svc, uint32_t *out)
 		weights[n] = svc->cfg.steering == WEIR_STEER_WEIGHTED ? be->cfg.weight : 1;
 		index[n++] = i;
 	}
+	overload_trickle(svc, weights, index, n);
 	if (!n)
 		return 0;
 	count = slots_build(weights, n, out, WEIR_MAX_SLOTS);
@@ -184,7 +186,8 @@ static void service_value(const struct ctl_service *svc, struct weir_service *va
 	val->refuse = cfg->refuse;
 	val->flags = (cfg->preempt ? WEIR_SERVICE_PREEMPT : 0) |
 		     (svc->requests ? WEIR_SERVICE_REQUESTS : 0) |
-		     (cfg->paused ? WEIR_SERVICE_PAUSED : 0);
+		     (cfg->paused ? WEIR_SERVICE_PAUSED : 0) |
+		     (cfg->overload.admission == WEIR_ADMISSION_PIE ? WEIR_SERVICE_PIE : 0);
 	val->n_rules = cfg->n_classes;
 	val->pause_epochs = epochs_of(cfg->pause_after_ns);
 	val->handshake_epochs = epochs_of(cfg->handshake_timeout_ns);

@@ -459,6 +459,8 @@ static int open_maps(struct loader *l)
 		{ WEIR_MAP_GRANTS, offsetof(struct loader_maps, grants) },
 		{ WEIR_MAP_LIMITER, offsetof(struct loader_maps, limiter) },
 		{ WEIR_MAP_PORTS, offsetof(struct loader_maps, ports) },
+		{ WEIR_MAP_ADMISSION, offsetof(struct loader_maps, admission) },
+		{ WEIR_MAP_PIE, offsetof(struct loader_maps, pie) },
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -506,7 +508,8 @@ static void *map_mmap(int fd, size_t value_size, size_t entries)
 	X(class_counts, struct weir_class_counts, WEIR_MAX_CLASSES)      \
 	X(service_counts, struct weir_service_counts, WEIR_MAX_SERVICES) \
 	X(backend_counts, struct weir_backend_counts, WEIR_MAX_BACKENDS) \
-	X(grants, struct weir_grant, WEIR_MAX_GRANTS)
+	X(grants, struct weir_grant, WEIR_MAX_GRANTS)                    \
+	X(admission, struct weir_admission, WEIR_MAX_SERVICES)
 
 int loader_map_memory(struct loader *l)
 {

@@ -33,6 +33,8 @@ struct loader_maps {
 	int grants;
 	int limiter;
 	int ports;
+	int admission;
+	int pie;
 };
 
 /* The mmapable maps, mapped: the controller reads and changes them with
@@ -43,6 +45,7 @@ struct loader_mmaps {
 	struct weir_service_counts *service_counts;
 	struct weir_backend_counts *backend_counts;
 	struct weir_grant *grants;
+	struct weir_admission *admission;
 };
 
 struct loader_iface {

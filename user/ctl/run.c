@@ -190,23 +190,39 @@ void ctl_tick(struct ctl *c, uint64_t now)
 		pr_warn("stream sweep failed\n");
 }
 
-/* One wait for the socket's clients or the next tick, and what is due.
- * Returns the time of the tick after. */
-uint64_t ctl_loop_once(struct ctl *c, uint64_t next_tick)
+/* How long to wait in poll(): until the next tick or the next overload
+ * work (a probe to start or time out, a PIE update), whichever is first;
+ * not at all while a client's command runs in steps. */
+static int wait_ms(const struct ctl *c, uint64_t next_tick, uint64_t now)
 {
-	struct pollfd pfd[SERVER_POLLFDS_MAX];
-	uint64_t now = ctl_now_ns();
-	int wait_ms = next_tick > now ? (int)((next_tick - now + 999999) / 1000000) : 0;
-	size_t n = server_pollfds(c, pfd, SERVER_POLLFDS_MAX);
+	uint64_t due = overload_next_due(c);
 
 	if (server_working(c))
-		wait_ms = 0;
+		return 0;
+	if (due > next_tick)
+		due = next_tick;
+	return due > now ? (int)((due - now + 999999) / 1000000) : 0;
+}
+
+/* One wait for the socket's clients, the probes or the next tick, and
+ * what is due. Returns the time of the tick after. */
+uint64_t ctl_loop_once(struct ctl *c, uint64_t next_tick)
+{
+	struct pollfd pfd[SERVER_POLLFDS_MAX + PROBE_INFLIGHT_MAX];
+	struct probe_owner owner[PROBE_INFLIGHT_MAX];
+	uint64_t now = ctl_now_ns();
+	size_t n = server_pollfds(c, pfd, SERVER_POLLFDS_MAX);
+	size_t np = probe_pollfds(c, pfd + n, owner, PROBE_INFLIGHT_MAX);
 
 	/* Client deadlines are checked at least every tick: the wait is never
 	 * longer than the update interval. */
-	if (poll(pfd, n, wait_ms) >= 0)
+	if (poll(pfd, n + np, wait_ms(c, next_tick, now)) >= 0) {
+		/* probes first: their time is the measurement */
+		probe_handle(c, pfd + n, owner, np, ctl_now_ns());
 		server_handle(c, pfd, n, ctl_now_ns());
+	}
 	now = ctl_now_ns();
+	overload_step(c, now);
 	if (now < next_tick)
 		return next_tick;
 	ctl_tick(c, now);

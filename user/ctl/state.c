@@ -126,12 +126,14 @@ static int build_service(struct ctl *c, struct ctl_service *ns,
 		ns->id = old->id;
 		svc_ids->used[old->id] = true;
 	}
+	overload_carry(ns, old);
 	for (j = 0; j < cfg->n_backends; j++) {
 		struct ctl_backend *nb = &ns->backends[j];
 		struct ctl_backend *ob = find_backend(old, &cfg->backends[j].addr);
 
 		nb->cfg = cfg->backends[j];
 		backend_init_runtime(nb);
+		overload_backend_init(ns, nb);
 		if (ob) {
 			backend_carry(nb, ob);
 			be_ids->used[nb->id] = true;
@@ -172,8 +174,10 @@ static void free_services(struct ctl_service *svcs, size_t n, bool close_fds)
 
 	for (i = 0; svcs && i < n; i++) {
 		for (j = 0; j < svcs[i].n_backends; j++)
-			if (close_fds && !svcs[i].backends[j].carried)
+			if (close_fds && !svcs[i].backends[j].carried) {
 				health_close(&svcs[i].backends[j]);
+				probe_close(&svcs[i].backends[j]);
+			}
 		free(svcs[i].backends);
 		free(svcs[i].classes);
 		config_service_free(&svcs[i].cfg);
@@ -377,17 +381,18 @@ struct weir_service_config *state_config_service(struct weir_config *cfg, const 
 
 bool state_backend_usable(const struct ctl_service *svc, const struct ctl_backend *be)
 {
-	(void)svc;
-	return be->up && be->mac_known && !be->cfg.paused && be->cfg.weight > 0;
+	return be->up && be->mac_known && !be->cfg.paused && be->cfg.weight > 0 &&
+	       !overload_breaker_open(svc, be);
 }
 
 const char *state_backend_status(const struct ctl_service *svc, const struct ctl_backend *be)
 {
-	(void)svc;
 	if (be->cfg.paused)
 		return "paused";
 	if (!be->up)
 		return "down";
+	if (overload_breaker_open(svc, be))
+		return "breaker-open";
 	if (!be->mac_known)
 		return "no-mac";
 	if (be->cfg.weight == 0)
