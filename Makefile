@@ -43,7 +43,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/weir-bench
 	$(Q)bench/run.sh
 
-.PHONY: all deps test unit-test bpf-test ctl-test netns-test demo bench clean format format-check tools
+.PHONY: all deps test unit-test bpf-test ctl-test netns-test demo overload-demo bench clean format format-check tools
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/weir $(BPF_OBJ) tools
@@ -99,7 +99,7 @@ $(BUILD)/tests/ctl_test: $(CTLTEST_SRC) tests/ctl/fixture.h tests/ctl/tests.h $(
 $(BUILD)/tools/%: tests/tools/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $< -o $@ -lm
 
 tools: $(TOOL_BIN)
 
@@ -134,6 +134,10 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
+
+overload-demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/overload-demo.sh
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

@@ -8,6 +8,7 @@ packages=(
 	libyaml-dev libjson-c-dev                           # config file, control socket
 	libcmocka-dev                                       # unit and BPF tests
 	iproute2 ethtool iperf3 jq socat python3-scapy      # namespace tests and demo
+	gnuplot-nox                                         # the overload demo's picture
 	nftables                                            # the bench's DNAT baseline
 )
 missing=()

@@ -464,8 +464,8 @@ _Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_r
 /* Reasons from NO_BACKEND on are dropped; those before it are passed. */
 #define WEIR_DROP_IS_DROP(reason) ((reason) >= WEIR_DROP_NO_BACKEND)
 /* Reasons that refuse a stream: counted per service, answered by reset. */
-#define WEIR_DROP_IS_REFUSAL(reason)         \
-	((reason) == WEIR_DROP_NO_BACKEND || \
+#define WEIR_DROP_IS_REFUSAL(reason)                                            \
+	((reason) == WEIR_DROP_NO_BACKEND ||                                    \
 	 ((reason) >= WEIR_DROP_CAPACITY && (reason) <= WEIR_DROP_CONTENDED) || \
 	 (reason) == WEIR_DROP_PIE)
 

@@ -166,9 +166,10 @@ static void by_priority(void **state)
 
 	pie_scene(*state);
 	adm.refuse_prob[0] = PROB_ALL;
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(((struct lb *)*state)->skel->maps.weir_admission),
-					     &id, &adm, BPF_ANY),
-			 0);
+	assert_int_equal(
+		bpf_map_update_elem(bpf_map__fd(((struct lb *)*state)->skel->maps.weir_admission),
+				    &id, &adm, BPF_ANY),
+		0);
 	for (i = 0; i < 10; i++)
 		assert_int_equal(syn(*state, 20000 + i), XDP_DROP);
 	lb_set_class(*state, SVC_ID, SVC_ID, 0, 7, WEIR_RATE_UNLIMITED);
@@ -208,9 +209,9 @@ static void refused_with_reset(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	lb_test(zero_admits_all),   lb_test(ten_percent_spread),   lb_test(all_refused_at_one),
-	lb_test(hold_admits),	    lb_test(off_without_flag),	   lb_test(running_streams_pass),
-	lb_test(by_priority),	    lb_test(capacity_first),	   lb_test(refused_with_reset),
+	lb_test(zero_admits_all), lb_test(ten_percent_spread), lb_test(all_refused_at_one),
+	lb_test(hold_admits),	  lb_test(off_without_flag),   lb_test(running_streams_pass),
+	lb_test(by_priority),	  lb_test(capacity_first),     lb_test(refused_with_reset),
 };
 
 const struct test_group pie_group = { "pie", tests, ARRAY_SIZE(tests) };

@@ -2,11 +2,11 @@
 #include "cli/cli.h"
 
 const struct column backend_columns[] = {
-	{ "SERVICE", "service" }, { "ADDR", "addr" },	    { "MAC", "mac" },
-	{ "WEIGHT", "weight" },	  { "MAX", "max_streams" }, { "STATUS", "status" },
-	{ "STREAMS", "streams" }, { "NEW", "new_streams" }, { "ENDED", "ended_streams" },
-	{ "PACKETS", "packets" }, { "BYTES", "bytes" },	    { "BREAKER", "breaker" },
-	{ "DELAY_MS", "probe_delay_ms" }, { "LIMIT", "limit" }, { 0 },
+	{ "SERVICE", "service" },	  { "ADDR", "addr" },	    { "MAC", "mac" },
+	{ "WEIGHT", "weight" },		  { "MAX", "max_streams" }, { "STATUS", "status" },
+	{ "STREAMS", "streams" },	  { "NEW", "new_streams" }, { "ENDED", "ended_streams" },
+	{ "PACKETS", "packets" },	  { "BYTES", "bytes" },	    { "BREAKER", "breaker" },
+	{ "DELAY_MS", "probe_delay_ms" }, { "LIMIT", "limit" },	    { 0 },
 };
 
 static void print_backend_list(const struct cli *cli, json_object *data)

@@ -112,7 +112,8 @@ void print_overload(json_object *service)
 		       number_of(o, "delay_target_ms"), (int)number_of(o, "delay_backends"),
 		       json_object_get_string(json_object_object_get(o, "delay_source")),
 		       json_object_get_string(json_object_object_get(o, "probe")),
-		       number_of(o, "burst_left_ms"), out_value(o, "pie_refused", buf, sizeof(buf)));
+		       number_of(o, "burst_left_ms"),
+		       out_value(o, "pie_refused", buf, sizeof(buf)));
 	printf(", capacity-limit %s\n", out_value(o, "capacity_limit", buf, sizeof(buf)));
 }
 
@@ -148,27 +149,27 @@ static void print_service_show(const struct cli *cli, json_object *data)
 		"refuse", "admission", "delay-target", "delay-source", "probe",                    \
 		"capacity-ranking", "capacity-limit", "shuffle-size", "scale-out", "scale-in",     \
 		"scale-hook", "fallback", "health", "health-port", "handshake-timeout",            \
-		"bucket-depth", "priority-reserve", "refuse-rate", "delay-aggregate",               \
+		"bucket-depth", "priority-reserve", "refuse-rate", "delay-aggregate",              \
 		"pie-interval", "pie-burst", "pie-exempt-priority", "pie-scale", "probe-interval", \
 		"probe-timeout", "report-ttl", "breaker", "breaker-failures", "breaker-window",    \
 		"breaker-consecutive", "breaker-cooldown"
 
-#define SERVICE_OPTION_USAGE                                                      \
-	"[--steering round-robin|weighted|maglev] [--forwarding dsr|ipip]\n"      \
-	"      [--capacity-streams N] [--capacity-rate RATE]\n"                   \
-	"      [--stream-min RATE] [--stream-max RATE] [--priority 0-7]\n"        \
-	"      [--share min|priority] [--preempt] [--burst]\n"                    \
-	"      [--idle-timeout DUR] [--pause-after DUR] [--refuse drop|reset]\n"  \
-	"      [--admission off|pie] [--delay-target DUR]\n"                      \
-	"      [--delay-source probe|report] [--probe tcp|http:PATH]\n"           \
-	"      [--capacity-ranking EXPR] [--capacity-limit EXPR|auto]\n"          \
-	"      [--shuffle-size EXPR] [--scale-out EXPR] [--scale-in EXPR]\n"      \
-	"      [--scale-hook CMD] [--fallback drop|pass]\n"                       \
-	"      [--health tcp|none] [--health-port N] [--handshake-timeout DUR]\n" \
-	"      [--bucket-depth DUR] [--priority-reserve PCT] [--refuse-rate N]\n" \
-	"      [--delay-aggregate mean|max] [--pie-interval DUR] [--pie-burst DUR]\n" \
-	"      [--pie-exempt-priority 0-8] [--pie-scale linear|flat]\n"          \
-	"      [--probe-interval DUR] [--probe-timeout DUR] [--report-ttl DUR]\n" \
+#define SERVICE_OPTION_USAGE                                                           \
+	"[--steering round-robin|weighted|maglev] [--forwarding dsr|ipip]\n"           \
+	"      [--capacity-streams N] [--capacity-rate RATE]\n"                        \
+	"      [--stream-min RATE] [--stream-max RATE] [--priority 0-7]\n"             \
+	"      [--share min|priority] [--preempt] [--burst]\n"                         \
+	"      [--idle-timeout DUR] [--pause-after DUR] [--refuse drop|reset]\n"       \
+	"      [--admission off|pie] [--delay-target DUR]\n"                           \
+	"      [--delay-source probe|report] [--probe tcp|http:PATH]\n"                \
+	"      [--capacity-ranking EXPR] [--capacity-limit EXPR|auto]\n"               \
+	"      [--shuffle-size EXPR] [--scale-out EXPR] [--scale-in EXPR]\n"           \
+	"      [--scale-hook CMD] [--fallback drop|pass]\n"                            \
+	"      [--health tcp|none] [--health-port N] [--handshake-timeout DUR]\n"      \
+	"      [--bucket-depth DUR] [--priority-reserve PCT] [--refuse-rate N]\n"      \
+	"      [--delay-aggregate mean|max] [--pie-interval DUR] [--pie-burst DUR]\n"  \
+	"      [--pie-exempt-priority 0-8] [--pie-scale linear|flat]\n"                \
+	"      [--probe-interval DUR] [--probe-timeout DUR] [--report-ttl DUR]\n"      \
 	"      [--breaker true|false] [--breaker-failures PCT] [--breaker-window N]\n" \
 	"      [--breaker-consecutive N] [--breaker-cooldown DUR]"
 

@@ -208,11 +208,25 @@ static const struct {
 };
 
 const char *const overload_keys[] = {
-	"admission",	    "delay-target",	   "delay-source",   "probe",
-	"delay-aggregate",  "pie-interval",	   "pie-burst",	     "pie-exempt-priority",
-	"pie-scale",	    "probe-interval",	   "probe-timeout",  "report-ttl",
-	"breaker",	    "breaker-failures",	   "breaker-window", "breaker-consecutive",
-	"breaker-cooldown", "capacity-limit",	   NULL,
+	"admission",
+	"delay-target",
+	"delay-source",
+	"probe",
+	"delay-aggregate",
+	"pie-interval",
+	"pie-burst",
+	"pie-exempt-priority",
+	"pie-scale",
+	"probe-interval",
+	"probe-timeout",
+	"report-ttl",
+	"breaker",
+	"breaker-failures",
+	"breaker-window",
+	"breaker-consecutive",
+	"breaker-cooldown",
+	"capacity-limit",
+	NULL,
 };
 
 const char *overload_expected(const char *key)
@@ -266,8 +280,8 @@ const char *overload_format(const struct weir_overload_config *o, const char *ke
 	if (!strcmp(key, "probe"))
 		return overload_probe_name(o, buf, len);
 	if (!strcmp(key, "delay-aggregate"))
-		return o->delay_aggregate <= WEIR_DELAY_MAX ? aggregate_names[o->delay_aggregate] :
-							      "?";
+		return o->delay_aggregate <= WEIR_DELAY_MAX ? aggregate_names[o->delay_aggregate]
+							    : "?";
 	if (!strcmp(key, "pie-interval"))
 		return format_duration(o->pie_interval_ns, buf, len);
 	if (!strcmp(key, "pie-burst"))

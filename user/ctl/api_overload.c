@@ -57,9 +57,9 @@ void backend_overload_json(const struct ctl_service *svc, const struct ctl_backe
 	size_t i;
 
 	add_str(o, "breaker",
-		overload_probes(&svc->cfg.overload) && svc->cfg.overload.breaker ?
-			breaker_state_name(breaker_state(&be->breaker)) :
-			"off");
+		overload_probes(&svc->cfg.overload) && svc->cfg.overload.breaker
+			? breaker_state_name(breaker_state(&be->breaker))
+			: "off");
 	json_object_object_add(o, "breaker_trips", json_object_new_uint64(be->breaker.trips));
 	json_object_object_add(o, "breaker_closed",
 			       json_object_new_uint64(be->breaker_events[BREAKER_EV_CLOSED]));
@@ -69,8 +69,7 @@ void backend_overload_json(const struct ctl_service *svc, const struct ctl_backe
 		json_object_object_add(o, "probe_delay_ms", NULL);
 	json_object_object_add(o, "probes", json_object_new_uint64(p->sent));
 	json_object_object_add(o, "probes_failed", json_object_new_uint64(p->failed));
-	json_object_object_add(o, "limit",
-			       json_object_new_uint64(overload_max_streams(svc, be)));
+	json_object_object_add(o, "limit", json_object_new_uint64(overload_max_streams(svc, be)));
 	json_object_object_add(o, "autothrottle", json_object_new_boolean(be->throttled));
 	for (i = 0; i < be->n_metrics; i++)
 		json_object_object_add(m, be->metrics[i].name,

@@ -284,8 +284,8 @@ void overload_trickle(const struct ctl_service *svc, uint32_t *weights, const ui
 		      size_t n);
 bool overload_breaker_open(const struct ctl_service *svc, const struct ctl_backend *be);
 /* A backend's report: NAME=VALUE pairs. */
-int overload_report(struct ctl_service *svc, struct ctl_backend *be, const char *name,
-		    double value, uint64_t now);
+int overload_report(struct ctl_service *svc, struct ctl_backend *be, const char *name, double value,
+		    uint64_t now);
 /* The delay a backend's report gives, or -1 with none fresh. */
 int64_t overload_report_delay(const struct ctl_service *svc, const struct ctl_backend *be,
 			      uint64_t now);

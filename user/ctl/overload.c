@@ -103,8 +103,8 @@ void overload_trickle(const struct ctl_service *svc, uint32_t *weights, const ui
 	for (i = 0; i < n && !any; i++)
 		any = half_open(svc, &svc->backends[index[i]]);
 	for (i = 0; any && i < n; i++)
-		weights[i] = half_open(svc, &svc->backends[index[i]]) ? 1 :
-									weights[i] * TRICKLE_SCALE;
+		weights[i] =
+			half_open(svc, &svc->backends[index[i]]) ? 1 : weights[i] * TRICKLE_SCALE;
 }
 
 uint32_t overload_max_streams(const struct ctl_service *svc, const struct ctl_backend *be)
@@ -178,8 +178,8 @@ void overload_probe_done(struct ctl *c, struct ctl_service *svc, struct ctl_back
 
 /* ---- the delay ---- */
 
-int overload_report(struct ctl_service *svc, struct ctl_backend *be, const char *name,
-		    double value, uint64_t now)
+int overload_report(struct ctl_service *svc, struct ctl_backend *be, const char *name, double value,
+		    uint64_t now)
 {
 	size_t i;
 
@@ -207,9 +207,9 @@ static const struct backend_metric *fresh_metric(const struct ctl_service *svc,
 
 	for (i = 0; i < be->n_metrics; i++)
 		if (!strcmp(be->metrics[i].name, name))
-			return now - be->metrics[i].at_ns <= svc->cfg.overload.report_ttl_ns ?
-				       &be->metrics[i] :
-				       NULL;
+			return now - be->metrics[i].at_ns <= svc->cfg.overload.report_ttl_ns
+				       ? &be->metrics[i]
+				       : NULL;
 	return NULL;
 }
 
@@ -257,8 +257,8 @@ static uint64_t service_delay(struct ctl_service *svc, uint64_t now)
 
 		if (!state_backend_usable(svc, be))
 			continue;
-		d = o->delay_source == WEIR_DELAY_REPORT ? overload_report_delay(svc, be, now) :
-							   probe_delay(be, now);
+		d = o->delay_source == WEIR_DELAY_REPORT ? overload_report_delay(svc, be, now)
+							 : probe_delay(be, now);
 		if (d < 0)
 			continue;
 		sum += d;
@@ -314,10 +314,11 @@ static void pie_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 	if (now < svc->next_pie_ns)
 		return;
 	/* missed updates are skipped, not replayed */
-	svc->next_pie_ns = (svc->next_pie_ns && now - svc->next_pie_ns < svc->cfg.overload.pie_interval_ns ?
-				    svc->next_pie_ns :
-				    now) +
-			   svc->cfg.overload.pie_interval_ns;
+	svc->next_pie_ns =
+		(svc->next_pie_ns && now - svc->next_pie_ns < svc->cfg.overload.pie_interval_ns
+			 ? svc->next_pie_ns
+			 : now) +
+		svc->cfg.overload.pie_interval_ns;
 	pie_params_of(&svc->cfg.overload, &pp);
 	svc->delay_ns = service_delay(svc, now);
 	pie_update(&svc->pie, &pp, svc->delay_ns);
@@ -346,9 +347,9 @@ static void throttle_start(struct ctl *c, const struct ctl_service *svc, struct 
 	be->throttled = true;
 	be->peak_streams = 0;
 	be->probe.sum_ns = be->probe.samples = 0;
-	be->seen_ended = dp_read_counters(c, c->loader.maps.backend_stats, be->id, &cnt) ?
-				 0 :
-				 cnt.ended_streams;
+	be->seen_ended = dp_read_counters(c, c->loader.maps.backend_stats, be->id, &cnt)
+				 ? 0
+				 : cnt.ended_streams;
 }
 
 static uint32_t backend_streams(const struct ctl *c, const struct ctl_backend *be)
@@ -369,8 +370,8 @@ static void throttle_backend(struct ctl *c, struct ctl_service *svc, struct ctl_
 	if (dp_read_counters(c, c->loader.maps.backend_stats, be->id, &cnt))
 		return;
 	throttle_params_of(svc, be, &tp);
-	s.completions = (double)(cnt.ended_streams - be->seen_ended) * NS_PER_S /
-			THROTTLE_INTERVAL_NS;
+	s.completions =
+		(double)(cnt.ended_streams - be->seen_ended) * NS_PER_S / THROTTLE_INTERVAL_NS;
 	be->seen_ended = cnt.ended_streams;
 	s.latency_ns = be->probe.samples ? be->probe.sum_ns / be->probe.samples : 0;
 	s.peak = be->peak_streams;

@@ -191,8 +191,9 @@ uint64_t probe_next_due(const struct ctl *c)
 		for (j = 0; probing(svc) && j < svc->n_backends; j++) {
 			const struct ctl_probe *p = &svc->backends[j].probe;
 
-			t = p->phase == PROBE_IDLE ? p->next_ns :
-						     p->started_ns + svc->cfg.overload.probe_timeout_ns;
+			t = p->phase == PROBE_IDLE
+				    ? p->next_ns
+				    : p->started_ns + svc->cfg.overload.probe_timeout_ns;
 			if (t < due)
 				due = t;
 		}
