@@ -41,7 +41,7 @@ say() { printf '\n### %s\n' "$*"; }
 t_setup
 for b in b1 b2 b3; do
 	t_bg "$b" "$QUEUE_SRV" --port 80 --workers "$WORKERS" --service-ms "$SERVICE_MS" \
-		--name "$b" --probe-path /probe
+		--name "$b" --probe-path /probe --out /dev/null
 done
 t_weir_start "$(t_config_header)
 services:

@@ -275,8 +275,8 @@ static bool is_probe(const struct server *s, const char *buf, size_t n)
 {
 	size_t len = s->probe_path ? strlen(s->probe_path) : 0;
 
-	return len && n > len + 4 && !memcmp(buf, "GET ", 4) && !memcmp(buf + 4, s->probe_path, len) &&
-	       buf[len + 4] == ' ';
+	return len && n > len + 4 && !memcmp(buf, "GET ", 4) &&
+	       !memcmp(buf + 4, s->probe_path, len) && buf[len + 4] == ' ';
 }
 
 /* A request ends at its first newline, which also ends "\r\n\r\n" and

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +24,11 @@ static double ms_of(uint64_t ns)
 
 static void add_ms(json_object *o, const char *key, uint64_t ns)
 {
+	char text[32];
+
 	/* three decimals: microseconds, what a probe can tell apart */
-	json_object_object_add(o, key, json_object_new_double(round(ms_of(ns) * 1000) / 1000));
+	snprintf(text, sizeof(text), "%.3f", ms_of(ns));
+	json_object_object_add(o, key, json_object_new_double_s(ms_of(ns), text));
 }
 
 json_object *overload_json(struct ctl *c, const struct ctl_service *svc)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "ctl/ctl.h"
 #include "ctl/log.h"
@@ -305,6 +306,8 @@ int run_main(int argc, char **argv)
 	log_set_level(o.verbose ? LOG_DEBUG : LOG_INFO);
 	log_route_libraries();
 	raise_nofile();
+	/* the autothrottle's exploration */
+	srandom((unsigned int)(ctl_now_ns() ^ (uint64_t)getpid() << 16));
 	if (load_config(&o, &cfg))
 		return 2;
 	c.top = cfg;
