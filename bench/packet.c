@@ -56,6 +56,7 @@ struct service_spec {
 	__u8 n_rules; /* class rules that do not match, checked before the default */
 	bool full; /* no room: every new stream is refused */
 	bool reset; /* refuse with a RST */
+	bool pie; /* PIE refuses every new stream (p = 1) */
 };
 
 /* The service's default class, id = service id (the controller's ids are
@@ -95,6 +96,18 @@ static int set_rules(struct scene *s, __u32 id, __u8 n)
 	return 0;
 }
 
+/* p = 1 at every priority: the controller's write when PIE refuses all. */
+static int set_pie(struct scene *s, __u32 id)
+{
+	struct weir_admission adm = { 0 };
+	int i;
+
+	for (i = 0; i < WEIR_PRIORITIES; i++)
+		adm.refuse_prob[i] = 0xffffffffU;
+	return bpf_map_update_elem(bpf_map__fd(s->lb->maps.weir_admission), &id, &adm, 0) ? -errno
+											   : 0;
+}
+
 static int use_port(struct scene *s, __u16 port)
 {
 	int fd = bpf_map__fd(s->lb->maps.weir_ports);
@@ -120,6 +133,7 @@ static void service_value(struct weir_service *val, __u32 id, __u32 n_backends,
 	val->n_rules = spec->n_rules;
 	val->refuse = spec->reset ? WEIR_REFUSE_RESET : WEIR_REFUSE_DROP;
 	val->refuse_interval_ns = 1; /* the pace never holds a reply back here */
+	val->flags = spec->pie ? WEIR_SERVICE_PIE : 0;
 	for (i = 0; i < WEIR_PRIORITIES; i++) {
 		val->limit_streams[i] = spec->limit_streams ? spec->limit_streams : ~0ULL;
 		val->limit_rate[i] = ~0ULL;
@@ -158,6 +172,8 @@ static int set_service(struct scene *s, const char *vip, __u16 port, __u32 id, _
 			return -errno;
 	}
 	err = use_port(s, port);
+	if (!err && spec->pie)
+		err = set_pie(s, id);
 	return err ? err
 		   : bpf_map_update_elem(bpf_map__fd(s->lb->maps.weir_services), &key, &val, 0);
 }
@@ -167,6 +183,7 @@ static int scene_open(struct scene *s, __u32 streams)
 	static const struct service_spec plain = {}, policed = { .rate_bps = 40000000000ULL };
 	static const struct service_spec admitted = { .limit_streams = 1ULL << 40, .n_rules = 4 };
 	static const struct service_spec full = { .full = true, .reset = true };
+	static const struct service_spec pie = { .limit_streams = 1ULL << 40, .pie = true };
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -188,6 +205,8 @@ static int scene_open(struct scene *s, __u32 streams)
 		err = set_service(s, VIP4, 83, 4, 9, 3, &admitted);
 	if (!err)
 		err = set_service(s, VIP4, 84, 5, 12, 3, &full);
+	if (!err)
+		err = set_service(s, VIP4, 85, 6, 15, 3, &pie);
 	s->prog = bpf_program__fd(s->lb->progs.weir_xdp);
 	s->pass = bpf_program__fd(s->floor->progs.floor_pass);
 	s->swap = bpf_program__fd(s->floor->progs.floor_mac_swap);
@@ -293,7 +312,7 @@ static double ns_distinct(int prog, const struct pkt *tmpl, __u32 n, __u32 run, 
 struct packet_results {
 	struct series pass, swap, lookup, lookup6, swap_distinct;
 	struct series est4, est6, new4, new6, new_full, pass4, pass6, refused;
-	struct series est_policed, new_admitted, refused_rst;
+	struct series est_policed, new_admitted, refused_rst, refused_pie;
 	__u32 unexpected;
 };
 
@@ -311,6 +330,7 @@ static void measure_floors(struct scene *s, struct packet_results *r, const stru
 static void measure_weir(struct scene *s, struct packet_results *r, int round)
 {
 	struct pkt syn4, syn6, ack4, ack6, other4, other6, refused, syn82, ack82, syn83, syn84;
+	struct pkt syn85;
 
 	build(&syn4, CLIENT4, VIP4, 40000, 80, PKT_SYN);
 	build(&syn6, CLIENT6, VIP6, 40000, 80, PKT_SYN);
@@ -323,6 +343,7 @@ static void measure_weir(struct scene *s, struct packet_results *r, int round)
 	build(&ack82, CLIENT4, VIP4, 40000, 82, PKT_ACK);
 	build(&syn83, CLIENT4, VIP4, 40000, 83, PKT_SYN);
 	build(&syn84, CLIENT4, VIP4, 40000, 84, PKT_SYN);
+	build(&syn85, CLIENT4, VIP4, 40000, 85, PKT_SYN);
 	run_once(s->prog, &syn4, NULL); /* open the established streams */
 	run_once(s->prog, &syn6, NULL);
 	run_once(s->prog, &syn82, NULL);
@@ -333,6 +354,7 @@ static void measure_weir(struct scene *s, struct packet_results *r, int round)
 	series_add(&r->pass4, ns_repeat(s->prog, &other4));
 	series_add(&r->pass6, ns_repeat(s->prog, &other6));
 	series_add(&r->refused, ns_repeat(s->prog, &refused));
+	series_add(&r->refused_pie, ns_repeat(s->prog, &syn85));
 	series_add(&r->est_policed, ns_repeat(s->prog, &ack82));
 	series_add(&r->new4, ns_distinct(s->prog, &syn4, DISTINCT, round, XDP_TX, &r->unexpected));
 	series_add(&r->new6, ns_distinct(s->prog, &syn6, DISTINCT, round, XDP_TX, &r->unexpected));
@@ -517,6 +539,10 @@ static void report_weir(json_object *rows, const struct packet_results *r)
 	row(rows, "new stream TCP IPv4, 4 class rules + admission (vs no rules, no limit)",
 	    &r->new_admitted, "new stream TCP IPv4 (miss + steer + insert)", &r->new4, 1.1,
 	    "<= 1.1x", "the same run's new stream of a service without rules or capacity");
+	row(rows, "refused new stream by PIE (XDP_DROP)", &r->refused_pie, FLOOR_SWAP, &r->swap, 0,
+	    "report",
+	    "p = 1 at every priority: classified, capacity read, the per-CPU de-randomisation "
+	    "sum, a random draw, refused; no atomic, no table entry");
 	row(rows, "refused new stream, answered with a RST", &r->refused_rst, FLOOR_SWAP_DISTINCT,
 	    &r->swap_distinct, 3, "<= 3x",
 	    "a service with no room and refuse reset; the RST written over the SYN (XDP_TX); "
