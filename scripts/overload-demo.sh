@@ -9,7 +9,7 @@
 #
 #   scripts/overload-demo.sh [--seconds S] [--off-seconds S] [--out DIR]
 #
-# Environment: WORKERS (4), SERVICE_MS (20), TARGET (20ms).
+# Environment: WORKERS (2), SERVICE_MS (10), TARGET (20ms).
 set -u
 export WEIR_PREFIX="${WEIR_PREFIX:-wo$$}"
 source "$(dirname "$0")/../tests/netns/lib.sh"
@@ -26,8 +26,8 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--seconds S] [--on-seconds S] [--off-seconds S] [--out DIR]" >&2; exit 2 ;;
 	esac
 done
-WORKERS="${WORKERS:-4}"
-SERVICE_MS="${SERVICE_MS:-20}"
+WORKERS="${WORKERS:-2}"
+SERVICE_MS="${SERVICE_MS:-10}"
 TARGET="${TARGET:-20ms}"
 QUEUE_SRV="$T_ROOT/build/tools/weir-queue-server"
 LOAD="$T_ROOT/build/tools/weir-load"
@@ -85,10 +85,18 @@ run off "$SECONDS_OFF" $((SECONDS_OFF * 1000 + 5000))
 run pie "$SECONDS_ON" 5000
 table off >"$OUT/off.txt"
 table pie >"$OUT/pie.txt"
-say "admission off, per second"
-cat "$OUT/off.txt"
-say "admission pie, per second"
-cat "$OUT/pie.txt"
+# side by side, for the README
+{
+	printf '%-3s | %-33s | %s\n' "" "admission off" "admission pie"
+	printf '%-3s | %6s %6s %9s %9s | %6s %7s %7s %7s %10s\n' s opened served p50_ms p99_ms served refused p50_ms p99_ms refusal_ms
+	jq -r --slurpfile pie "$OUT/pie.json" '.per_second as $off | range(0; [($off | length), ($pie[0].per_second | length)] | min) |
+		. as $i | $off[$i] as $o | $pie[0].per_second[$i] as $p |
+		[$i, $o.offered, $o.ok, ($o.p50_ms // "-"), ($o.p99_ms // "-"), $p.ok, $p.refused,
+		 ($p.p50_ms // "-"), ($p.p99_ms // "-"), ($p.refusal_p99_ms // "-")] | @tsv' "$OUT/off.json" |
+		awk -F'\t' '{ printf "%-3s | %6s %6s %9.0f %9.0f | %6s %7s %7.1f %7.1f %10.2f\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
+} >"$OUT/table.txt"
+say "per second"
+cat "$OUT/table.txt"
 
 jq -n --slurpfile off "$OUT/off.json" --slurpfile pie "$OUT/pie.json" \
 	--argjson capacity "$CAPACITY" --argjson rate "$RATE" --arg target "$TARGET" '{
@@ -117,11 +125,13 @@ set multiplot layout 2,2 title "weir: $RATE new connections/s offered to 3 backe
 set key top left
 set xlabel "second"
 set grid
-set title "admission off: connections per second"
-set ylabel "per second"
-plot "$OUT/off.dat" using 1:2 with lines lw 2 title "offered", "" using 1:3 with lines lw 2 title "served", "" using 1:4 with lines lw 2 title "refused"
-set title "admission pie: connections per second"
-plot "$OUT/pie.dat" using 1:2 with lines lw 2 title "offered", "" using 1:3 with lines lw 2 title "served", "" using 1:4 with lines lw 2 title "refused"
+set yrange [0:*]
+set ylabel "connections opened that second"
+set title "admission off: how the connections opened each second ended"
+plot "$OUT/off.dat" using 1:2 with lines lw 2 dt 2 title "opened", "" using 1:3 with lines lw 2 title "served (however late)", "" using 1:4 with lines lw 2 title "refused"
+set title "admission pie: how the connections opened each second ended"
+plot "$OUT/pie.dat" using 1:2 with lines lw 2 dt 2 title "opened", "" using 1:3 with lines lw 2 title "served", "" using 1:4 with lines lw 2 title "refused (RST)"
+set yrange [*:*]
 set logscale y
 set ylabel "latency of served requests (ms)"
 set title "admission off: latency (log scale)"

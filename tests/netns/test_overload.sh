@@ -14,7 +14,7 @@ fail() {
 	[ -f "$out/summary.json" ] && cat "$out/summary.json" >&2
 	exit 1
 }
-WORKERS=2 SERVICE_MS=10 TARGET=20ms "$root/scripts/overload-demo.sh" \
+TARGET=20ms "$root/scripts/overload-demo.sh" \
 	--off-seconds 5 --on-seconds 12 --out "$out" >"$out.log" 2>&1 ||
 	{ tail -30 "$out.log"; rm -f "$out.log"; fail "overload demo failed"; }
 rm -f "$out.log"
