@@ -93,28 +93,34 @@ static double number_of(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : 0;
 }
 
-/* "overload web: pie p 12.50%, delay 18.200ms of 20ms target over 3 backends,
- * burst left 0ms, 431 refused by pie". */
+static const char *string_of(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "-";
+}
+
+/* "overload web: admission pie, p 12.50%, delay 18.200ms of 20ms target over
+ * 3 backends (http:/probe), burst left 0ms, 431 refused by pie,
+ * capacity-limit none". */
 void print_overload(json_object *service)
 {
-	json_object *o, *name;
+	json_object *o;
+	const char *source;
 	char buf[64];
 
-	if (!json_object_object_get_ex(service, "overload", &o) ||
-	    !json_object_object_get_ex(service, "name", &name))
+	if (!json_object_object_get_ex(service, "overload", &o))
 		return;
-	printf("overload %s: admission %s", json_object_get_string(name),
-	       out_value(o, "admission", buf, sizeof(buf)));
-	if (!strcmp(out_value(o, "admission", buf, sizeof(buf)), "pie"))
-		printf(", p %.2f%%, delay %.3fms of %gms target over %d backends (%s %s), burst "
-		       "left %gms, %s refused by pie",
+	source = strcmp(string_of(o, "delay_source"), "probe") ? "reported" : string_of(o, "probe");
+	printf("overload %s: admission %s", string_of(service, "name"), string_of(o, "admission"));
+	if (!strcmp(string_of(o, "admission"), "pie"))
+		printf(", p %.2f%%, delay %.3fms of %gms target over %d backends (%s), burst left "
+		       "%gms, %s refused by pie",
 		       100 * number_of(o, "p"), number_of(o, "delay_ms"),
-		       number_of(o, "delay_target_ms"), (int)number_of(o, "delay_backends"),
-		       json_object_get_string(json_object_object_get(o, "delay_source")),
-		       json_object_get_string(json_object_object_get(o, "probe")),
+		       number_of(o, "delay_target_ms"), (int)number_of(o, "delay_backends"), source,
 		       number_of(o, "burst_left_ms"),
 		       out_value(o, "pie_refused", buf, sizeof(buf)));
-	printf(", capacity-limit %s\n", out_value(o, "capacity_limit", buf, sizeof(buf)));
+	printf(", capacity-limit %s\n", string_of(o, "capacity_limit"));
 }
 
 static void print_service_list(const struct cli *cli, json_object *data)

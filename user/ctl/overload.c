@@ -207,7 +207,8 @@ static const struct backend_metric *fresh_metric(const struct ctl_service *svc,
 
 	for (i = 0; i < be->n_metrics; i++)
 		if (!strcmp(be->metrics[i].name, name))
-			return now - be->metrics[i].at_ns <= svc->cfg.overload.report_ttl_ns
+			return now < be->metrics[i].at_ns || now - be->metrics[i].at_ns <=
+								     svc->cfg.overload.report_ttl_ns
 				       ? &be->metrics[i]
 				       : NULL;
 	return NULL;
