@@ -96,7 +96,7 @@ $(BUILD)/tests/ctl_test: $(CTLTEST_SRC) tests/ctl/fixture.h tests/ctl/tests.h $(
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests/ctl $(CTLTEST_SRC) $(CORE_OBJ) $(CTL_SRC:%.c=$(BUILD)/%.o) -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/tools/%: tests/tools/%.c
+$(BUILD)/tools/%: tests/tools/%.c tests/tools/tool.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lm

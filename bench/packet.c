@@ -105,7 +105,7 @@ static int set_pie(struct scene *s, __u32 id)
 	for (i = 0; i < WEIR_PRIORITIES; i++)
 		adm.refuse_prob[i] = 0xffffffffU;
 	return bpf_map_update_elem(bpf_map__fd(s->lb->maps.weir_admission), &id, &adm, 0) ? -errno
-											   : 0;
+											  : 0;
 }
 
 static int use_port(struct scene *s, __u16 port)

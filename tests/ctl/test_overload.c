@@ -15,8 +15,7 @@
 #include "tests.h"
 
 #define MS 1000000ULL
-#define THREE_BACKENDS                                              \
-	"      - {addr: 198.18.0.13, mac: \"02:00:00:00:00:13\"}\n"
+#define THREE_BACKENDS "      - {addr: 198.18.0.13, mac: \"02:00:00:00:00:13\"}\n"
 
 static const char report_doc[] = WEB_DOC "    admission: pie\n"
 					 "    delay-source: report\n";
@@ -102,10 +101,7 @@ static void report_drives_pie(void **state)
 static void bad_report_changes_nothing(void **state)
 {
 	static const char *const bad[] = {
-		"\"queue\":-1",
-		"\"queue\":\"1e999\"",
-		"\"Queue\":1",
-		"\"queue\":1,\"9lives\":2",
+		"\"queue\":-1",	 "\"queue\":\"1e999\"", "\"Queue\":1", "\"queue\":1,\"9lives\":2",
 		"\"queue\":[1]",
 	};
 	struct scene *s = *state;

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define REQS_MAX 4000000
 #define EVENTS_MAX 256
 #define HEAD_OK 5 /* "HTTP/" matched; a newline then completes the status line */
@@ -91,27 +93,6 @@ static void raise_nofile(void)
 		return;
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
-}
-
-static int make_addr(const char *text, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *in = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		*len = sizeof(*in);
-		return AF_INET;
-	}
-	if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		*len = sizeof(*in6);
-		return AF_INET6;
-	}
-	return -1;
 }
 
 static enum outcome outcome_of(int err)
@@ -495,9 +476,9 @@ static int parse(int argc, char **argv, struct opts *o)
 static int setup(struct run *run, const struct opts *o)
 {
 	run->o = o;
-	run->family = make_addr(o->addr, o->port, &run->dst, &run->dlen);
+	run->family = tool_sockaddr(o->addr, o->port, &run->dst, &run->dlen);
 	if (run->family < 0 ||
-	    (o->bind && make_addr(o->bind, 0, &run->src, &run->slen) != run->family)) {
+	    (o->bind && tool_sockaddr(o->bind, 0, &run->src, &run->slen) != run->family)) {
 		fprintf(stderr, "weir-load: bad --addr or --bind (same family)\n");
 		return -1;
 	}

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define CONNS_MAX 512
 
 struct opts {
@@ -57,27 +59,6 @@ static long now_ms(void)
 	return (long)(now_us() / 1000);
 }
 
-static int make_addr(const char *text, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *in = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		*len = sizeof(*in);
-		return AF_INET;
-	}
-	if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		*len = sizeof(*in6);
-		return AF_INET6;
-	}
-	return -1;
-}
-
 static const char *error_name(int err)
 {
 	if (err == ECONNRESET || err == EPIPE)
@@ -106,7 +87,7 @@ static int conn_start(const struct opts *o, struct conn *c, int i)
 {
 	struct sockaddr_storage dst, src;
 	socklen_t dlen, slen;
-	int family = make_addr(o->addr, o->port, &dst, &dlen), on = 1;
+	int family = tool_sockaddr(o->addr, o->port, &dst, &dlen), on = 1;
 
 	c->fd = socket(family, (o->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
 	if (c->fd < 0)
@@ -116,8 +97,8 @@ static int conn_start(const struct opts *o, struct conn *c, int i)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->sport = o->sport_base ? o->sport_base + i : 0;
 	if (o->bind || c->sport) {
-		make_addr(o->bind ? o->bind : (family == AF_INET ? "0.0.0.0" : "::"), c->sport,
-			  &src, &slen);
+		tool_sockaddr(o->bind ? o->bind : (family == AF_INET ? "0.0.0.0" : "::"), c->sport,
+			      &src, &slen);
 		if (bind(c->fd, (struct sockaddr *)&src, slen))
 			return -1;
 	}

@@ -273,6 +273,9 @@ int dp_reset_service(struct ctl *c, uint32_t id)
 	bpf_map_update_elem(c->loader.maps.cursors, &id, &start, BPF_ANY);
 	if (c->loader.mm.service_counts)
 		memset(&c->loader.mm.service_counts[id], 0, sizeof(struct weir_service_counts));
+	/* no refusal probability left over from the id's last owner */
+	if (c->loader.mm.admission)
+		memset(&c->loader.mm.admission[id], 0, sizeof(struct weir_admission));
 	zero_reasons(c, id);
 	return zero_counters(c->loader.maps.service_stats, id);
 }
