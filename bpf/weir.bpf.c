@@ -94,6 +94,17 @@ static __always_inline int balance_icmp_error(struct xdp_md *ctx, const struct p
 	return fwd_dsr(ctx, be);
 }
 
+/* --fallback pass: with no usable backend, new streams go to the local
+ * stack; so does any TCP segment of no stream, since the connections the
+ * local stack took keep sending after backends return (and it answers
+ * the ones it does not know with a RST). */
+static __always_inline int fallback_passes(const struct weir_service *svc, const struct packet *p)
+{
+	if (!(svc->flags & WEIR_SERVICE_FALLBACK_PASS))
+		return 0;
+	return svc->slot_count == 0 || (p->key.proto == IPPROTO_TCP && !stream_is_bare_syn(p));
+}
+
 /* Only a SYN opens a TCP stream: any other segment of no stream would
  * otherwise take a table entry and a backend (spoofed ACKs could flush
  * the table and re-steer live streams). */
@@ -103,6 +114,8 @@ static __always_inline int balance_miss(struct xdp_md *ctx, struct packet *p,
 {
 	if (s)
 		weir_forget(svc, s);
+	if (fallback_passes(svc, p))
+		return -WEIR_DROP_FALLBACK;
 	if (p->key.proto == IPPROTO_TCP) {
 		if (p->tcp_flags & TCP_FLAG_RST)
 			return stream_stray_rst(p, s);

@@ -157,6 +157,9 @@ _Static_assert(sizeof(struct weir_service) == 176, "abi: service");
 #define WEIR_SERVICE_PREEMPT (1U << 1) /* new streams may preempt lower priorities */
 #define WEIR_SERVICE_REQUESTS (1U << 2) /* grants may wait: look new clients up */
 #define WEIR_SERVICE_PIE (1U << 3) /* new streams see weir_admission's probability */
+/* No usable backend: new streams, and TCP segments of no stream, pass to
+ * the local stack instead of being dropped. */
+#define WEIR_SERVICE_FALLBACK_PASS (1U << 4)
 
 /* Value of weir_backends (ARRAY, index = backend id). */
 struct weir_backend {
@@ -455,14 +458,17 @@ enum weir_drop {
 	WEIR_DROP_SERVICE_PAUSED, /* refused: the service is paused */
 	WEIR_DROP_POLICED, /* drop: beyond its class's rate */
 	WEIR_DROP_PIE, /* refused: PIE's early refusal (the backends' delay is over target) */
+	WEIR_DROP_FALLBACK, /* pass: no usable backend, the service falls back to the local stack */
 	WEIR_DROP_MAX,
 };
 
 _Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_reasons");
 #define WEIR_REASONS_PER_SERVICE 32
 
-/* Reasons from NO_BACKEND on are dropped; those before it are passed. */
-#define WEIR_DROP_IS_DROP(reason) ((reason) >= WEIR_DROP_NO_BACKEND)
+/* Reasons from NO_BACKEND on are dropped, but FALLBACK; those before it
+ * are passed. */
+#define WEIR_DROP_IS_DROP(reason) \
+	((reason) >= WEIR_DROP_NO_BACKEND && (reason) != WEIR_DROP_FALLBACK)
 /* Reasons that refuse a stream: counted per service, answered by reset. */
 #define WEIR_DROP_IS_REFUSAL(reason)                                            \
 	((reason) == WEIR_DROP_NO_BACKEND ||                                    \
@@ -475,6 +481,7 @@ _Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_r
 			"fragment", "ipv6_ext", "icmp_no_stream", "no_backend", "stream_table", \
 			"stray_rst", "no_stream", "capacity", "min_unmet", "preempted",         \
 			"backend_full", "contended", "service_paused", "policed", "pie",        \
+			"fallback",                                                             \
 	}
 
 #endif /* WEIR_ABI_H */

@@ -104,7 +104,56 @@ static void slot_to_other_service_backend_drops(void **state)
 	check_refused(*state);
 }
 
+static void set_fallback_pass(struct lb *lb, const struct weir_service_key *key)
+{
+	struct weir_service svc = lb_get_service(lb, key);
+
+	svc.flags |= WEIR_SERVICE_FALLBACK_PASS;
+	lb_update_service(lb, key, &svc);
+}
+
+/* fallback pass: with no usable backend, new streams and segments of no
+ * stream go to the local stack untouched, and open nothing. */
+static void fallback_pass_without_backends(void **state)
+{
+	struct weir_service_key key = lb_scene(*state, NULL, 0);
+	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40000, PKT_ACK);
+	struct pkt in, out;
+
+	set_fallback_pass(*state, &key);
+	pkt_build(&in, &syn);
+	assert_int_equal(lb_run(*state, &in, &out), XDP_PASS);
+	assert_untouched(&in, &out);
+	pkt_build(&in, &ack);
+	assert_int_equal(lb_run(*state, &in, &out), XDP_PASS);
+	assert_untouched(&in, &out);
+	assert_only_reason(*state, WEIR_DROP_FALLBACK, 2);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).refused, 0);
+	assert_int_equal(lb_stream_count(*state), 0);
+}
+
+/* With backends again, SYNs are balanced; a segment of no stream (a
+ * connection the local stack took meanwhile) still passes. */
+static void fallback_pass_with_backends(void **state)
+{
+	static const __u32 ids[] = { 7 };
+	struct weir_service_key key = lb_scene(*state, ids, ARRAY_SIZE(ids));
+	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40001, PKT_ACK);
+	struct pkt in, out;
+
+	set_fallback_pass(*state, &key);
+	pkt_build(&in, &syn);
+	assert_int_equal(lb_run(*state, &in, &out), XDP_TX);
+	assert_forwarded(&in, &out, 7);
+	pkt_build(&in, &ack);
+	assert_int_equal(lb_run(*state, &in, &out), XDP_PASS);
+	assert_untouched(&in, &out);
+	assert_only_reason(*state, WEIR_DROP_FALLBACK, 1);
+}
+
 static const struct CMUnitTest tests[] = {
+	lb_test(fallback_pass_without_backends),
+	lb_test(fallback_pass_with_backends),
 	lb_test(round_robin_exact),
 	lb_test(weighted_exact),
 	lb_test(no_slots_drops),

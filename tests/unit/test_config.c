@@ -43,9 +43,11 @@ static const char full_doc[] = "interfaces: [veth0, eth1]\n" /* 1 */
 			       "      - addr: 198.18.0.11\n" /* 22 */
 			       "        weight: 3\n" /* 23 */
 			       "        mac: 02:00:00:00:00:1A\n" /* 24 */
-			       "        paused: false\n" /* 25 */
+			       "        paused: false\n"
+			       "        standby: false\n" /* 25 */
 			       "      - addr: 198.18.0.12\n" /* 26 */
-			       "        paused: true\n" /* 27 */
+			       "        paused: true\n"
+			       "        standby: false\n" /* 27 */
 			       "  - name: dns6\n" /* 28 */
 			       "    vip: 2001:db8::53\n" /* 29 */
 			       "    port: 53\n" /* 30 */
@@ -251,6 +253,10 @@ static const struct error_case error_cases[] = {
 	{ SVC_HEAD "    preempt: yes\n", "line 6: service web: preempt: yes is not true or false" },
 	{ SVC_HEAD "    admission: red\n",
 	  "line 6: service web: admission: red is not off or pie" },
+	{ SVC_HEAD "    fallback: local\n",
+	  "line 6: service web: fallback: local is not one of drop, pass" },
+	{ SVC_HEAD "    backends: [{addr: 198.18.0.11, standby: 1}]\n",
+	  "line 6: service web: backend 198.18.0.11: standby: 1 is not true or false" },
 	{ SVC_HEAD "    delay-target: 0ms\n",
 	  "line 6: service web: delay-target: 0ms is not a duration from 1ms to 10s" },
 	{ SVC_HEAD "    probe: http:index.html\n",
@@ -458,6 +464,35 @@ static void test_admission_document(void **state)
 	assert_int_equal(svc->backends[0].max_streams, 150);
 	assert_int_equal(config_emit(&cfg, &a), 0);
 	parse_ok(a, &again);
+	assert_int_equal(config_emit(&again, &b), 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	config_free(&cfg);
+	config_free(&again);
+}
+
+/* Standby backends, fallback and slow start land and dump back. */
+static void test_lifecycle_document(void **state)
+{
+	static const char doc[] =
+		SVC_HEAD "    fallback: pass\n"
+			 "    slow-start: 10s\n"
+			 "    backends: [{addr: 198.18.0.11}, {addr: 198.18.0.12, "
+			 "standby: true}]\n";
+	struct weir_config cfg, again;
+	char *a, *b;
+
+	(void)state;
+	parse_ok(doc, &cfg);
+	assert_int_equal(cfg.services[0].fallback, WEIR_FALLBACK_PASS);
+	assert_int_equal(cfg.services[0].slow_start_ns, 10 * SEC);
+	assert_false(cfg.services[0].backends[0].standby);
+	assert_true(cfg.services[0].backends[1].standby);
+	assert_int_equal(config_emit(&cfg, &a), 0);
+	parse_ok(a, &again);
+	assert_true(again.services[0].backends[1].standby);
+	assert_int_equal(again.services[0].fallback, WEIR_FALLBACK_PASS);
 	assert_int_equal(config_emit(&again, &b), 0);
 	assert_string_equal(a, b);
 	free(a);
@@ -752,12 +787,15 @@ static void test_emit_format(void **state)
 				   "    breaker-consecutive: 5\n"
 				   "    breaker-cooldown: 5s\n"
 				   "    capacity-limit: none\n"
+				   "    fallback: drop\n"
+				   "    slow-start: 0\n"
 				   "    classes: []\n"
 				   "    backends:\n"
 				   "      - addr: 198.18.0.11\n"
 				   "        weight: 1\n"
 				   "        mac: 02:00:00:00:00:11\n"
 				   "        paused: false\n"
+				   "        standby: false\n"
 				   "  - name: empty\n"
 				   "    vip: 198.18.1.101\n"
 				   "    port: 81\n"
@@ -805,6 +843,8 @@ static void test_emit_format(void **state)
 				   "    breaker-consecutive: 5\n"
 				   "    breaker-cooldown: 5s\n"
 				   "    capacity-limit: none\n"
+				   "    fallback: drop\n"
+				   "    slow-start: 0\n"
 				   "    classes: []\n"
 				   "    backends: []\n";
 	struct weir_config cfg;
@@ -876,6 +916,7 @@ static const struct check_case check_cases[] = {
 	{ SVC_HEAD, set_fall_zero, "service web: health: fall and rise must be at least 1" },
 	{ SVC_HEAD, set_rise_zero, "service web: health: fall and rise must be at least 1" },
 	{ SVC_HEAD, set_maglev, "service web: steering maglev is not supported yet" },
+	{ SVC_HEAD "    slow-start: 61m\n", NULL, "service web: slow-start is above 1h" },
 	{ SVC_HEAD "    admission: pie\n    delay-target: 2s\n    probe-timeout: 1s\n", NULL,
 	  "service web: probe-timeout must be longer than delay-target" },
 	{ SVC_HEAD, set_bad_name, "service 'a b': not a valid name (1-31 of A-Z a-z 0-9 _ . -)" },
@@ -1099,6 +1140,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_admission_document),
 		cmocka_unit_test(test_overload_document),
+		cmocka_unit_test(test_lifecycle_document),
 		cmocka_unit_test(test_nesting_depth),
 	};
 	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + N_ERRORS + N_CHECKS];

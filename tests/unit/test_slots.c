@@ -310,6 +310,24 @@ static void test_invalid_arguments(void **state)
 	assert_int_equal(build(weights, WEIR_MAX_SLOTS, WEIR_MAX_SLOTS), 6);
 }
 
+/* Slow start: linear from the backend's first usable moment, at least 1,
+ * all of it at the window's end. */
+static void test_ramp(void **state)
+{
+	const uint64_t s = 1000000000ULL;
+
+	(void)state;
+	assert_int_equal(slots_ramp(100, 0, 10 * s), 1);
+	assert_int_equal(slots_ramp(100, s, 10 * s), 10);
+	assert_int_equal(slots_ramp(100, 5 * s, 10 * s), 50);
+	assert_int_equal(slots_ramp(100, 10 * s - 1, 10 * s), 99);
+	assert_int_equal(slots_ramp(100, 10 * s, 10 * s), 100);
+	assert_int_equal(slots_ramp(100, 20 * s, 10 * s), 100);
+	assert_int_equal(slots_ramp(64, 3 * s, 0), 64);
+	assert_int_equal(slots_ramp(0, s, 10 * s), 0);
+	assert_int_equal(slots_ramp(65535 * 64, 9 * s, 10 * s), 65535 * 64 / 10 * 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_scale_down_properties),
 		cmocka_unit_test(test_smooth_interleaving),
 		cmocka_unit_test(test_invalid_arguments),
+		cmocka_unit_test(test_ramp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdio.h>
+
 #include "cli/cli.h"
 
 const struct column backend_columns[] = {
@@ -13,6 +15,17 @@ static void print_backend_list(const struct cli *cli, json_object *data)
 {
 	(void)cli;
 	out_table(data, backend_columns);
+}
+
+static void print_drain(const struct cli *cli, json_object *data)
+{
+	json_object *v;
+
+	(void)cli;
+	if (json_object_object_get_ex(data, "drained", &v) && json_object_get_boolean(v))
+		printf("drained: no stream left\n");
+	else if (json_object_object_get_ex(data, "streams", &v))
+		printf("draining: %s streams still running\n", json_object_get_string(v));
 }
 
 const struct cmd backend_cmds[] = {
@@ -51,6 +64,16 @@ const struct cmd backend_cmds[] = {
 	  "undo pause",
 	  NULL,
 	  "resumed",
+	  NULL },
+	{ "drain",
+	  "backend.drain",
+	  { "service", "addr" },
+	  { "wait" },
+	  "SERVICE ADDR [--wait DUR]",
+	  "pause the backend (no new streams; running ones continue) and, with --wait, wait "
+	  "until none of its streams is left (exit 1 if some remain after DUR)",
+	  print_drain,
+	  NULL,
 	  NULL },
 	{ "report",
 	  "backend.report",

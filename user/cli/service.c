@@ -158,7 +158,7 @@ static void print_service_show(const struct cli *cli, json_object *data)
 		"bucket-depth", "priority-reserve", "refuse-rate", "delay-aggregate",              \
 		"pie-interval", "pie-burst", "pie-exempt-priority", "pie-scale", "probe-interval", \
 		"probe-timeout", "report-ttl", "breaker", "breaker-failures", "breaker-window",    \
-		"breaker-consecutive", "breaker-cooldown"
+		"breaker-consecutive", "breaker-cooldown", "slow-start"
 
 #define SERVICE_OPTION_USAGE                                                           \
 	"[--steering round-robin|weighted|maglev] [--forwarding dsr|ipip]\n"           \
@@ -177,7 +177,7 @@ static void print_service_show(const struct cli *cli, json_object *data)
 	"      [--pie-exempt-priority 0-8] [--pie-scale linear|flat]\n"                \
 	"      [--probe-interval DUR] [--probe-timeout DUR] [--report-ttl DUR]\n"      \
 	"      [--breaker true|false] [--breaker-failures PCT] [--breaker-window N]\n" \
-	"      [--breaker-consecutive N] [--breaker-cooldown DUR]"
+	"      [--breaker-consecutive N] [--breaker-cooldown DUR] [--slow-start DUR]"
 
 const struct cmd service_cmds[] = {
 	{ "add",

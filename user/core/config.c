@@ -46,6 +46,10 @@ static const char *const share_names[] = {
 	[WEIR_SHARE_MIN] = "min",
 	[WEIR_SHARE_PRIORITY] = "priority",
 };
+static const char *const fallback_names[] = {
+	[WEIR_FALLBACK_DROP] = "drop",
+	[WEIR_FALLBACK_PASS] = "pass",
+};
 static const char *const xdp_mode_names[] = {
 	[WEIR_XDP_NATIVE] = "native",
 	[WEIR_XDP_GENERIC] = "generic",
@@ -109,6 +113,16 @@ const char *config_refuse_name(uint8_t v)
 const char *config_xdp_mode_name(uint8_t v)
 {
 	return name_of(xdp_mode_names, ARRAY_SIZE(xdp_mode_names), v);
+}
+
+int config_parse_fallback(const char *s, uint8_t *out)
+{
+	return name_lookup(fallback_names, ARRAY_SIZE(fallback_names), s, out);
+}
+
+const char *config_fallback_name(uint8_t v)
+{
+	return name_of(fallback_names, ARRAY_SIZE(fallback_names), v);
 }
 
 int config_parse_share(const char *s, uint8_t *out)
@@ -523,6 +537,8 @@ static int check_admission(const struct weir_service_config *svc, char *err, siz
 				     err, errlen);
 	if (!ret && svc->priority_reserve > 500)
 		ret = set_err(err, errlen, "service %s: priority-reserve is above 50%%", svc->name);
+	if (!ret && svc->slow_start_ns > WEIR_SLOW_START_MAX_NS)
+		ret = set_err(err, errlen, "service %s: slow-start is above 1h", svc->name);
 	if (!ret && overload_check(&svc->overload, why, sizeof(why)))
 		ret = set_err(err, errlen, "service %s: %s", svc->name, why);
 	return ret;
@@ -988,6 +1004,11 @@ static int parse_be_paused(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 	return get_bool(ctx, value, &((struct weir_backend_config *)obj)->paused);
 }
 
+static int parse_be_standby(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_bool(ctx, value, &((struct weir_backend_config *)obj)->standby);
+}
+
 static int parse_be_max_streams(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
 	return get_u32(ctx, value, 0, UINT32_MAX,
@@ -1000,6 +1021,7 @@ static const struct key_handler backend_keys[] = {
 	{ "mac", parse_be_mac, false },
 	{ "paused", parse_be_paused, false },
 	{ "max-streams", parse_be_max_streams, false },
+	{ "standby", parse_be_standby, false },
 	{ NULL, NULL, false },
 };
 
@@ -1347,6 +1369,25 @@ static int parse_svc_reserve(struct parse_ctx *ctx, yaml_node_t *value, void *ob
 	return 0;
 }
 
+static int parse_svc_fallback(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_choice(ctx, value, config_parse_fallback, NULL, "drop, pass",
+			  &((struct weir_service_config *)obj)->fallback);
+}
+
+static int parse_svc_slow_start(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	const char *s;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (!strcmp(s, "0")) {
+		((struct weir_service_config *)obj)->slow_start_ns = 0;
+		return 0;
+	}
+	return get_duration(ctx, value, &((struct weir_service_config *)obj)->slow_start_ns);
+}
+
 static int parse_svc_refuse_rate(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
 	return get_u32(ctx, value, 0, 1000000, &((struct weir_service_config *)obj)->refuse_rate);
@@ -1417,6 +1458,8 @@ static const struct key_handler service_keys[] = {
 	{ "breaker-consecutive", parse_svc_overload, false },
 	{ "breaker-cooldown", parse_svc_overload, false },
 	{ "capacity-limit", parse_svc_overload, false },
+	{ "fallback", parse_svc_fallback, false },
+	{ "slow-start", parse_svc_slow_start, false },
 	{ NULL, NULL, false },
 };
 
@@ -1771,6 +1814,7 @@ static void emit_backend(struct emit_buf *b, const struct weir_backend_config *b
 	if (be->has_mac)
 		emit(b, "        mac: %s\n", units_format_mac(be->mac, text, sizeof(text)));
 	emit(b, "        paused: %s\n", be->paused ? "true" : "false");
+	emit(b, "        standby: %s\n", be->standby ? "true" : "false");
 }
 
 static void emit_health(struct emit_buf *b, const struct weir_health_config *h)
@@ -1835,6 +1879,10 @@ static void emit_admission(struct emit_buf *b, const struct weir_service_config 
 		emit(b, ".%u", svc->priority_reserve % 10);
 	emit(b, "%%\n    refuse-rate: %u\n", svc->refuse_rate);
 	emit_overload(b, &svc->overload);
+	emit(b, "    fallback: %s\n", config_fallback_name(svc->fallback));
+	emit(b, "    slow-start: %s\n",
+	     svc->slow_start_ns ? units_format_duration(svc->slow_start_ns, text, sizeof(text))
+				: "0");
 	emit(b, "    classes:%s\n", svc->n_classes ? "" : " []");
 	for (i = 0; i < svc->n_classes; i++)
 		emit_class(b, &svc->classes[i]);

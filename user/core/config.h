@@ -40,6 +40,7 @@ struct weir_backend_config {
 	bool paused;
 	uint32_t weight; /* 0-65535; 0 takes no new streams */
 	uint32_t max_streams; /* streams pinned to it at most; 0: no limit */
+	bool standby; /* new streams only while no other backend is usable */
 };
 
 /* What a class rule matches (`--match`): the client's prefix, the
@@ -58,6 +59,11 @@ struct weir_class_config {
 	struct weir_match match;
 	uint64_t min_bps, max_bps; /* max 0: unlimited */
 	uint8_t priority;
+};
+
+enum weir_fallback {
+	WEIR_FALLBACK_DROP = 0,
+	WEIR_FALLBACK_PASS = 1, /* no usable backend: to the local stack */
 };
 
 enum weir_share {
@@ -89,6 +95,8 @@ struct weir_service_config {
 	uint32_t priority_reserve; /* permille kept back per priority step below the top */
 	uint32_t refuse_rate; /* refusal replies a second per CPU; 0: none */
 	struct weir_overload_config overload;
+	uint8_t fallback; /* enum weir_fallback */
+	uint64_t slow_start_ns; /* a backend's weight ramps up over this; 0: at once */
 	struct weir_class_config *classes; /* malloc'd, n_classes long, in order */
 	size_t n_classes;
 	struct weir_backend_config *backends; /* malloc'd, n_backends long */
@@ -154,6 +162,8 @@ const char *config_refuse_name(uint8_t v);
 const char *config_xdp_mode_name(uint8_t v);
 int config_check_name(const char *name);
 int config_parse_share(const char *s, uint8_t *out);
+int config_parse_fallback(const char *s, uint8_t *out);
+const char *config_fallback_name(uint8_t v);
 const char *config_share_name(uint8_t v);
 /* "198.18.0.0/16", "2001:db8::/32", "port:80", "port:8000-8099", "dscp:46". */
 int config_parse_match(const char *s, struct weir_match *out);
@@ -165,5 +175,6 @@ int config_check_class(const struct weir_service_config *svc, size_t i, char *er
 
 #define WEIR_PAUSE_AFTER_MAX_NS (60ULL * 1000000000ULL)
 #define WEIR_HANDSHAKE_MAX_NS (8ULL * 1000000000ULL)
+#define WEIR_SLOW_START_MAX_NS (3600ULL * 1000000000ULL)
 
 #endif

@@ -148,3 +148,13 @@ int slots_build(const uint32_t *weights, size_t n, uint32_t *slots, size_t max_s
 	interleave(share, n, total, slots);
 	return (int)total;
 }
+
+uint32_t slots_ramp(uint32_t weight, uint64_t elapsed_ns, uint64_t window_ns)
+{
+	uint64_t w;
+
+	if (!weight || elapsed_ns >= window_ns)
+		return weight;
+	w = (uint64_t)weight * elapsed_ns / window_ns;
+	return w ? (uint32_t)w : 1;
+}

@@ -20,4 +20,9 @@
  */
 int slots_build(const uint32_t *weights, size_t n, uint32_t *slots, size_t max_slots);
 
+/* A weight in slow start: elapsed of window ns into its ramp it has
+ * weight * elapsed / window, at least 1; all of it from the window's end
+ * (and when window is 0). */
+uint32_t slots_ramp(uint32_t weight, uint64_t elapsed_ns, uint64_t window_ns);
+
 #endif

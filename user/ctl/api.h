@@ -29,6 +29,11 @@ struct api_job {
 	int (*step)(struct ctl *c, struct api_job *job, uint64_t deadline_ns, json_object **out,
 		    char *err);
 	void (*free)(struct api_job *job);
+	/* It waits on the data plane (a drain): stepped as the loop comes
+	 * round, without keeping it busy, until deadline_ns (0: the
+	 * server's own deadline for jobs). */
+	bool waiting;
+	uint64_t deadline_ns;
 };
 
 #define API_JOB(name) int name(struct ctl *c, json_object *args, struct api_job **job, char *err)
@@ -55,6 +60,10 @@ json_object *service_json(struct ctl *c, const struct ctl_service *svc);
 json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 			  const struct ctl_backend *be);
 json_object *classes_json(struct ctl *c, const struct ctl_service *svc);
+int edit_backend_pause(struct weir_config *cfg, json_object *args, char *err);
+
+/* api_lifecycle.c */
+API_JOB(job_backend_drain);
 
 /* api_overload.c */
 API_CMD(cmd_backend_report);

@@ -149,6 +149,20 @@ static int set_priority_reserve(struct weir_service_config *s, const char *v)
 	return config_parse_percent(v, &s->priority_reserve);
 }
 
+static int set_fallback(struct weir_service_config *s, const char *v)
+{
+	return config_parse_fallback(v, &s->fallback);
+}
+
+static int set_slow_start(struct weir_service_config *s, const char *v)
+{
+	if (!strcmp(v, "0")) {
+		s->slow_start_ns = 0;
+		return 0;
+	}
+	return units_parse_duration(v, &s->slow_start_ns);
+}
+
 static int set_refuse_rate(struct weir_service_config *s, const char *v)
 {
 	return units_parse_u32(v, 0, 1000000, &s->refuse_rate);
@@ -178,12 +192,14 @@ static const struct {
 	{ "bucket-depth", set_bucket_depth, "a duration (ms, s, m)" },
 	{ "priority-reserve", set_priority_reserve, "a percentage from 0% to 50%" },
 	{ "refuse-rate", set_refuse_rate, "replies a second (0-1000000)" },
+	{ "fallback", set_fallback, "drop or pass" },
+	{ "slow-start", set_slow_start, "a duration (ms, s, m; 0: off)" },
 };
 
 /* In the CLI contract, built with capacity expressions in a later
  * release. */
 static const char *const service_options_later[] = {
-	"capacity-ranking", "shuffle-size", "scale-out", "scale-in", "scale-hook", "fallback",
+	"capacity-ranking", "shuffle-size", "scale-out", "scale-in", "scale-hook",
 };
 
 /* The overload options (core/overload.c), by the same keys as the file. */
@@ -346,8 +362,12 @@ static int backend_options(struct weir_service_config *svc, struct weir_backend_
 	char addr[WEIR_ADDR_STRLEN];
 
 	units_format_addr(&be->addr, addr, sizeof(addr));
+	if (api_arg(args, "standby") && strcmp(api_arg(args, "standby"), "true") &&
+	    strcmp(api_arg(args, "standby"), "false"))
+		return api_error(err, "service %s: backend %s: --standby takes no value", svc->name,
+				 addr);
 	if (api_arg(args, "standby"))
-		return api_error(err, "backend: --standby is not supported yet");
+		be->standby = !strcmp(api_arg(args, "standby"), "true");
 	if (max && units_parse_u32(max, 0, UINT32_MAX, &be->max_streams))
 		return api_error(err,
 				 "service %s: backend %s: --max-streams: '%s' is not a number of "
@@ -417,7 +437,7 @@ static int set_backend_paused(struct weir_config *cfg, json_object *args, char *
 	return 0;
 }
 
-static int edit_backend_pause(struct weir_config *cfg, json_object *args, char *err)
+int edit_backend_pause(struct weir_config *cfg, json_object *args, char *err)
 {
 	return set_backend_paused(cfg, args, err, true);
 }
@@ -445,6 +465,7 @@ json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 					       ? c->loader.mm.backend_counts[be->id].streams
 					       : 0));
 	add_str(o, "status", state_backend_status(svc, be));
+	json_object_object_add(o, "standby", json_object_new_boolean(be->cfg.standby));
 	json_object_object_add(o, "id", json_object_new_int64(be->id));
 	json_object_object_add(o, "streams", json_object_new_uint64(be->active_streams));
 	backend_overload_json(svc, be, o);

@@ -69,6 +69,9 @@ struct ctl_backend {
 	bool throttled;
 	uint32_t peak_streams; /* since the autothrottle last looked */
 	uint64_t seen_ended;
+	/* slow start: usable since then (0: not seen usable yet) */
+	uint64_t usable_since_ns;
+	bool was_usable;
 };
 
 /* A class: the streams of one service with the same (min, max,
@@ -283,6 +286,7 @@ uint32_t overload_max_streams(const struct ctl_service *svc, const struct ctl_ba
 void overload_trickle(const struct ctl_service *svc, uint32_t *weights, const uint32_t *index,
 		      size_t n);
 bool overload_breaker_open(const struct ctl_service *svc, const struct ctl_backend *be);
+bool overload_breaker_half_open(const struct ctl_service *svc, const struct ctl_backend *be);
 /* A backend's report: NAME=VALUE pairs. */
 int overload_report(struct ctl_service *svc, struct ctl_backend *be, const char *name, double value,
 		    uint64_t now);
@@ -292,6 +296,15 @@ int64_t overload_report_delay(const struct ctl_service *svc, const struct ctl_ba
 /* The probability a new stream of priority 0 is refused with now, 0-1. */
 double overload_refuse_p(const struct ctl_service *svc);
 uint64_t overload_burst_left(const struct ctl_service *svc);
+
+/* lifecycle.c: standby, slow start, drain. */
+bool lifecycle_primary_usable(const struct ctl_service *svc);
+/* Weights of backends in slow start, ramped (others scaled to match). */
+void lifecycle_ramp(const struct ctl_service *svc, uint32_t *weights, const uint32_t *index,
+		    size_t n, uint64_t now);
+/* Every tick: when backends became usable; slot tables of ramping ones. */
+void lifecycle_step(struct ctl *c, uint64_t now);
+bool lifecycle_in_use(const struct ctl_service *svc, const struct ctl_backend *be);
 
 /* probe.c */
 #define PROBE_INFLIGHT_MAX 256

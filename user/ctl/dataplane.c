@@ -98,24 +98,27 @@ static int sync_backends(struct ctl *c, const struct ctl_service *svc)
 	return err;
 }
 
-/* Slot table of the usable backends: weights for weighted, all equal for
- * round-robin, a trickle for a half-open breaker. Returns the slot count,
- * in backend ids in out[]. */
+/* Slot table of the usable backends (the standbys only while no other
+ * is usable): weights for weighted, all equal for round-robin, a trickle
+ * for a half-open breaker, a ramp for a backend in slow start. Returns
+ * the slot count, in backend ids in out[]. */
 static int build_slots(const struct ctl_service *svc, uint32_t *out)
 {
 	uint32_t weights[WEIR_MAX_SLOTS], index[WEIR_MAX_SLOTS] = { 0 };
+	bool standbys = !lifecycle_primary_usable(svc);
 	size_t i, n = 0;
 	int count;
 
 	for (i = 0; i < svc->n_backends && n < WEIR_MAX_SLOTS; i++) {
 		const struct ctl_backend *be = &svc->backends[i];
 
-		if (!state_backend_usable(svc, be))
+		if (!state_backend_usable(svc, be) || be->cfg.standby != standbys)
 			continue;
 		weights[n] = svc->cfg.steering == WEIR_STEER_WEIGHTED ? be->cfg.weight : 1;
 		index[n++] = i;
 	}
 	overload_trickle(svc, weights, index, n);
+	lifecycle_ramp(svc, weights, index, n, ctl_now_ns());
 	if (!n)
 		return 0;
 	count = slots_build(weights, n, out, WEIR_MAX_SLOTS);
@@ -187,7 +190,8 @@ static void service_value(const struct ctl_service *svc, struct weir_service *va
 	val->flags = (cfg->preempt ? WEIR_SERVICE_PREEMPT : 0) |
 		     (svc->requests ? WEIR_SERVICE_REQUESTS : 0) |
 		     (cfg->paused ? WEIR_SERVICE_PAUSED : 0) |
-		     (cfg->overload.admission == WEIR_ADMISSION_PIE ? WEIR_SERVICE_PIE : 0);
+		     (cfg->overload.admission == WEIR_ADMISSION_PIE ? WEIR_SERVICE_PIE : 0) |
+		     (cfg->fallback == WEIR_FALLBACK_PASS ? WEIR_SERVICE_FALLBACK_PASS : 0);
 	val->n_rules = cfg->n_classes;
 	val->pause_epochs = epochs_of(cfg->pause_after_ns);
 	val->handshake_epochs = epochs_of(cfg->handshake_timeout_ns);

@@ -89,7 +89,7 @@ bool overload_breaker_open(const struct ctl_service *svc, const struct ctl_backe
 	return breaker_on(svc) && breaker_state(&be->breaker) == BREAKER_OPEN;
 }
 
-static bool half_open(const struct ctl_service *svc, const struct ctl_backend *be)
+bool overload_breaker_half_open(const struct ctl_service *svc, const struct ctl_backend *be)
 {
 	return breaker_on(svc) && breaker_state(&be->breaker) == BREAKER_HALF_OPEN;
 }
@@ -101,10 +101,11 @@ void overload_trickle(const struct ctl_service *svc, uint32_t *weights, const ui
 	size_t i;
 
 	for (i = 0; i < n && !any; i++)
-		any = half_open(svc, &svc->backends[index[i]]);
+		any = overload_breaker_half_open(svc, &svc->backends[index[i]]);
 	for (i = 0; any && i < n; i++)
-		weights[i] =
-			half_open(svc, &svc->backends[index[i]]) ? 1 : weights[i] * TRICKLE_SCALE;
+		weights[i] = overload_breaker_half_open(svc, &svc->backends[index[i]])
+				     ? 1
+				     : weights[i] * TRICKLE_SCALE;
 }
 
 uint32_t overload_max_streams(const struct ctl_service *svc, const struct ctl_backend *be)

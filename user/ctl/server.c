@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl/api.h"
 #include "ctl/ctl.h"
 #include "ctl/io.h"
 #include "ctl/log.h"
@@ -203,7 +204,9 @@ static void client_dispatch(struct ctl *c, struct client *cl)
 	if (len)
 		text = api_dispatch(c, cl->buf, len, &cl->job);
 	if (cl->job) {
-		cl->deadline_ns = ctl_now_ns() + JOB_DEADLINE_NS;
+		/* a job with a deadline of its own has a second to say so */
+		cl->deadline_ns = cl->job->deadline_ns ? cl->job->deadline_ns + 1000000000ULL
+						       : ctl_now_ns() + JOB_DEADLINE_NS;
 		return;
 	}
 	client_reply(c->server, cl, text);
@@ -224,7 +227,7 @@ bool server_working(const struct ctl *c)
 	size_t i;
 
 	for (i = 0; c->server && i < c->server->n; i++)
-		if (c->server->clients[i].job)
+		if (c->server->clients[i].job && !c->server->clients[i].job->waiting)
 			return true;
 	return false;
 }

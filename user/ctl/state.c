@@ -397,6 +397,10 @@ const char *state_backend_status(const struct ctl_service *svc, const struct ctl
 		return "no-mac";
 	if (be->cfg.weight == 0)
 		return "weight-0";
+	if (overload_breaker_half_open(svc, be))
+		return "half-open";
+	if (be->cfg.standby && !lifecycle_in_use(svc, be))
+		return "standby";
 	return "up";
 }
 
