@@ -59,7 +59,7 @@ ip netns exec "${TOPO_P}c" bash -c "for i in \$(seq 20); do
 start=$SECONDS
 out=$(w --json backend drain bulk 198.18.0.11 --wait 15s) || fail "drain --wait 15s: $out"
 waited=$(echo "$out" | jq '.waited_ms')
-t_log "drain of b1 returned after $waited ms: $out"
+t_log "drain of b1 returned after $waited ms: $(echo "$out" | jq -c .)"
 echo "$out" | jq -e '.drained' >/dev/null || fail "not drained: $out"
 [ "$waited" -ge 1000 ] || fail "drain returned after $waited ms, before the iperf3 stream ended"
 wait "$iperf_pid" || fail "the iperf3 stream on the drained backend broke"
