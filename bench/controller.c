@@ -61,6 +61,7 @@ static int use_skeleton_maps(struct ctl *c, struct weir_bpf *skel)
 	m->ports = bpf_map__fd(skel->maps.weir_ports);
 	m->admission = bpf_map__fd(skel->maps.weir_admission);
 	m->pie = bpf_map__fd(skel->maps.weir_pie);
+	m->maglev = bpf_map__fd(skel->maps.weir_maglev);
 	return loader_map_memory(&c->loader);
 }
 

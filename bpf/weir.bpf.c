@@ -10,6 +10,7 @@
 #include <bpf/bpf_endian.h>
 #include "weir/abi.h"
 #include "weir/counts.h"
+#include "weir/hash.h"
 
 #define ETH_ALEN 6
 #define ETH_HLEN 14
@@ -53,7 +54,8 @@ static __always_inline int balance_new(struct xdp_md *ctx, struct packet *p,
 	ret = grant ? 0 : weir_admit(svc, class_id);
 	if (ret)
 		return ret;
-	ret = steer_pick(svc, &backend_id, &be);
+	ret = steer_pick(svc, svc->steering == WEIR_STEER_MAGLEV ? weir_hash_stream(&p->key) : 0,
+			 &backend_id, &be);
 	if (ret)
 		goto unadmit;
 	epoch = stream_first_epoch(svc, p, now);
@@ -105,6 +107,25 @@ static __always_inline int fallback_passes(const struct weir_service *svc, const
 	return svc->slot_count == 0 || (p->key.proto == IPPROTO_TCP && !stream_is_bare_syn(p));
 }
 
+/* Maglev: a segment of a TCP stream this host has not seen (ECMP moved
+ * it here, or this host restarted) goes where every host sends it, its
+ * hash's backend; it opens no entry and takes no place, so spoofed
+ * segments cannot fill the table or the capacity. */
+static __always_inline int balance_stateless(struct xdp_md *ctx, const struct packet *p,
+					     const struct weir_service *svc)
+{
+	struct weir_backend *be;
+	__u32 backend_id;
+
+	if (!svc->slot_count || steer_maglev(svc, weir_hash_stream(&p->key), 0, &backend_id))
+		return -WEIR_DROP_NO_STREAM;
+	be = steer_backend(backend_id, svc->id);
+	if (!be)
+		return -WEIR_DROP_NO_STREAM;
+	stats_count_forward(svc->id, backend_id, p->len, 0, 0);
+	return fwd_dsr(ctx, be);
+}
+
 /* Only a SYN opens a TCP stream: any other segment of no stream would
  * otherwise take a table entry and a backend (spoofed ACKs could flush
  * the table and re-steer live streams). */
@@ -116,6 +137,9 @@ static __always_inline int balance_miss(struct xdp_md *ctx, struct packet *p,
 		weir_forget(svc, s);
 	if (fallback_passes(svc, p))
 		return -WEIR_DROP_FALLBACK;
+	if (p->key.proto == IPPROTO_TCP && !stream_is_bare_syn(p) &&
+	    svc->steering == WEIR_STEER_MAGLEV && !s)
+		return balance_stateless(ctx, p, svc);
 	if (p->key.proto == IPPROTO_TCP) {
 		if (p->tcp_flags & TCP_FLAG_RST)
 			return stream_stray_rst(p, s);

@@ -168,4 +168,12 @@ struct {
 	__type(value, struct weir_pie);
 } weir_pie SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WEIR_MAGLEV_TABLES *WEIR_MAGLEV_SIZE_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct weir_maglev_entry);
+} weir_maglev SEC(".maps");
+
 #endif

@@ -7,6 +7,24 @@
 
 #define STEER_TRIES 4 /* slots tried when backends are at their max-streams */
 
+/* Maglev: the stream's own entry, or the ones after it when its backend
+ * is full (try), so every host still agrees. */
+static __always_inline int steer_maglev(const struct weir_service *svc, __u32 hash, __u32 try,
+					__u32 *backend_id)
+{
+	struct weir_maglev_entry *entry;
+	__u32 size = svc->maglev_size, index;
+
+	if (!size || size > WEIR_MAGLEV_SIZE_MAX || svc->maglev_table >= WEIR_MAGLEV_TABLES)
+		return -WEIR_DROP_NO_BACKEND;
+	index = svc->maglev_table * WEIR_MAGLEV_SIZE_MAX + (hash + try) % size;
+	entry = bpf_map_lookup_elem(&weir_maglev, &index);
+	if (!entry)
+		return -WEIR_DROP_NO_BACKEND;
+	*backend_id = entry->backend_id;
+	return 0;
+}
+
 static __always_inline int steer_next(const struct weir_service *svc, __u32 *cursor,
 				      __u32 *backend_id)
 {
@@ -54,7 +72,7 @@ static __always_inline struct weir_backend *steer_backend(__u32 backend_id, __u3
 
 /* The next backend in the rotation with room for one more stream; a full
  * one is passed over (up to STEER_TRIES slots). */
-static __always_inline int steer_pick(const struct weir_service *svc, __u32 *backend_id,
+static __always_inline int steer_pick(const struct weir_service *svc, __u32 hash, __u32 *backend_id,
 				      struct weir_backend **out)
 {
 	__u32 id = svc->id, *cursor;
@@ -68,7 +86,8 @@ static __always_inline int steer_pick(const struct weir_service *svc, __u32 *bac
 	for (i = 0; i < STEER_TRIES && i < svc->slot_count; i++) {
 		struct weir_backend *be;
 
-		if (steer_next(svc, cursor, backend_id))
+		if (svc->steering == WEIR_STEER_MAGLEV ? steer_maglev(svc, hash, i, backend_id)
+						       : steer_next(svc, cursor, backend_id))
 			return -WEIR_DROP_NO_BACKEND;
 		be = steer_backend(*backend_id, id);
 		if (!be)

@@ -26,6 +26,8 @@
 #define WEIR_MAX_CLASSES 4096 /* in all services */
 #define WEIR_MAX_RULES 16 /* class rules per service */
 #define WEIR_MAX_GRANTS 4096 /* explicit stream requests waiting or bound */
+#define WEIR_MAGLEV_TABLES 16 /* services with maglev steering */
+#define WEIR_MAGLEV_SIZE_MAX 65537 /* entries of a Maglev table, a prime */
 #define WEIR_PRIORITIES 8 /* 0-7, 7 highest */
 #define WEIR_VICTIMS 8 /* preemption candidates per service */
 #define WEIR_STREAMS_DEFAULT 1048576
@@ -77,6 +79,7 @@
 #define WEIR_MAP_PORTS "weir_ports"
 #define WEIR_MAP_ADMISSION "weir_admission"
 #define WEIR_MAP_PIE "weir_pie"
+#define WEIR_MAP_MAGLEV "weir_maglev"
 
 /* weir_ports (ARRAY of __u32, WEIR_PORT_WORDS entries): a bit per
  * (protocol, port) some service listens on, so packets for no service
@@ -97,7 +100,7 @@ _Static_assert(sizeof(struct weir_meta) == 16, "abi: meta");
 enum weir_steering {
 	WEIR_STEER_ROUND_ROBIN = 0,
 	WEIR_STEER_WEIGHTED = 1,
-	WEIR_STEER_MAGLEV = 2, /* reserved: not built yet */
+	WEIR_STEER_MAGLEV = 2, /* weir_maglev's table, indexed by the stream's hash */
 };
 
 enum weir_forwarding {
@@ -136,9 +139,9 @@ struct weir_service {
 	__u8 pause_epochs; /* a stream idle this many epochs is paused */
 	__u16 default_class; /* class of a stream no request or rule claims */
 	__u8 handshake_epochs; /* a SYN's provisional place lasts this long */
-	__u8 reserved;
+	__u8 maglev_table; /* maglev: its table in weir_maglev */
 	__u32 refuse_interval_ns; /* one refusal reply per this, per CPU; 0: none */
-	__u32 reserved2;
+	__u32 maglev_size; /* maglev: its table's entries, a prime */
 	__u64 idle_timeout_ns;
 	/* Admission of a new stream of priority p: streams counted + 1 <=
 	 * limit_streams[p] and committed min + its min <= limit_rate[p]
@@ -178,6 +181,17 @@ _Static_assert(sizeof(struct weir_backend) == 32, "abi: backend");
 /* mac holds the backend's resolved MAC. Without it nothing is forwarded to
  * the backend: an all-zero MAC must never reach the wire. */
 #define WEIR_BACKEND_MAC_VALID (1U << 1)
+
+/* Key of weir_maglev (ARRAY, mmapable): table * WEIR_MAGLEV_SIZE_MAX +
+ * entry. A maglev service's new stream takes the entry weir_hash_stream()
+ * % maglev_size of its table (include/weir/hash.h); its slot_count is only
+ * non-zero while it has a usable backend. 8 bytes: an array map's
+ * elements are 8 bytes apart in its mmap()ed memory whatever their size. */
+struct weir_maglev_entry {
+	__u32 backend_id;
+	__u32 reserved;
+};
+_Static_assert(sizeof(struct weir_maglev_entry) == 8, "abi: maglev entry");
 
 /* Key of weir_slots (ARRAY): service id * WEIR_MAX_SLOTS + slot index;
  * value: __u32 backend id. Key of weir_cursors (ARRAY): service id; value:

@@ -158,26 +158,27 @@ static void print_service_show(const struct cli *cli, json_object *data)
 		"bucket-depth", "priority-reserve", "refuse-rate", "delay-aggregate",              \
 		"pie-interval", "pie-burst", "pie-exempt-priority", "pie-scale", "probe-interval", \
 		"probe-timeout", "report-ttl", "breaker", "breaker-failures", "breaker-window",    \
-		"breaker-consecutive", "breaker-cooldown", "slow-start"
+		"breaker-consecutive", "breaker-cooldown", "slow-start", "maglev-table-size"
 
-#define SERVICE_OPTION_USAGE                                                           \
-	"[--steering round-robin|weighted|maglev] [--forwarding dsr|ipip]\n"           \
-	"      [--capacity-streams N] [--capacity-rate RATE]\n"                        \
-	"      [--stream-min RATE] [--stream-max RATE] [--priority 0-7]\n"             \
-	"      [--share min|priority] [--preempt] [--burst]\n"                         \
-	"      [--idle-timeout DUR] [--pause-after DUR] [--refuse drop|reset]\n"       \
-	"      [--admission off|pie] [--delay-target DUR]\n"                           \
-	"      [--delay-source probe|report] [--probe tcp|http:PATH]\n"                \
-	"      [--capacity-ranking EXPR] [--capacity-limit EXPR|auto]\n"               \
-	"      [--shuffle-size EXPR] [--scale-out EXPR] [--scale-in EXPR]\n"           \
-	"      [--scale-hook CMD] [--fallback drop|pass]\n"                            \
-	"      [--health tcp|none] [--health-port N] [--handshake-timeout DUR]\n"      \
-	"      [--bucket-depth DUR] [--priority-reserve PCT] [--refuse-rate N]\n"      \
-	"      [--delay-aggregate mean|max] [--pie-interval DUR] [--pie-burst DUR]\n"  \
-	"      [--pie-exempt-priority 0-8] [--pie-scale linear|flat]\n"                \
-	"      [--probe-interval DUR] [--probe-timeout DUR] [--report-ttl DUR]\n"      \
-	"      [--breaker true|false] [--breaker-failures PCT] [--breaker-window N]\n" \
-	"      [--breaker-consecutive N] [--breaker-cooldown DUR] [--slow-start DUR]"
+#define SERVICE_OPTION_USAGE                                                            \
+	"[--steering round-robin|weighted|maglev] [--forwarding dsr|ipip]\n"            \
+	"      [--capacity-streams N] [--capacity-rate RATE]\n"                         \
+	"      [--stream-min RATE] [--stream-max RATE] [--priority 0-7]\n"              \
+	"      [--share min|priority] [--preempt] [--burst]\n"                          \
+	"      [--idle-timeout DUR] [--pause-after DUR] [--refuse drop|reset]\n"        \
+	"      [--admission off|pie] [--delay-target DUR]\n"                            \
+	"      [--delay-source probe|report] [--probe tcp|http:PATH]\n"                 \
+	"      [--capacity-ranking EXPR] [--capacity-limit EXPR|auto]\n"                \
+	"      [--shuffle-size EXPR] [--scale-out EXPR] [--scale-in EXPR]\n"            \
+	"      [--scale-hook CMD] [--fallback drop|pass]\n"                             \
+	"      [--health tcp|none] [--health-port N] [--handshake-timeout DUR]\n"       \
+	"      [--bucket-depth DUR] [--priority-reserve PCT] [--refuse-rate N]\n"       \
+	"      [--delay-aggregate mean|max] [--pie-interval DUR] [--pie-burst DUR]\n"   \
+	"      [--pie-exempt-priority 0-8] [--pie-scale linear|flat]\n"                 \
+	"      [--probe-interval DUR] [--probe-timeout DUR] [--report-ttl DUR]\n"       \
+	"      [--breaker true|false] [--breaker-failures PCT] [--breaker-window N]\n"  \
+	"      [--breaker-consecutive N] [--breaker-cooldown DUR] [--slow-start DUR]\n" \
+	"      [--maglev-table-size PRIME]"
 
 const struct cmd service_cmds[] = {
 	{ "add",

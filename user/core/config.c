@@ -18,6 +18,7 @@
 
 #include "weir/abi.h"
 #include "core/config.h"
+#include "core/maglev.h"
 
 #define NS_PER_MS 1000000ULL
 #define NS_PER_S 1000000000ULL
@@ -232,7 +233,7 @@ int config_parse_percent(const char *s, uint32_t *permille)
  * grammar reserves them); these say which ones may actually be used. */
 static bool steering_supported(uint8_t v)
 {
-	return v == WEIR_STEER_ROUND_ROBIN || v == WEIR_STEER_WEIGHTED;
+	return v == WEIR_STEER_ROUND_ROBIN || v == WEIR_STEER_WEIGHTED || v == WEIR_STEER_MAGLEV;
 }
 
 static bool forwarding_supported(uint8_t v)
@@ -307,6 +308,7 @@ void config_service_init(struct weir_service_config *svc, uint8_t proto)
 	svc->priority_reserve = 100;
 	svc->refuse_rate = 1000;
 	overload_config_init(&svc->overload);
+	svc->maglev_size = MAGLEV_SIZE_DEFAULT;
 }
 
 void config_backend_init(struct weir_backend_config *be)
@@ -537,6 +539,13 @@ static int check_admission(const struct weir_service_config *svc, char *err, siz
 				     err, errlen);
 	if (!ret && svc->priority_reserve > 500)
 		ret = set_err(err, errlen, "service %s: priority-reserve is above 50%%", svc->name);
+	if (!ret && !maglev_is_prime(svc->maglev_size))
+		ret = set_err(err, errlen, "service %s: maglev-table-size %u is not a prime",
+			      svc->name, svc->maglev_size);
+	if (!ret && (svc->maglev_size < MAGLEV_SIZE_MIN || svc->maglev_size > MAGLEV_SIZE_MAX))
+		ret = set_err(err, errlen,
+			      "service %s: maglev-table-size %u is out of range (%u-%u)", svc->name,
+			      svc->maglev_size, MAGLEV_SIZE_MIN, MAGLEV_SIZE_MAX);
 	if (!ret && svc->slow_start_ns > WEIR_SLOW_START_MAX_NS)
 		ret = set_err(err, errlen, "service %s: slow-start is above 1h", svc->name);
 	if (!ret && overload_check(&svc->overload, why, sizeof(why)))
@@ -664,7 +673,7 @@ static int check_service_unique(const struct weir_config *cfg, size_t i, char *e
 
 int config_check(const struct weir_config *cfg, char *err, size_t errlen)
 {
-	size_t i, total = 0;
+	size_t i, total = 0, maglev = 0;
 	int ret;
 
 	ret = check_globals(cfg, err, errlen);
@@ -680,7 +689,11 @@ int config_check(const struct weir_config *cfg, char *err, size_t errlen)
 		if (ret)
 			return ret;
 		total += cfg->services[i].n_backends;
+		maglev += cfg->services[i].steering == WEIR_STEER_MAGLEV;
 	}
+	if (maglev > WEIR_MAGLEV_TABLES)
+		return set_err(err, errlen, "%zu services with maglev steering, at most %d", maglev,
+			       WEIR_MAGLEV_TABLES);
 	if (total > WEIR_MAX_BACKENDS)
 		return set_err(err, errlen, "%zu backends in all, at most %d", total,
 			       WEIR_MAX_BACKENDS);
@@ -1258,7 +1271,8 @@ static int parse_svc_proto(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 static int parse_svc_steering(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
 	return get_choice(ctx, value, config_parse_steering, steering_supported,
-			  "round-robin, weighted", &((struct weir_service_config *)obj)->steering);
+			  "round-robin, weighted, maglev",
+			  &((struct weir_service_config *)obj)->steering);
 }
 
 static int parse_svc_forwarding(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
@@ -1388,6 +1402,12 @@ static int parse_svc_slow_start(struct parse_ctx *ctx, yaml_node_t *value, void 
 	return get_duration(ctx, value, &((struct weir_service_config *)obj)->slow_start_ns);
 }
 
+static int parse_svc_maglev_size(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_u32(ctx, value, 1, UINT32_MAX,
+		       &((struct weir_service_config *)obj)->maglev_size);
+}
+
 static int parse_svc_refuse_rate(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
 	return get_u32(ctx, value, 0, 1000000, &((struct weir_service_config *)obj)->refuse_rate);
@@ -1460,6 +1480,7 @@ static const struct key_handler service_keys[] = {
 	{ "capacity-limit", parse_svc_overload, false },
 	{ "fallback", parse_svc_fallback, false },
 	{ "slow-start", parse_svc_slow_start, false },
+	{ "maglev-table-size", parse_svc_maglev_size, false },
 	{ NULL, NULL, false },
 };
 
@@ -1880,6 +1901,7 @@ static void emit_admission(struct emit_buf *b, const struct weir_service_config 
 	emit(b, "%%\n    refuse-rate: %u\n", svc->refuse_rate);
 	emit_overload(b, &svc->overload);
 	emit(b, "    fallback: %s\n", config_fallback_name(svc->fallback));
+	emit(b, "    maglev-table-size: %u\n", svc->maglev_size);
 	emit(b, "    slow-start: %s\n",
 	     svc->slow_start_ns ? units_format_duration(svc->slow_start_ns, text, sizeof(text))
 				: "0");

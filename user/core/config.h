@@ -97,6 +97,7 @@ struct weir_service_config {
 	struct weir_overload_config overload;
 	uint8_t fallback; /* enum weir_fallback */
 	uint64_t slow_start_ns; /* a backend's weight ramps up over this; 0: at once */
+	uint32_t maglev_size; /* entries of its Maglev table: a prime, 251-65537 */
 	struct weir_class_config *classes; /* malloc'd, n_classes long, in order */
 	size_t n_classes;
 	struct weir_backend_config *backends; /* malloc'd, n_backends long */

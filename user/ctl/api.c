@@ -32,16 +32,16 @@ struct api_cmd {
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NO_ARGS ((const char *const[]){ NULL })
-#define SERVICE_OPTION_ARGS                                                                        \
-	"steering", "forwarding", "refuse", "idle-timeout", "health", "health-port",               \
-		"capacity-streams", "capacity-rate", "stream-min", "stream-max", "priority",       \
-		"share", "preempt", "burst", "pause-after", "handshake-timeout", "bucket-depth",   \
-		"priority-reserve", "refuse-rate", "admission", "delay-target", "delay-source",    \
-		"probe", "capacity-ranking", "capacity-limit", "shuffle-size", "scale-out",        \
-		"scale-in", "scale-hook", "fallback", "slow-start", "delay-aggregate",             \
-		"pie-interval", "pie-burst", "pie-exempt-priority", "pie-scale", "probe-interval", \
-		"probe-timeout", "report-ttl", "breaker", "breaker-failures", "breaker-window",    \
-		"breaker-consecutive", "breaker-cooldown"
+#define SERVICE_OPTION_ARGS                                                                      \
+	"steering", "forwarding", "refuse", "idle-timeout", "health", "health-port",             \
+		"capacity-streams", "capacity-rate", "stream-min", "stream-max", "priority",     \
+		"share", "preempt", "burst", "pause-after", "handshake-timeout", "bucket-depth", \
+		"priority-reserve", "refuse-rate", "admission", "delay-target", "delay-source",  \
+		"probe", "capacity-ranking", "capacity-limit", "shuffle-size", "scale-out",      \
+		"scale-in", "scale-hook", "fallback", "slow-start", "maglev-table-size",         \
+		"delay-aggregate", "pie-interval", "pie-burst", "pie-exempt-priority",           \
+		"pie-scale", "probe-interval", "probe-timeout", "report-ttl", "breaker",         \
+		"breaker-failures", "breaker-window", "breaker-consecutive", "breaker-cooldown"
 
 const char *api_arg(json_object *args, const char *key)
 {

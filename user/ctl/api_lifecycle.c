@@ -52,10 +52,10 @@ static int drain_step(struct ctl *c, struct api_job *job, uint64_t deadline_ns, 
 	if (left && now < j->until_ns)
 		return 0;
 	if (left && j->until_ns > j->started_ns)
-		return api_error(err, "service %s: backend %s: %llu streams still running after %s",
-				 j->service, j->addr_text, (unsigned long long)left,
-				 units_format_duration(j->until_ns - j->started_ns, dur,
-						       sizeof(dur)));
+		return api_error(
+			err, "service %s: backend %s: %llu streams still running after %s",
+			j->service, j->addr_text, (unsigned long long)left,
+			units_format_duration(j->until_ns - j->started_ns, dur, sizeof(dur)));
 	*out = json_object_new_object();
 	json_object_object_add(*out, "streams", json_object_new_uint64(left));
 	json_object_object_add(*out, "drained", json_object_new_boolean(!left));

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "core/maglev.h"
 #include "ctl/api.h"
 #include "ctl/ctl.h"
 
@@ -149,6 +150,14 @@ static int set_priority_reserve(struct weir_service_config *s, const char *v)
 	return config_parse_percent(v, &s->priority_reserve);
 }
 
+static int set_maglev_size(struct weir_service_config *s, const char *v)
+{
+	return units_parse_u32(v, MAGLEV_SIZE_MIN, MAGLEV_SIZE_MAX, &s->maglev_size) ||
+			       !maglev_is_prime(s->maglev_size)
+		       ? -EINVAL
+		       : 0;
+}
+
 static int set_fallback(struct weir_service_config *s, const char *v)
 {
 	return config_parse_fallback(v, &s->fallback);
@@ -194,6 +203,7 @@ static const struct {
 	{ "refuse-rate", set_refuse_rate, "replies a second (0-1000000)" },
 	{ "fallback", set_fallback, "drop or pass" },
 	{ "slow-start", set_slow_start, "a duration (ms, s, m; 0: off)" },
+	{ "maglev-table-size", set_maglev_size, "a prime from 251 to 65537" },
 };
 
 /* In the CLI contract, built with capacity expressions in a later

@@ -105,6 +105,7 @@ struct ctl_service {
 	uint64_t limit_streams[WEIR_PRIORITIES], limit_rate[WEIR_PRIORITIES];
 	uint16_t victims[WEIR_VICTIMS];
 	bool requests; /* grants wait: the data plane looks clients up */
+	uint32_t maglev_table; /* maglev: its table in weir_maglev; UINT32_MAX: none */
 	/* traffic of classes gone, so the service's totals never go down */
 	uint64_t retired_packets, retired_bytes;
 	/* overload control (overload.c) */

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "core/maglev.h"
 #include "core/slots.h"
 #include "ctl/ctl.h"
 #include "ctl/log.h"
@@ -98,33 +99,88 @@ static int sync_backends(struct ctl *c, const struct ctl_service *svc)
 	return err;
 }
 
-/* Slot table of the usable backends (the standbys only while no other
- * is usable): weights for weighted, all equal for round-robin, a trickle
- * for a half-open breaker, a ramp for a backend in slow start. Returns
- * the slot count, in backend ids in out[]. */
-static int build_slots(const struct ctl_service *svc, uint32_t *out)
+/* The backends new streams may go to (the standbys only while no other
+ * is usable) and their weights: their own (weighted, maglev) or all equal
+ * (round-robin), a trickle for a half-open breaker, a ramp in slow start.
+ * Returns how many, their indexes in index[]. */
+static size_t steerable(const struct ctl_service *svc, uint32_t *weights, uint32_t *index)
 {
-	uint32_t weights[WEIR_MAX_SLOTS], index[WEIR_MAX_SLOTS] = { 0 };
 	bool standbys = !lifecycle_primary_usable(svc);
 	size_t i, n = 0;
-	int count;
 
 	for (i = 0; i < svc->n_backends && n < WEIR_MAX_SLOTS; i++) {
 		const struct ctl_backend *be = &svc->backends[i];
 
 		if (!state_backend_usable(svc, be) || be->cfg.standby != standbys)
 			continue;
-		weights[n] = svc->cfg.steering == WEIR_STEER_WEIGHTED ? be->cfg.weight : 1;
+		weights[n] = svc->cfg.steering == WEIR_STEER_ROUND_ROBIN ? 1 : be->cfg.weight;
 		index[n++] = i;
 	}
 	overload_trickle(svc, weights, index, n);
 	lifecycle_ramp(svc, weights, index, n, ctl_now_ns());
+	return n;
+}
+
+/* Slot table of the steerable backends; returns the slot count, in
+ * backend ids in out[]. */
+static int build_slots(const struct ctl_service *svc, uint32_t *out)
+{
+	uint32_t weights[WEIR_MAX_SLOTS], index[WEIR_MAX_SLOTS] = { 0 };
+	size_t i, n = steerable(svc, weights, index);
+	int count;
+
 	if (!n)
 		return 0;
 	count = slots_build(weights, n, out, WEIR_MAX_SLOTS);
 	for (i = 0; count > 0 && i < (size_t)count; i++)
 		out[i] = svc->backends[index[out[i]]].id;
 	return count < 0 ? 0 : count;
+}
+
+/* A backend as a Maglev table knows it: its family and address, the same
+ * on every host whatever its local id. */
+static void maglev_key(const struct ctl_backend *be, uint8_t *key, struct maglev_backend *mb,
+		       uint32_t weight)
+{
+	size_t len = maglev_addr_key(be->cfg.addr.family, be->cfg.addr.bytes, key);
+
+	*mb = (struct maglev_backend){ .key = key, .key_len = len, .weight = weight };
+}
+
+/* The Maglev table of the steerable backends, written through the map's
+ * memory where it changed: each entry a whole u32, so a reader sees the
+ * old or the new backend of an entry, both of the service. Returns how
+ * many backends it holds, the service's slot_count. */
+static int sync_maglev(struct ctl *c, const struct ctl_service *svc)
+{
+	static uint32_t weights[WEIR_MAX_SLOTS], index[WEIR_MAX_SLOTS], table[WEIR_MAGLEV_SIZE_MAX];
+	static struct maglev_backend mb[WEIR_MAX_SLOTS];
+	static uint8_t keys[WEIR_MAX_SLOTS][MAGLEV_ADDR_KEY_MAX];
+	size_t i, n = steerable(svc, weights, index);
+	struct weir_maglev_entry *dst;
+	uint32_t size = svc->cfg.maglev_size;
+	void *scratch;
+	int err;
+
+	if (!n || !c->loader.mm.maglev || svc->maglev_table >= WEIR_MAGLEV_TABLES)
+		return 0;
+	for (i = 0; i < n; i++)
+		maglev_key(&svc->backends[index[i]], keys[i], &mb[i], weights[i]);
+	scratch = malloc(maglev_scratch_size(n));
+	err = scratch ? maglev_build(mb, n, size, table, scratch) : -ENOMEM;
+	free(scratch);
+	if (err) {
+		pr_warn("service %s: maglev table not built: %s\n", svc->cfg.name, strerror(-err));
+		return err;
+	}
+	dst = c->loader.mm.maglev + (size_t)svc->maglev_table * WEIR_MAGLEV_SIZE_MAX;
+	for (i = 0; i < size; i++) {
+		uint32_t id = svc->backends[index[table[i]]].id;
+
+		if (dst[i].backend_id != id)
+			*(volatile uint32_t *)&dst[i].backend_id = id;
+	}
+	return (int)n;
 }
 
 /* Writes count slots; when the table shrinks, the old tail is overwritten
@@ -196,6 +252,10 @@ static void service_value(const struct ctl_service *svc, struct weir_service *va
 	val->pause_epochs = epochs_of(cfg->pause_after_ns);
 	val->handshake_epochs = epochs_of(cfg->handshake_timeout_ns);
 	val->default_class = svc->default_class;
+	if (cfg->steering == WEIR_STEER_MAGLEV) {
+		val->maglev_table = svc->maglev_table;
+		val->maglev_size = cfg->maglev_size;
+	}
 	val->refuse_interval_ns = cfg->refuse_rate ? 1000000000U / cfg->refuse_rate : 0;
 	val->idle_timeout_ns = cfg->idle_timeout_ns;
 	memcpy(val->limit_streams, svc->limit_streams, sizeof(val->limit_streams));
@@ -217,10 +277,16 @@ int dp_sync_service(struct ctl *c, struct ctl_service *svc)
 		err = classes_sync(c, svc);
 	if (err)
 		return err;
-	count = build_slots(svc, slots);
-	err = write_slots(c, svc->id, slots, count);
-	if (err)
-		return err;
+	if (svc->cfg.steering == WEIR_STEER_MAGLEV) {
+		count = sync_maglev(c, svc);
+		if (count < 0)
+			return count;
+	} else {
+		count = build_slots(svc, slots);
+		err = write_slots(c, svc->id, slots, count);
+		if (err)
+			return err;
+	}
 	val.slot_count = count;
 	err = write_service(c, svc, &val);
 	svc->dirty = err != 0; /* the next tick tries again */

@@ -45,7 +45,7 @@ void lifecycle_ramp(const struct ctl_service *svc, uint32_t *weights, const uint
 		any = ramping(svc, &svc->backends[index[i]], now);
 	for (i = 0; any && i < n; i++) {
 		be = &svc->backends[index[i]];
-		weights[i] *= svc->cfg.steering == WEIR_STEER_WEIGHTED ? 1 : RAMP_SCALE;
+		weights[i] *= svc->cfg.steering == WEIR_STEER_ROUND_ROBIN ? RAMP_SCALE : 1;
 		if (ramping(svc, be, now))
 			weights[i] = slots_ramp(weights[i],
 						be->was_usable ? now - be->usable_since_ns : 0,

@@ -461,6 +461,7 @@ static int open_maps(struct loader *l)
 		{ WEIR_MAP_PORTS, offsetof(struct loader_maps, ports) },
 		{ WEIR_MAP_ADMISSION, offsetof(struct loader_maps, admission) },
 		{ WEIR_MAP_PIE, offsetof(struct loader_maps, pie) },
+		{ WEIR_MAP_MAGLEV, offsetof(struct loader_maps, maglev) },
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -509,7 +510,8 @@ static void *map_mmap(int fd, size_t value_size, size_t entries)
 	X(service_counts, struct weir_service_counts, WEIR_MAX_SERVICES) \
 	X(backend_counts, struct weir_backend_counts, WEIR_MAX_BACKENDS) \
 	X(grants, struct weir_grant, WEIR_MAX_GRANTS)                    \
-	X(admission, struct weir_admission, WEIR_MAX_SERVICES)
+	X(admission, struct weir_admission, WEIR_MAX_SERVICES)           \
+	X(maglev, struct weir_maglev_entry, WEIR_MAGLEV_TABLES *WEIR_MAGLEV_SIZE_MAX)
 
 int loader_map_memory(struct loader *l)
 {

@@ -35,6 +35,7 @@ struct loader_maps {
 	int ports;
 	int admission;
 	int pie;
+	int maglev;
 };
 
 /* The mmapable maps, mapped: the controller reads and changes them with
@@ -46,6 +47,7 @@ struct loader_mmaps {
 	struct weir_backend_counts *backend_counts;
 	struct weir_grant *grants;
 	struct weir_admission *admission;
+	struct weir_maglev_entry *maglev;
 };
 
 struct loader_iface {

@@ -127,6 +127,10 @@ static int build_service(struct ctl *c, struct ctl_service *ns,
 		svc_ids->used[old->id] = true;
 	}
 	overload_carry(ns, old);
+	ns->maglev_table =
+		old && cfg->steering == WEIR_STEER_MAGLEV && old->cfg.steering == WEIR_STEER_MAGLEV
+			? old->maglev_table
+			: UINT32_MAX;
 	for (j = 0; j < cfg->n_backends; j++) {
 		struct ctl_backend *nb = &ns->backends[j];
 		struct ctl_backend *ob = find_backend(old, &cfg->backends[j].addr);
@@ -143,11 +147,37 @@ static int build_service(struct ctl *c, struct ctl_service *ns,
 	return 0;
 }
 
+/* Maglev tables for the services that need one and have none yet. */
+static int assign_maglev_tables(struct ctl_service *svcs, size_t n)
+{
+	bool used[WEIR_MAGLEV_TABLES] = { false };
+	uint32_t t = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (svcs[i].maglev_table < WEIR_MAGLEV_TABLES)
+			used[svcs[i].maglev_table] = true;
+	for (i = 0; i < n; i++) {
+		if (svcs[i].cfg.steering != WEIR_STEER_MAGLEV ||
+		    svcs[i].maglev_table < WEIR_MAGLEV_TABLES)
+			continue;
+		while (t < WEIR_MAGLEV_TABLES && used[t])
+			t++;
+		if (t == WEIR_MAGLEV_TABLES)
+			return -ENOSPC;
+		used[t] = true;
+		svcs[i].maglev_table = t;
+	}
+	return 0;
+}
+
 static int assign_new_ids(struct ctl_service *svcs, size_t n, struct id_pool *svc_ids,
 			  struct id_pool *be_ids, struct id_pool *class_ids)
 {
 	size_t i, j;
 
+	if (assign_maglev_tables(svcs, n))
+		return -ENOSPC;
 	for (i = 0; i < n; i++) {
 		svcs[i].fresh = svcs[i].id == UINT32_MAX;
 		if (svcs[i].fresh && id_take(svc_ids, &svcs[i].id))
@@ -423,6 +453,9 @@ static struct ctl_service *adopt_service(struct ctl *c, const struct weir_servic
 	svc = &arr[c->n_services++];
 	memset(svc, 0, sizeof(*svc));
 	svc->id = val->id;
+	/* its streams' table: kept, so a restart moves no new stream */
+	svc->maglev_table = val->steering == WEIR_STEER_MAGLEV ? val->maglev_table : UINT32_MAX;
+	svc->cfg.steering = val->steering;
 	memcpy(svc->cfg.vip.bytes, key->addr, sizeof(key->addr));
 	svc->cfg.vip.family = key->family;
 	svc->cfg.port = __builtin_bswap16(key->port);
