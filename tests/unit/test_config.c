@@ -238,8 +238,8 @@ static const struct error_case error_cases[] = {
 	  "line 8: service web: backend 198.18.0.11: unknown key 'wieght'" },
 	{ SVC_HEAD "    port: 81\n", "line 6: service web: duplicate key 'port'" },
 	/* keys the CLI grammar reserves */
-	{ SVC_HEAD "    steering: maglev\n",
-	  "line 6: service web: steering: maglev is not supported yet" },
+	{ SVC_HEAD "    maglev-table-size: many\n",
+	  "line 6: service web: maglev-table-size: many is not a number (1-4294967295)" },
 	{ SVC_HEAD "    forwarding: ipip\n",
 	  "line 6: service web: forwarding: ipip is not supported yet" },
 	/* admission values */
@@ -328,7 +328,7 @@ static const struct error_case error_cases[] = {
 	{ "services:\n  - name: \"w\\0b\"\n",
 	  "line 2: service #1: name: value contains a NUL byte" },
 	{ SVC_HEAD "    steering: random\n",
-	  "line 6: service web: steering: random is not one of round-robin, weighted" },
+	  "line 6: service web: steering: random is not one of round-robin, weighted, maglev" },
 	{ SVC_HEAD "    idle-timeout: 15\n",
 	  "line 6: service web: idle-timeout: 15 is not a duration (a number with ms, s or m)" },
 	{ SVC_HEAD "    idle-timeout: 0s\n",
@@ -788,6 +788,7 @@ static void test_emit_format(void **state)
 				   "    breaker-cooldown: 5s\n"
 				   "    capacity-limit: none\n"
 				   "    fallback: drop\n"
+				   "    maglev-table-size: 65537\n"
 				   "    slow-start: 0\n"
 				   "    classes: []\n"
 				   "    backends:\n"
@@ -844,6 +845,7 @@ static void test_emit_format(void **state)
 				   "    breaker-cooldown: 5s\n"
 				   "    capacity-limit: none\n"
 				   "    fallback: drop\n"
+				   "    maglev-table-size: 65537\n"
 				   "    slow-start: 0\n"
 				   "    classes: []\n"
 				   "    backends: []\n";
@@ -875,9 +877,15 @@ struct check_case {
 	const char *message;
 };
 
-static void set_maglev(struct weir_config *cfg)
+static void set_maglev_not_prime(struct weir_config *cfg)
 {
 	cfg->services[0].steering = WEIR_STEER_MAGLEV;
+	cfg->services[0].maglev_size = 65535;
+}
+
+static void set_maglev_small(struct weir_config *cfg)
+{
+	cfg->services[0].maglev_size = 241;
 }
 
 static void set_fall_zero(struct weir_config *cfg)
@@ -915,7 +923,9 @@ static const struct check_case check_cases[] = {
 	  "service web: health: timeout 2s must be shorter than interval 1s" },
 	{ SVC_HEAD, set_fall_zero, "service web: health: fall and rise must be at least 1" },
 	{ SVC_HEAD, set_rise_zero, "service web: health: fall and rise must be at least 1" },
-	{ SVC_HEAD, set_maglev, "service web: steering maglev is not supported yet" },
+	{ SVC_HEAD, set_maglev_not_prime, "service web: maglev-table-size 65535 is not a prime" },
+	{ SVC_HEAD, set_maglev_small,
+	  "service web: maglev-table-size 241 is out of range (251-65537)" },
 	{ SVC_HEAD "    slow-start: 61m\n", NULL, "service web: slow-start is above 1h" },
 	{ SVC_HEAD "    admission: pie\n    delay-target: 2s\n    probe-timeout: 1s\n", NULL,
 	  "service web: probe-timeout must be longer than delay-target" },
