@@ -262,8 +262,16 @@ static const struct error_case error_cases[] = {
 	{ SVC_HEAD "    probe: http:index.html\n",
 	  "line 6: service web: probe: http:index.html is not tcp or http:PATH (a path starting "
 	  "with /)" },
-	{ SVC_HEAD "    capacity-limit: \"streams * 2\"\n",
-	  "line 6: service web: capacity-limit: streams * 2 is not supported yet (auto or none)" },
+	{ SVC_HEAD "    capacity-limit: \"(streams.active * 2\"\n",
+	  "line 6: service web: capacity-limit: column 20: expected ')' to close '(' of column 1" },
+	{ SVC_HEAD "    capacity-ranking: \"streams.actve\"\n",
+	  "line 6: service web: capacity-ranking: column 1: unknown metric 'streams.actve' (weir "
+	  "measures streams.active, streams.new_rate, streams.ended_rate, rx.bps, rx.pps, "
+	  "refused.rate, probe.latency_ms, allocation.used, allocation.capacity, health.up, "
+	  "breaker.open, weight)" },
+	{ SVC_HEAD "    shuffle-size: \"cpu + 1\"\n",
+	  "line 6: service web: shuffle-size: column 1: cpu is a backend's value: use it inside "
+	  "avg, min, max, sum or count" },
 	{ SVC_HEAD "    breaker-failures: 0%\n",
 	  "line 6: service web: breaker-failures: 0% is not a percentage from 1% to 100%" },
 	{ SVC_HEAD "    priority-reserve: 60%\n",
@@ -786,7 +794,14 @@ static void test_emit_format(void **state)
 				   "    breaker-window: 10\n"
 				   "    breaker-consecutive: 5\n"
 				   "    breaker-cooldown: 5s\n"
+				   "    capacity-ranking: none\n"
 				   "    capacity-limit: none\n"
+				   "    shuffle-size: none\n"
+				   "    scale-out: none\n"
+				   "    scale-in: none\n"
+				   "    scale-hook: none\n"
+				   "    scale-for: 10s\n"
+				   "    scale-cooldown: 1m\n"
 				   "    fallback: drop\n"
 				   "    maglev-table-size: 65537\n"
 				   "    slow-start: 0\n"
@@ -843,7 +858,14 @@ static void test_emit_format(void **state)
 				   "    breaker-window: 10\n"
 				   "    breaker-consecutive: 5\n"
 				   "    breaker-cooldown: 5s\n"
+				   "    capacity-ranking: none\n"
 				   "    capacity-limit: none\n"
+				   "    shuffle-size: none\n"
+				   "    scale-out: none\n"
+				   "    scale-in: none\n"
+				   "    scale-hook: none\n"
+				   "    scale-for: 10s\n"
+				   "    scale-cooldown: 1m\n"
 				   "    fallback: drop\n"
 				   "    maglev-table-size: 65537\n"
 				   "    slow-start: 0\n"

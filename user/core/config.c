@@ -308,6 +308,7 @@ void config_service_init(struct weir_service_config *svc, uint8_t proto)
 	svc->priority_reserve = 100;
 	svc->refuse_rate = 1000;
 	overload_config_init(&svc->overload);
+	capacity_config_init(&svc->capacity);
 	svc->maglev_size = MAGLEV_SIZE_DEFAULT;
 }
 
@@ -1425,12 +1426,25 @@ static int parse_svc_overload(struct parse_ctx *ctx, yaml_node_t *value, void *o
 	if (get_text(ctx, value, &s))
 		return -EINVAL;
 	ret = overload_set(&svc->overload, ctx->key, s);
-	if (ret == -EOPNOTSUPP)
-		return bad_value(ctx, value, "is not supported yet (auto or none)");
 	if (ret) {
 		snprintf(why, sizeof(why), "is not %s", overload_expected(ctx->key));
 		return bad_value(ctx, value, why);
 	}
+	return 0;
+}
+
+/* The capacity expressions (core/capacity.c): compiled when set, so a
+ * bad one names its line and its column. */
+static int parse_svc_capacity(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_service_config *svc = obj;
+	char why[320];
+	const char *s;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (capacity_set(&svc->capacity, &svc->overload, ctx->key, s, why, sizeof(why)))
+		return fail(ctx, value, "%s: %s", ctx->key, why);
 	return 0;
 }
 
@@ -1477,7 +1491,14 @@ static const struct key_handler service_keys[] = {
 	{ "breaker-window", parse_svc_overload, false },
 	{ "breaker-consecutive", parse_svc_overload, false },
 	{ "breaker-cooldown", parse_svc_overload, false },
-	{ "capacity-limit", parse_svc_overload, false },
+	{ "capacity-ranking", parse_svc_capacity, false },
+	{ "capacity-limit", parse_svc_capacity, false },
+	{ "shuffle-size", parse_svc_capacity, false },
+	{ "scale-out", parse_svc_capacity, false },
+	{ "scale-in", parse_svc_capacity, false },
+	{ "scale-hook", parse_svc_capacity, false },
+	{ "scale-for", parse_svc_capacity, false },
+	{ "scale-cooldown", parse_svc_capacity, false },
 	{ "fallback", parse_svc_fallback, false },
 	{ "slow-start", parse_svc_slow_start, false },
 	{ "maglev-table-size", parse_svc_maglev_size, false },
@@ -1875,6 +1896,21 @@ static void emit_overload(struct emit_buf *b, const struct weir_overload_config 
 	}
 }
 
+static void emit_capacity(struct emit_buf *b, const struct weir_service_config *svc)
+{
+	char text[32];
+	size_t i;
+
+	for (i = 0; capacity_keys[i]; i++) {
+		emit(b, "    %s: ", capacity_keys[i]);
+		emit_text(b,
+			  capacity_format(&svc->capacity, &svc->overload, capacity_keys[i], text,
+					  sizeof(text)),
+			  false);
+		emit(b, "\n");
+	}
+}
+
 static void emit_admission(struct emit_buf *b, const struct weir_service_config *svc)
 {
 	char text[DUR_STRLEN];
@@ -1900,6 +1936,7 @@ static void emit_admission(struct emit_buf *b, const struct weir_service_config 
 		emit(b, ".%u", svc->priority_reserve % 10);
 	emit(b, "%%\n    refuse-rate: %u\n", svc->refuse_rate);
 	emit_overload(b, &svc->overload);
+	emit_capacity(b, svc);
 	emit(b, "    fallback: %s\n", config_fallback_name(svc->fallback));
 	emit(b, "    maglev-table-size: %u\n", svc->maglev_size);
 	emit(b, "    slow-start: %s\n",

@@ -12,12 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capacity.h"
 #include "overload.h"
 #include "units.h"
 
 #define WEIR_MAX_INTERFACES 16
 #define WEIR_IFNAME_MAX 16 /* IFNAMSIZ */
-#define WEIR_ERR_MAX 256
+#define WEIR_ERR_MAX 512
 
 enum weir_xdp_mode {
 	WEIR_XDP_NATIVE = 0,
@@ -95,6 +96,7 @@ struct weir_service_config {
 	uint32_t priority_reserve; /* permille kept back per priority step below the top */
 	uint32_t refuse_rate; /* refusal replies a second per CPU; 0: none */
 	struct weir_overload_config overload;
+	struct weir_capacity_config capacity;
 	uint8_t fallback; /* enum weir_fallback */
 	uint64_t slow_start_ns; /* a backend's weight ramps up over this; 0: at once */
 	uint32_t maglev_size; /* entries of its Maglev table: a prime, 251-65537 */

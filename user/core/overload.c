@@ -117,15 +117,6 @@ static int set_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 	return units_parse_u32(s, lo, hi, out);
 }
 
-static int set_capacity_limit(struct weir_overload_config *o, const char *s)
-{
-	if (!strcmp(s, "auto") || !strcmp(s, "none")) {
-		o->capacity_limit_auto = !strcmp(s, "auto");
-		return 0;
-	}
-	return -EOPNOTSUPP; /* expressions: the capacity expression release */
-}
-
 static int set_option(struct weir_overload_config *o, const char *key, const char *v)
 {
 	uint32_t u;
@@ -169,8 +160,6 @@ static int set_option(struct weir_overload_config *o, const char *key, const cha
 		return set_u32(v, 0, 1000, &o->breaker_consecutive);
 	if (!strcmp(key, "breaker-cooldown"))
 		return duration_in(v, 100 * NS_PER_MS, 600 * NS_PER_S, &o->breaker_cooldown_ns);
-	if (!strcmp(key, "capacity-limit"))
-		return set_capacity_limit(o, v);
 	return -ENOENT;
 }
 
@@ -204,29 +193,18 @@ static const struct {
 	{ "breaker-window", "a number of probes from 1 to 64" },
 	{ "breaker-consecutive", "a number of failures from 0 to 1000 (0: off)" },
 	{ "breaker-cooldown", "a duration from 100ms to 10m" },
-	{ "capacity-limit", "auto or none" },
 };
 
 const char *const overload_keys[] = {
-	"admission",
-	"delay-target",
-	"delay-source",
-	"probe",
-	"delay-aggregate",
-	"pie-interval",
-	"pie-burst",
-	"pie-exempt-priority",
-	"pie-scale",
-	"probe-interval",
-	"probe-timeout",
-	"report-ttl",
-	"breaker",
-	"breaker-failures",
-	"breaker-window",
-	"breaker-consecutive",
-	"breaker-cooldown",
-	"capacity-limit",
-	NULL,
+	"admission",	    "delay-target",
+	"delay-source",	    "probe",
+	"delay-aggregate",  "pie-interval",
+	"pie-burst",	    "pie-exempt-priority",
+	"pie-scale",	    "probe-interval",
+	"probe-timeout",    "report-ttl",
+	"breaker",	    "breaker-failures",
+	"breaker-window",   "breaker-consecutive",
+	"breaker-cooldown", NULL,
 };
 
 const char *overload_expected(const char *key)
@@ -308,8 +286,6 @@ const char *overload_format(const struct weir_overload_config *o, const char *ke
 		return format_u32(o->breaker_consecutive, buf, len);
 	if (!strcmp(key, "breaker-cooldown"))
 		return format_duration(o->breaker_cooldown_ns, buf, len);
-	if (!strcmp(key, "capacity-limit"))
-		return o->capacity_limit_auto ? "auto" : "none";
 	return "?";
 }
 

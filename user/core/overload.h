@@ -70,8 +70,8 @@ void overload_config_init(struct weir_overload_config *o);
 
 /* One option by its key, as given on the command line and in the file.
  * Returns 0, -ENOENT for a key that is not an overload option, -EINVAL
- * for a bad value (o unchanged) and -EOPNOTSUPP for a value of the CLI
- * contract not built yet (a capacity-limit expression). */
+ * for a bad value (o unchanged). capacity-limit (auto or an expression)
+ * is core/capacity.c's. */
 int overload_set(struct weir_overload_config *o, const char *key, const char *value);
 /* What a key accepts, for error messages; NULL for no such key. */
 const char *overload_expected(const char *key);

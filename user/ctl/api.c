@@ -39,9 +39,10 @@ struct api_cmd {
 		"priority-reserve", "refuse-rate", "admission", "delay-target", "delay-source",  \
 		"probe", "capacity-ranking", "capacity-limit", "shuffle-size", "scale-out",      \
 		"scale-in", "scale-hook", "fallback", "slow-start", "maglev-table-size",         \
-		"delay-aggregate", "pie-interval", "pie-burst", "pie-exempt-priority",           \
-		"pie-scale", "probe-interval", "probe-timeout", "report-ttl", "breaker",         \
-		"breaker-failures", "breaker-window", "breaker-consecutive", "breaker-cooldown"
+		"scale-for", "scale-cooldown", "delay-aggregate", "pie-interval", "pie-burst",   \
+		"pie-exempt-priority", "pie-scale", "probe-interval", "probe-timeout",           \
+		"report-ttl", "breaker", "breaker-failures", "breaker-window",                   \
+		"breaker-consecutive", "breaker-cooldown"
 
 const char *api_arg(json_object *args, const char *key)
 {

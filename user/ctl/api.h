@@ -7,7 +7,7 @@
 
 #include "ctl/ctl.h"
 
-#define ERR_LEN 256
+#define ERR_LEN 512
 
 /* A string argument, or NULL. */
 const char *api_arg(json_object *args, const char *key);

@@ -206,12 +206,6 @@ static const struct {
 	{ "maglev-table-size", set_maglev_size, "a prime from 251 to 65537" },
 };
 
-/* In the CLI contract, built with capacity expressions in a later
- * release. */
-static const char *const service_options_later[] = {
-	"capacity-ranking", "shuffle-size", "scale-out", "scale-in", "scale-hook",
-};
-
 /* The overload options (core/overload.c), by the same keys as the file. */
 static int service_overload(struct weir_service_config *s, json_object *args, char *err)
 {
@@ -224,14 +218,26 @@ static int service_overload(struct weir_service_config *s, json_object *args, ch
 		if (!v)
 			continue;
 		ret = overload_set(&s->overload, overload_keys[i], v);
-		if (ret == -EOPNOTSUPP)
-			return api_error(err,
-					 "service %s: --%s: expressions are not supported yet "
-					 "(auto or none)",
-					 s->name, overload_keys[i]);
 		if (ret)
 			return api_error(err, "service %s: --%s: '%s' is not %s", s->name,
 					 overload_keys[i], v, overload_expected(overload_keys[i]));
+	}
+	return 0;
+}
+
+/* The capacity expressions (core/capacity.c), compiled as they are set. */
+static int service_capacity(struct weir_service_config *s, json_object *args, char *err)
+{
+	char why[320];
+	size_t i;
+
+	for (i = 0; capacity_keys[i]; i++) {
+		const char *v = api_arg(args, capacity_keys[i]);
+
+		if (v &&
+		    capacity_set(&s->capacity, &s->overload, capacity_keys[i], v, why, sizeof(why)))
+			return api_error(err, "service %s: --%s: %s", s->name, capacity_keys[i],
+					 why);
 	}
 	return 0;
 }
@@ -263,11 +269,8 @@ static int service_required(struct weir_service_config *s, json_object *args, ch
 static int service_optional(struct weir_service_config *s, json_object *args, char *err)
 {
 	size_t i;
+	int ret;
 
-	for (i = 0; i < sizeof(service_options_later) / sizeof(service_options_later[0]); i++)
-		if (api_arg(args, service_options_later[i]))
-			return api_error(err, "service: --%s is not supported yet",
-					 service_options_later[i]);
 	for (i = 0; i < sizeof(service_options) / sizeof(service_options[0]); i++) {
 		const char *v = api_arg(args, service_options[i].key);
 
@@ -276,7 +279,8 @@ static int service_optional(struct weir_service_config *s, json_object *args, ch
 					 service_options[i].key, v, service_options[i].expected);
 		}
 	}
-	return service_overload(s, args, err);
+	ret = service_overload(s, args, err);
+	return ret ? ret : service_capacity(s, args, err);
 }
 
 static int edit_service_add(struct weir_config *cfg, json_object *args, char *err)
