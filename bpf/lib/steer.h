@@ -32,7 +32,8 @@ static __always_inline int steer_next(const struct weir_service *svc, __u32 *cur
 
 	/* Shared, not per-CPU: the rotation stays exact whichever CPU a new
 	 * stream lands on; only new streams pay for the atomic. */
-	pos = __sync_fetch_and_add(cursor, 1);
+	pos = svc->flags & WEIR_SERVICE_SHUFFLE ? bpf_get_prandom_u32()
+						: __sync_fetch_and_add(cursor, 1);
 	index = svc->id * WEIR_MAX_SLOTS + pos % count;
 	slot = bpf_map_lookup_elem(&weir_slots, &index);
 	if (!slot)

@@ -163,6 +163,8 @@ _Static_assert(sizeof(struct weir_service) == 176, "abi: service");
 /* No usable backend: new streams, and TCP segments of no stream, pass to
  * the local stack instead of being dropped. */
 #define WEIR_SERVICE_FALLBACK_PASS (1U << 4)
+/* New streams pick a slot at random rather than in turn (shuffle-size). */
+#define WEIR_SERVICE_SHUFFLE (1U << 5)
 
 /* Value of weir_backends (ARRAY, index = backend id). */
 struct weir_backend {

@@ -101,7 +101,8 @@ static void report_drives_pie(void **state)
 static void bad_report_changes_nothing(void **state)
 {
 	static const char *const bad[] = {
-		"\"queue\":-1",	 "\"queue\":\"1e999\"", "\"Queue\":1", "\"queue\":1,\"9lives\":2",
+		"\"queue\":-1",		"\"queue\":\"1e999\"",
+		"\"streams.active\":1", "\"queue\":1,\"9lives\":2",
 		"\"queue\":[1]",
 	};
 	struct scene *s = *state;

@@ -22,6 +22,7 @@ static const struct object objects[] = {
 	{ "class", class_cmds, "class rules: min, max and priority of the streams they match" },
 	{ "stream", stream_cmds, "streams, and explicit requests for one" },
 	{ "stats", stats_cmds, "counters" },
+	{ "expr", expr_cmds, "capacity expressions" },
 	{ "status", status_cmds, "the controller" },
 	{ "config", config_cmds, "the desired state as a file" },
 	{ "shutdown", shutdown_cmds, "remove weir from the host" },

@@ -41,7 +41,7 @@ struct object {
 };
 
 extern const struct cmd service_cmds[], backend_cmds[], class_cmds[], stream_cmds[], stats_cmds[],
-	config_cmds[], status_cmds[], shutdown_cmds[];
+	config_cmds[], status_cmds[], shutdown_cmds[], expr_cmds[];
 
 /* client.c: one request, one reply. Returns 0 and the reply's data (may be
  * NULL), or prints the error and returns non-zero. */

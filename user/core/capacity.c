@@ -11,9 +11,18 @@
 #define NS_PER_S 1000000000ULL
 
 const char *const capacity_metrics[] = {
-	"streams.active",   "streams.new_rate", "streams.ended_rate", "rx.bps",
-	"rx.pps",	    "refused.rate",	"probe.latency_ms",   "allocation.used",
-	"allocation.capacity", "health.up",	"breaker.open",	      "weight",
+	"streams.active",
+	"streams.new_rate",
+	"streams.ended_rate",
+	"rx.bps",
+	"rx.pps",
+	"refused.rate",
+	"probe.latency_ms",
+	"allocation.used",
+	"allocation.capacity",
+	"health.up",
+	"breaker.open",
+	"weight",
 	NULL,
 };
 
@@ -22,9 +31,8 @@ static const char *const namespaces[] = {
 };
 
 const char *const capacity_keys[] = {
-	"capacity-ranking", "capacity-limit", "shuffle-size",	"scale-out",
-	"scale-in",	    "scale-hook",     "scale-for",	"scale-cooldown",
-	NULL,
+	"capacity-ranking", "capacity-limit", "shuffle-size",	"scale-out", "scale-in",
+	"scale-hook",	    "scale-for",      "scale-cooldown", NULL,
 };
 
 void capacity_config_init(struct weir_capacity_config *c)
@@ -34,7 +42,7 @@ void capacity_config_init(struct weir_capacity_config *c)
 	c->scale_cooldown_ns = 60 * NS_PER_S;
 }
 
-static bool measured(const char *name)
+bool capacity_is_measured(const char *name)
 {
 	size_t i;
 
@@ -49,16 +57,17 @@ int capacity_check_name(const char *name, void *ctx, char *why, size_t len)
 	size_t i;
 
 	(void)ctx;
-	if (measured(name))
+	if (capacity_is_measured(name))
 		return 0;
 	for (i = 0; namespaces[i]; i++)
 		if (!strncmp(name, namespaces[i], strlen(namespaces[i])))
 			break;
 	if (!namespaces[i] && strcmp(name, "weight"))
 		return 0; /* a backend's own report (cpu, connections.publisher, ...) */
-	snprintf(why, len, "unknown metric '%s' (weir measures streams.active, streams.new_rate, "
-			   "streams.ended_rate, rx.bps, rx.pps, refused.rate, probe.latency_ms, "
-			   "allocation.used, allocation.capacity, health.up, breaker.open, weight)",
+	snprintf(why, len,
+		 "unknown metric '%s' (weir measures streams.active, streams.new_rate, "
+		 "streams.ended_rate, rx.bps, rx.pps, refused.rate, probe.latency_ms, "
+		 "allocation.used, allocation.capacity, health.up, breaker.open, weight)",
 		 name);
 	return -1;
 }

@@ -56,6 +56,8 @@ enum expr_scope capacity_scope(const char *key);
  * expr_check_name_fn. */
 int capacity_check_name(const char *name, void *ctx, char *why, size_t len);
 
+/* One of the metrics weir measures. */
+bool capacity_is_measured(const char *name);
 /* The metrics weir measures, NULL-terminated, for `weir expr check`. */
 extern const char *const capacity_metrics[];
 

@@ -317,6 +317,7 @@ static const struct api_cmd api_cmds[] = {
 	    ARGS("service", "id", "client", "min", "max", "priority", "ttl")),
 	CMD("stream.release", cmd_stream_release, ARGS("service", "id")),
 	CMD("stats", cmd_stats, ARGS("service")),
+	CMD("expr.check", cmd_expr_check, ARGS("expr", "service")),
 	CMD("config.dump", cmd_config_dump, NO_ARGS),
 	CMD("config.load", cmd_config_load, ARGS("file", "yaml")),
 	CMD("shutdown", cmd_shutdown, NO_ARGS),

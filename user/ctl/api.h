@@ -62,6 +62,12 @@ json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 json_object *classes_json(struct ctl *c, const struct ctl_service *svc);
 int edit_backend_pause(struct weir_config *cfg, json_object *args, char *err);
 
+/* api_expr.c */
+API_CMD(cmd_expr_check);
+json_object *capacity_json(const struct ctl_service *svc);
+void backend_capacity_json(const struct ctl_service *svc, const struct ctl_backend *be,
+			   json_object *o);
+
 /* api_lifecycle.c */
 API_JOB(job_backend_drain);
 

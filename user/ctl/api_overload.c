@@ -81,17 +81,22 @@ void backend_overload_json(const struct ctl_service *svc, const struct ctl_backe
 	json_object_object_add(o, "reported", m);
 }
 
-/* [a-z_][a-z0-9_]*, as expressions will name them. */
+/* As expressions name them: parts of letters, digits and '_' joined by
+ * single dots, not starting with a digit; none of weir's own names. */
 static bool metric_name_ok(const char *s)
 {
+	char why[8];
 	size_t i;
 
-	if (!*s || strlen(s) >= BACKEND_METRIC_NAME_MAX || isdigit((unsigned char)*s))
+	if (!*s || strlen(s) >= BACKEND_METRIC_NAME_MAX || isdigit((unsigned char)*s) || *s == '.')
 		return false;
-	for (i = 0; s[i]; i++)
-		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '_')
+	for (i = 0; s[i]; i++) {
+		if (s[i] == '.' && (s[i + 1] == '.' || !s[i + 1]))
 			return false;
-	return true;
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '.')
+			return false;
+	}
+	return !capacity_is_measured(s) && !capacity_check_name(s, NULL, why, sizeof(why));
 }
 
 /* A finite number >= 0, from a string or a JSON number. */
@@ -125,8 +130,11 @@ static int check_report(json_object *args, char *err, size_t *n)
 		if (!strcmp(key, "service") || !strcmp(key, "addr"))
 			continue;
 		if (!metric_name_ok(key))
-			return api_error(err, "report: '%.40s' is not a name (a-z, 0-9, _; 1-31)",
-					 key);
+			return api_error(
+				err,
+				"report: '%.40s' is not a name of the backend's own (letters, "
+				"digits, _ and inner dots, 1-31; not one of weir's metrics)",
+				key);
 		if (metric_value(val, &v))
 			return api_error(err, "report: %s: '%.40s' is not a number >= 0", key,
 					 json_object_get_string(val));

@@ -483,6 +483,7 @@ json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 	json_object_object_add(o, "id", json_object_new_int64(be->id));
 	json_object_object_add(o, "streams", json_object_new_uint64(be->active_streams));
 	backend_overload_json(svc, be, o);
+	backend_capacity_json(svc, be, o);
 	dp_read_counters(c, c->loader.maps.backend_stats, be->id, &k);
 	return counters_json(o, &k);
 }
@@ -581,6 +582,7 @@ json_object *service_json(struct ctl *c, const struct ctl_service *svc)
 	json_object_object_add(o, "streams", json_object_new_uint64(svc->active_streams));
 	admission_json(c, svc, o);
 	json_object_object_add(o, "overload", overload_json(c, svc));
+	json_object_object_add(o, "capacity", capacity_json(svc));
 	dp_read_counters(c, c->loader.maps.service_stats, svc->id, &k);
 	service_traffic(c, svc, &k);
 	return counters_json(o, &k);

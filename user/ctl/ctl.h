@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "weir/abi.h"
 #include "core/breaker.h"
@@ -72,6 +73,26 @@ struct ctl_backend {
 	/* slow start: usable since then (0: not seen usable yet) */
 	uint64_t usable_since_ns;
 	bool was_usable;
+	/* capacity expressions (expressions.c): its measured rates and what
+	 * the expressions made of it */
+	uint64_t measured_ns;
+	struct weir_counters seen;
+	struct {
+		double new_streams, ended_streams, bps, pps;
+	} rate;
+	double rank;
+	bool rank_ok, limit_ok;
+	uint32_t rank_weight; /* 1-1000: its share of new streams by rank */
+	uint32_t limit; /* capacity-limit's value: its max streams */
+};
+
+enum {
+	EXPR_RANKING,
+	EXPR_LIMIT,
+	EXPR_SHUFFLE,
+	EXPR_SCALE_OUT,
+	EXPR_SCALE_IN,
+	EXPRS_N
 };
 
 /* A class: the streams of one service with the same (min, max,
@@ -114,6 +135,15 @@ struct ctl_service {
 	uint64_t delay_ns; /* what PIE last saw; 0 with no measure */
 	int delay_backends; /* backends it was measured on */
 	uint64_t seen_backend_full;
+	/* capacity expressions: compiled, and their state */
+	struct expr *exprs[EXPRS_N];
+	uint64_t measured_ns, seen_refused, expr_warned_ns;
+	double refused_rate;
+	uint32_t shuffle_k; /* new streams at random over the k best-ranked; 0: off */
+	struct {
+		uint64_t since_ns, fired_ns, count;
+	} scale[2]; /* out, in */
+	pid_t hook_pid;
 	bool dirty; /* usable set may have changed: recompute its slots */
 	bool fresh; /* its id was just assigned: its counters start at 0 */
 	uint64_t active_streams;
@@ -297,6 +327,18 @@ int64_t overload_report_delay(const struct ctl_service *svc, const struct ctl_ba
 /* The probability a new stream of priority 0 is refused with now, 0-1. */
 double overload_refuse_p(const struct ctl_service *svc);
 uint64_t overload_burst_left(const struct ctl_service *svc);
+
+/* expressions.c: capacity expressions at run time. */
+int expressions_compile(struct ctl_service *svc);
+void expressions_free(struct ctl_service *svc);
+void expressions_step(struct ctl *c, uint64_t now);
+/* The matrix of e's names over the backends members[0..n) of svc. */
+int expressions_pool(struct ctl *c, const struct ctl_service *svc, const struct expr *e,
+		     const size_t *members, size_t n, uint64_t now, struct expr_pool *pool);
+void expressions_pool_free(struct expr_pool *pool);
+/* Weights by rank, the k best, backends at a limit of 0 (dataplane.c). */
+size_t expressions_steer(const struct ctl_service *svc, uint32_t *weights, uint32_t *index,
+			 size_t n);
 
 /* lifecycle.c: standby, slow start, drain. */
 bool lifecycle_primary_usable(const struct ctl_service *svc);

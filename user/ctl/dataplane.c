@@ -116,6 +116,7 @@ static size_t steerable(const struct ctl_service *svc, uint32_t *weights, uint32
 		weights[n] = svc->cfg.steering == WEIR_STEER_ROUND_ROBIN ? 1 : be->cfg.weight;
 		index[n++] = i;
 	}
+	n = expressions_steer(svc, weights, index, n);
 	overload_trickle(svc, weights, index, n);
 	lifecycle_ramp(svc, weights, index, n, ctl_now_ns());
 	return n;
@@ -247,7 +248,8 @@ static void service_value(const struct ctl_service *svc, struct weir_service *va
 		     (svc->requests ? WEIR_SERVICE_REQUESTS : 0) |
 		     (cfg->paused ? WEIR_SERVICE_PAUSED : 0) |
 		     (cfg->overload.admission == WEIR_ADMISSION_PIE ? WEIR_SERVICE_PIE : 0) |
-		     (cfg->fallback == WEIR_FALLBACK_PASS ? WEIR_SERVICE_FALLBACK_PASS : 0);
+		     (cfg->fallback == WEIR_FALLBACK_PASS ? WEIR_SERVICE_FALLBACK_PASS : 0) |
+		     (svc->shuffle_k ? WEIR_SERVICE_SHUFFLE : 0);
 	val->n_rules = cfg->n_classes;
 	val->pause_epochs = epochs_of(cfg->pause_after_ns);
 	val->handshake_epochs = epochs_of(cfg->handshake_timeout_ns);

@@ -108,13 +108,22 @@ void overload_trickle(const struct ctl_service *svc, uint32_t *weights, const ui
 				     : weights[i] * TRICKLE_SCALE;
 }
 
+/* The lower of two limits, 0 being none. */
+static uint32_t lower_limit(uint32_t a, uint32_t b)
+{
+	return a && (!b || a < b) ? a : b;
+}
+
 uint32_t overload_max_streams(const struct ctl_service *svc, const struct ctl_backend *be)
 {
-	uint32_t own = be->cfg.max_streams, limit = be->throttle.limit;
+	uint32_t limit = be->cfg.max_streams;
 
-	if (!svc->cfg.overload.capacity_limit_auto || !be->throttled)
-		return own;
-	return own && own < limit ? own : limit;
+	if (svc->cfg.overload.capacity_limit_auto && be->throttled)
+		limit = lower_limit(limit, be->throttle.limit);
+	/* a capacity-limit of 0 is kept out of the slot table instead */
+	if (svc->exprs[EXPR_LIMIT] && be->limit_ok && be->limit)
+		limit = lower_limit(limit, be->limit);
+	return limit;
 }
 
 /* ---- breaker ---- */

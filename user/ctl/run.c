@@ -176,6 +176,7 @@ void ctl_tick(struct ctl *c, uint64_t now)
 	classes_tick(c, now);
 	grants_tick(c, now);
 	lifecycle_step(c, now);
+	expressions_step(c, now);
 	if (now >= c->next_verify_ns) {
 		c->next_verify_ns = now + VERIFY_INTERVAL_NS;
 		dp_verify(c);

@@ -127,6 +127,12 @@ static int build_service(struct ctl *c, struct ctl_service *ns,
 		svc_ids->used[old->id] = true;
 	}
 	overload_carry(ns, old);
+	if (expressions_compile(ns))
+		return -ENOMEM;
+	if (old) {
+		memcpy(ns->scale, old->scale, sizeof(ns->scale));
+		ns->hook_pid = old->hook_pid;
+	}
 	ns->maglev_table =
 		old && cfg->steering == WEIR_STEER_MAGLEV && old->cfg.steering == WEIR_STEER_MAGLEV
 			? old->maglev_table
@@ -210,6 +216,7 @@ static void free_services(struct ctl_service *svcs, size_t n, bool close_fds)
 			}
 		free(svcs[i].backends);
 		free(svcs[i].classes);
+		expressions_free(&svcs[i]);
 		config_service_free(&svcs[i].cfg);
 	}
 	free(svcs);

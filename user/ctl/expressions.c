@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The capacity expressions at run time. Every update the controller
+ * measures each backend (streams, rates, probe delay) beside what it
+ * reported, evaluates the service's expressions over its usable backends,
+ * and turns them into steering: ranking into weights (lower ranks, more
+ * new streams), limit into each backend's max streams, shuffle size into
+ * the k best-ranked backends picked at random; scale-out and scale-in,
+ * once they held long enough, are logged, counted and run the hook.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "weir/counts.h"
+#include "ctl/ctl.h"
+#include "ctl/log.h"
+
+#define NS_PER_S 1000000000ULL
+#define RATE_WINDOW_NS NS_PER_S
+#define RANK_WEIGHT_MAX 1000
+
+static struct expr **expr_slot(struct ctl_service *svc, int which)
+{
+	return &svc->exprs[which];
+}
+
+static const char *expr_text(const struct ctl_service *svc, int which)
+{
+	const struct weir_capacity_config *c = &svc->cfg.capacity;
+	const char *const texts[EXPRS_N] = { c->ranking, c->limit, c->shuffle, c->scale_out,
+					     c->scale_in };
+
+	return texts[which];
+}
+
+static const char *const expr_keys[EXPRS_N] = {
+	"capacity-ranking", "capacity-limit", "shuffle-size", "scale-out", "scale-in",
+};
+
+int expressions_compile(struct ctl_service *svc)
+{
+	struct expr_error err;
+	int which, ret;
+
+	for (which = 0; which < EXPRS_N; which++) {
+		const char *text = expr_text(svc, which);
+
+		if (!*text)
+			continue;
+		ret = expr_compile(text, capacity_scope(expr_keys[which]), capacity_check_name, NULL,
+				   expr_slot(svc, which), &err);
+		if (ret) /* checked when the config was: only memory can fail here */
+			return ret;
+	}
+	return 0;
+}
+
+void expressions_free(struct ctl_service *svc)
+{
+	int which;
+
+	for (which = 0; which < EXPRS_N; which++) {
+		expr_free(svc->exprs[which]);
+		svc->exprs[which] = NULL;
+	}
+}
+
+/* ---- measuring ---- */
+
+/* Rates over the last second, from the backend's counters. */
+static void measure_rates(struct ctl *c, struct ctl_backend *be, uint64_t now)
+{
+	struct weir_counters k;
+	double secs;
+
+	if (now - be->measured_ns < RATE_WINDOW_NS && be->measured_ns)
+		return;
+	if (dp_read_counters(c, c->loader.maps.backend_stats, be->id, &k))
+		return;
+	secs = (double)(now - be->measured_ns) / NS_PER_S;
+	if (be->measured_ns && secs > 0) {
+		be->rate.new_streams = (k.new_streams - be->seen.new_streams) / secs;
+		be->rate.ended_streams = (k.ended_streams - be->seen.ended_streams) / secs;
+		be->rate.bps = (k.bytes - be->seen.bytes) * 8 / secs;
+		be->rate.pps = (k.packets - be->seen.packets) / secs;
+	}
+	be->seen = k;
+	be->measured_ns = now;
+}
+
+static void measure_service(struct ctl *c, struct ctl_service *svc, uint64_t now)
+{
+	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 }, refused = 0;
+	double secs = (double)(now - svc->measured_ns) / NS_PER_S;
+	size_t j, r;
+
+	for (j = 0; j < svc->n_backends; j++)
+		measure_rates(c, &svc->backends[j], now);
+	if (svc->measured_ns && now - svc->measured_ns < RATE_WINDOW_NS)
+		return;
+	dp_read_service_reasons(c, svc->id, reasons);
+	for (r = 0; r < WEIR_REASONS_PER_SERVICE; r++)
+		if (WEIR_DROP_IS_REFUSAL(r))
+			refused += reasons[r];
+	if (svc->measured_ns && secs > 0)
+		svc->refused_rate = (refused - svc->seen_refused) / secs;
+	svc->seen_refused = refused;
+	svc->measured_ns = now;
+}
+
+static double used_bps(const struct ctl_service *svc)
+{
+	double sum = 0;
+	size_t i;
+
+	for (i = 0; i < svc->n_classes; i++)
+		sum += (double)svc->classes[i].used_bps;
+	return sum;
+}
+
+/* A metric weir measures; -1 for none of its names (a reported one). */
+static int measured_value(struct ctl *c, const struct ctl_service *svc,
+			  const struct ctl_backend *be, const char *name, double *v, bool *known)
+{
+	const struct weir_backend_counts *bc = c->loader.mm.backend_counts;
+
+	*known = true;
+	if (!strcmp(name, "streams.active"))
+		*v = bc ? (double)weir_read(&bc[be->id].streams) : 0;
+	else if (!strcmp(name, "streams.new_rate"))
+		*v = be->rate.new_streams;
+	else if (!strcmp(name, "streams.ended_rate"))
+		*v = be->rate.ended_streams;
+	else if (!strcmp(name, "rx.bps"))
+		*v = be->rate.bps;
+	else if (!strcmp(name, "rx.pps"))
+		*v = be->rate.pps;
+	else if (!strcmp(name, "refused.rate"))
+		*v = svc->refused_rate;
+	else if (!strcmp(name, "probe.latency_ms"))
+		*known = be->probe.has_delay, *v = (double)be->probe.delay_ns / 1e6;
+	else if (!strcmp(name, "allocation.used"))
+		*v = used_bps(svc);
+	else if (!strcmp(name, "allocation.capacity"))
+		*v = (double)svc->cfg.capacity_rate;
+	else if (!strcmp(name, "health.up"))
+		*v = be->up;
+	else if (!strcmp(name, "breaker.open"))
+		*v = overload_breaker_open(svc, be);
+	else if (!strcmp(name, "weight"))
+		*v = be->cfg.weight;
+	else
+		return -1;
+	return 0;
+}
+
+/* A backend's own report, while it is fresh (the service's report-ttl). */
+static bool reported_value(const struct ctl_service *svc, const struct ctl_backend *be,
+			   const char *name, uint64_t now, double *v)
+{
+	size_t i;
+
+	for (i = 0; i < be->n_metrics; i++) {
+		const struct backend_metric *m = &be->metrics[i];
+
+		if (strcmp(m->name, name))
+			continue;
+		if (now > m->at_ns && now - m->at_ns > svc->cfg.overload.report_ttl_ns)
+			return false;
+		*v = m->value;
+		return true;
+	}
+	return false;
+}
+
+/* The pool's matrix for e: its usable backends' values of e's names. */
+int expressions_pool(struct ctl *c, const struct ctl_service *svc, const struct expr *e,
+		     const size_t *members, size_t n, uint64_t now, struct expr_pool *pool)
+{
+	size_t vars = expr_var_count(e), b, v;
+	double *values = calloc(n * vars + 1, sizeof(double));
+	unsigned char *present = calloc(n * vars + 1, 1);
+	bool known;
+
+	if (!values || !present) {
+		free(values);
+		free(present);
+		return -ENOMEM;
+	}
+	for (b = 0; b < n; b++) {
+		const struct ctl_backend *be = &svc->backends[members[b]];
+
+		for (v = 0; v < vars; v++) {
+			const char *name = expr_var_name(e, v);
+			double *cell = &values[b * vars + v];
+
+			if (measured_value(c, svc, be, name, cell, &known) == 0)
+				present[b * vars + v] = known;
+			else
+				present[b * vars + v] = reported_value(svc, be, name, now, cell);
+		}
+	}
+	*pool = (struct expr_pool){ n, vars, values, present };
+	return 0;
+}
+
+void expressions_pool_free(struct expr_pool *pool)
+{
+	free((void *)pool->values);
+	free((void *)pool->present);
+}
+
+/* The backends an expression runs over: the usable ones. */
+static size_t pool_members(const struct ctl_service *svc, size_t *members)
+{
+	size_t j, n = 0;
+
+	for (j = 0; j < svc->n_backends; j++)
+		if (state_backend_usable(svc, &svc->backends[j]))
+			members[n++] = j;
+	return n;
+}
+
+/* ---- ranking, limit, shuffle ---- */
+
+static void log_eval_error(struct ctl_service *svc, const struct ctl_backend *be, int which,
+			   const struct expr_error *err, uint64_t now)
+{
+	char addr[WEIR_ADDR_STRLEN];
+
+	if (now - svc->expr_warned_ns < 10 * NS_PER_S && svc->expr_warned_ns)
+		return;
+	svc->expr_warned_ns = now;
+	pr_warn("service %s: %s: %s%s%s\n", svc->cfg.name, expr_keys[which],
+		be ? units_format_addr(&be->cfg.addr, addr, sizeof(addr)) : "",
+		be ? ": " : "", err->message);
+}
+
+/* Ranks to weights: inversely proportional, the best at RANK_WEIGHT_MAX.
+ * Ranks below 1 are shifted up together so the lowest is 1 (a rank of 0
+ * is an idle backend, not an infinitely good one). A backend whose rank
+ * could not be evaluated ranks as the worst. */
+static void rank_weights(struct ctl_service *svc, const size_t *members, size_t n)
+{
+	double lo = INFINITY, hi = -INFINITY, shift = 0, r;
+	size_t b;
+
+	for (b = 0; b < n; b++) {
+		const struct ctl_backend *be = &svc->backends[members[b]];
+
+		if (be->rank_ok) {
+			lo = fmin(lo, be->rank);
+			hi = fmax(hi, be->rank);
+		}
+	}
+	if (lo == INFINITY)
+		return; /* nothing evaluated: the weights stay as configured */
+	shift = lo < 1 ? 1 - lo : 0;
+	for (b = 0; b < n; b++) {
+		struct ctl_backend *be = &svc->backends[members[b]];
+
+		r = (be->rank_ok ? be->rank : hi) + shift;
+		be->rank_weight = (uint32_t)fmax(1, round(RANK_WEIGHT_MAX * (lo + shift) / r));
+	}
+}
+
+static void eval_per_backend(struct ctl *c, struct ctl_service *svc, int which,
+			     const size_t *members, size_t n, uint64_t now)
+{
+	const struct expr *e = svc->exprs[which];
+	struct expr_error err;
+	struct expr_pool pool;
+	double v;
+	size_t b;
+
+	if (!e || expressions_pool(c, svc, e, members, n, now, &pool))
+		return;
+	for (b = 0; b < n; b++) {
+		struct ctl_backend *be = &svc->backends[members[b]];
+		int ret = expr_eval(e, &pool, b, &v, &err);
+
+		if (ret)
+			log_eval_error(svc, be, which, &err, now);
+		if (which == EXPR_RANKING) {
+			be->rank_ok = !ret;
+			be->rank = ret ? 0 : v;
+		} else {
+			be->limit_ok = !ret;
+			be->limit = ret ? 0 : (uint32_t)fmin(fmax(floor(v), 0), UINT32_MAX);
+		}
+	}
+	expressions_pool_free(&pool);
+}
+
+static int eval_pool(struct ctl *c, struct ctl_service *svc, int which, const size_t *members,
+		     size_t n, uint64_t now, double *v)
+{
+	struct expr_error err;
+	struct expr_pool pool;
+	int ret;
+
+	if (!svc->exprs[which])
+		return -ENOENT;
+	ret = expressions_pool(c, svc, svc->exprs[which], members, n, now, &pool);
+	if (ret)
+		return ret;
+	ret = expr_eval(svc->exprs[which], &pool, 0, v, &err);
+	if (ret)
+		log_eval_error(svc, NULL, which, &err, now);
+	expressions_pool_free(&pool);
+	return ret;
+}
+
+/* ---- scale-out, scale-in ---- */
+
+static void run_hook(struct ctl_service *svc, const char *direction, size_t usable,
+		     uint64_t held_ns)
+{
+	char env[7][WEIR_EXPR_TEXT + 32];
+	uint64_t streams = 0;
+	size_t j;
+	pid_t pid;
+
+	for (j = 0; j < svc->n_backends; j++)
+		streams += svc->backends[j].active_streams;
+	if (!*svc->cfg.capacity.scale_hook)
+		return;
+	if (svc->hook_pid > 0 && waitpid(svc->hook_pid, NULL, WNOHANG) == 0) {
+		pr_warn("service %s: scale hook still running (pid %d): not run again\n",
+			svc->cfg.name, (int)svc->hook_pid);
+		return;
+	}
+	snprintf(env[0], sizeof(env[0]), "WEIR_SERVICE=%s", svc->cfg.name);
+	snprintf(env[1], sizeof(env[1]), "WEIR_SCALE=%s", direction);
+	snprintf(env[2], sizeof(env[2]), "WEIR_EXPRESSION=%s",
+		 !strcmp(direction, "out") ? svc->cfg.capacity.scale_out : svc->cfg.capacity.scale_in);
+	snprintf(env[3], sizeof(env[3]), "WEIR_BACKENDS=%zu", svc->n_backends);
+	snprintf(env[4], sizeof(env[4]), "WEIR_USABLE=%zu", usable);
+	snprintf(env[5], sizeof(env[5]), "WEIR_STREAMS=%llu", (unsigned long long)streams);
+	snprintf(env[6], sizeof(env[6]), "WEIR_HELD_MS=%llu",
+		 (unsigned long long)(held_ns / 1000000));
+	pid = fork();
+	if (pid == 0) {
+		char *const argv[] = { "sh", "-c", svc->cfg.capacity.scale_hook, NULL };
+		char *const envp[] = { env[0], env[1], env[2], env[3], env[4], env[5], env[6],
+				       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+				       NULL };
+
+		signal(SIGPIPE, SIG_DFL);
+		execve("/bin/sh", argv, envp);
+		_exit(127);
+	}
+	if (pid < 0)
+		pr_warn("service %s: scale hook not started: %s\n", svc->cfg.name, strerror(errno));
+	svc->hook_pid = pid;
+}
+
+static void scale_check(struct ctl *c, struct ctl_service *svc, int which, const size_t *members,
+			size_t n, uint64_t now)
+{
+	const struct weir_capacity_config *cap = &svc->cfg.capacity;
+	int dir = which == EXPR_SCALE_OUT ? 0 : 1;
+	double v = 0;
+
+	if (eval_pool(c, svc, which, members, n, now, &v) || v == 0) {
+		svc->scale[dir].since_ns = 0;
+		return;
+	}
+	if (!svc->scale[dir].since_ns)
+		svc->scale[dir].since_ns = now;
+	if (now - svc->scale[dir].since_ns < cap->scale_for_ns ||
+	    (svc->scale[dir].fired_ns && now - svc->scale[dir].fired_ns < cap->scale_cooldown_ns))
+		return;
+	svc->scale[dir].fired_ns = now;
+	svc->scale[dir].count++;
+	pr_warn("service %s: scale-%s: %s held for %llu ms (%zu usable backends)\n",
+		svc->cfg.name, dir ? "in" : "out", expr_text(svc, which),
+		(unsigned long long)((now - svc->scale[dir].since_ns) / 1000000), n);
+	run_hook(svc, dir ? "in" : "out", n, now - svc->scale[dir].since_ns);
+	svc->scale[dir].since_ns = 0;
+}
+
+/* ---- every update ---- */
+
+static bool any_expression(const struct ctl_service *svc)
+{
+	int which;
+
+	for (which = 0; which < EXPRS_N; which++)
+		if (svc->exprs[which])
+			return true;
+	return false;
+}
+
+/* What steering sees changed: the slot table is rebuilt. */
+static uint64_t steering_digest(const struct ctl_service *svc)
+{
+	uint64_t h = svc->shuffle_k;
+	size_t j;
+
+	for (j = 0; j < svc->n_backends; j++)
+		h = h * 1000003ULL + svc->backends[j].rank_weight * 31ULL +
+		    (svc->backends[j].limit_ok ? svc->backends[j].limit + 1 : 0);
+	return h;
+}
+
+static void service_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
+{
+	static size_t members[WEIR_MAX_SLOTS];
+	size_t n = pool_members(svc, members);
+	uint64_t before = steering_digest(svc);
+	double k;
+
+	measure_service(c, svc, now);
+	eval_per_backend(c, svc, EXPR_RANKING, members, n, now);
+	rank_weights(svc, members, n);
+	eval_per_backend(c, svc, EXPR_LIMIT, members, n, now);
+	svc->shuffle_k = 0;
+	if (!eval_pool(c, svc, EXPR_SHUFFLE, members, n, now, &k) && k >= 1)
+		svc->shuffle_k = (uint32_t)fmin(round(k), WEIR_MAX_SLOTS);
+	scale_check(c, svc, EXPR_SCALE_OUT, members, n, now);
+	scale_check(c, svc, EXPR_SCALE_IN, members, n, now);
+	if (steering_digest(svc) != before)
+		svc->dirty = true;
+}
+
+void expressions_step(struct ctl *c, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_services; i++)
+		if (any_expression(&c->services[i]))
+			service_step(c, &c->services[i], now);
+}
+
+/* Drops entry i of the parallel arrays, keeping their order. */
+static size_t drop_entry(uint32_t *weights, uint32_t *index, size_t n, size_t i)
+{
+	memmove(&weights[i], &weights[i + 1], (n - i - 1) * sizeof(*weights));
+	memmove(&index[i], &index[i + 1], (n - i - 1) * sizeof(*index));
+	return n - 1;
+}
+
+/* The k best-ranked (highest rank weight) stay, each weight 1. */
+static size_t keep_best(const struct ctl_service *svc, uint32_t *weights, uint32_t *index,
+			size_t n, size_t k)
+{
+	while (n > k) {
+		size_t worst = 0, i;
+
+		for (i = 1; i < n; i++)
+			if (svc->backends[index[i]].rank_weight <
+			    svc->backends[index[worst]].rank_weight)
+				worst = i;
+		n = drop_entry(weights, index, n, worst);
+	}
+	for (size_t i = 0; i < n; i++)
+		weights[i] = 1;
+	return n;
+}
+
+size_t expressions_steer(const struct ctl_service *svc, uint32_t *weights, uint32_t *index,
+			 size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const struct ctl_backend *be = &svc->backends[index[i]];
+
+		/* a limit of 0 takes no new stream: out of the table */
+		if (svc->exprs[EXPR_LIMIT] && be->limit_ok && be->limit == 0) {
+			n = drop_entry(weights, index, n, i);
+			continue;
+		}
+		if (svc->exprs[EXPR_RANKING] && be->rank_weight)
+			weights[i] *= be->rank_weight;
+		i++;
+	}
+	if (svc->shuffle_k && svc->exprs[EXPR_RANKING])
+		n = keep_best(svc, weights, index, n, svc->shuffle_k);
+	return n;
+}
