@@ -51,6 +51,10 @@ iperf_pid=$!
 T_PIDS+=("$iperf_pid")
 sleep 1
 w backend resume bulk 198.18.0.12 >/dev/null && w backend resume bulk 198.18.0.13 >/dev/null || fail "resume"
+# another backend deleted and added again at run time: b1's stream goes on
+b1_id=$(t_backend_counter bulk 198.18.0.11 id)
+w backend del bulk 198.18.0.13 >/dev/null && w backend add bulk 198.18.0.13 >/dev/null || fail "del/add b3"
+[ "$(t_backend_counter bulk 198.18.0.11 id)" = "$b1_id" ] || fail "b1 changed id when b3 was deleted"
 out=$(w backend drain bulk 198.18.0.11 --wait 300ms 2>&1) && fail "drain --wait 300ms with a stream running succeeded: $out"
 echo "$out" | grep -q "streams still running after 300ms" || fail "drain timeout said: $out"
 b1_new=$(t_backend_counter bulk 198.18.0.11 new_streams)
