@@ -49,11 +49,11 @@ static void test_keys_round_trip(void **state)
 	/* what the dump writes loads back the same */
 	init(&again, &o);
 	for (i = 0; capacity_keys[i]; i++)
-		assert_int_equal(capacity_set(&again, &o, capacity_keys[i],
-					      capacity_format(&c, &o, capacity_keys[i], buf,
-							      sizeof(buf)),
-					      why, sizeof(why)),
-				 0);
+		assert_int_equal(
+			capacity_set(&again, &o, capacity_keys[i],
+				     capacity_format(&c, &o, capacity_keys[i], buf, sizeof(buf)),
+				     why, sizeof(why)),
+			0);
 	assert_memory_equal(&c, &again, sizeof(c));
 }
 
@@ -62,8 +62,9 @@ static void test_bad_values(void **state)
 	static const struct {
 		const char *key, *value, *why;
 	} bad[] = {
-		{ "capacity-ranking", "cpu *", "column 6: expected a number, a variable, '(' or a "
-					       "function" },
+		{ "capacity-ranking", "cpu *",
+		  "column 6: expected a number, a variable, '(' or a "
+		  "function" },
 		{ "capacity-limit", "streams.actve", "column 1: unknown metric 'streams.actve'" },
 		{ "shuffle-size", "cpu", "column 1: cpu is a backend's value" },
 		{ "scale-out", "avg(cpu) >", "column 11: expected" },

@@ -18,14 +18,14 @@ static void print_expr_check(const struct cli *cli, json_object *data)
 
 	(void)cli;
 	printf("ok: %s\n", json_object_get_string(json_object_object_get(data, "expr")));
-	printf("names: %s\n",
-	       json_object_to_json_string_ext(json_object_object_get(data, "names"),
-					      JSON_C_TO_STRING_PLAIN));
+	printf("names: %s\n", json_object_to_json_string_ext(json_object_object_get(data, "names"),
+							     JSON_C_TO_STRING_PLAIN));
 	if (json_object_object_get_ex(data, "backends", &backends)) {
 		for (i = 0; i < json_object_array_length(backends); i++) {
 			json_object *b = json_object_array_get_idx(backends, i);
 
-			printf("  %-20s ", json_object_get_string(json_object_object_get(b, "addr")));
+			printf("  %-20s ",
+			       json_object_get_string(json_object_object_get(b, "addr")));
 			if (json_object_object_get_ex(b, "error", &v))
 				printf("error: %s", json_object_get_string(v));
 			else

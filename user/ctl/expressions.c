@@ -53,8 +53,8 @@ int expressions_compile(struct ctl_service *svc)
 
 		if (!*text)
 			continue;
-		ret = expr_compile(text, capacity_scope(expr_keys[which]), capacity_check_name, NULL,
-				   expr_slot(svc, which), &err);
+		ret = expr_compile(text, capacity_scope(expr_keys[which]), capacity_check_name,
+				   NULL, expr_slot(svc, which), &err);
 		if (ret) /* checked when the config was: only memory can fail here */
 			return ret;
 	}
@@ -238,8 +238,8 @@ static void log_eval_error(struct ctl_service *svc, const struct ctl_backend *be
 		return;
 	svc->expr_warned_ns = now;
 	pr_warn("service %s: %s: %s%s%s\n", svc->cfg.name, expr_keys[which],
-		be ? units_format_addr(&be->cfg.addr, addr, sizeof(addr)) : "",
-		be ? ": " : "", err->message);
+		be ? units_format_addr(&be->cfg.addr, addr, sizeof(addr)) : "", be ? ": " : "",
+		err->message);
 }
 
 /* Ranks to weights: inversely proportional, the best at RANK_WEIGHT_MAX.
@@ -339,7 +339,8 @@ static void run_hook(struct ctl_service *svc, const char *direction, size_t usab
 	snprintf(env[0], sizeof(env[0]), "WEIR_SERVICE=%s", svc->cfg.name);
 	snprintf(env[1], sizeof(env[1]), "WEIR_SCALE=%s", direction);
 	snprintf(env[2], sizeof(env[2]), "WEIR_EXPRESSION=%s",
-		 !strcmp(direction, "out") ? svc->cfg.capacity.scale_out : svc->cfg.capacity.scale_in);
+		 !strcmp(direction, "out") ? svc->cfg.capacity.scale_out
+					   : svc->cfg.capacity.scale_in);
 	snprintf(env[3], sizeof(env[3]), "WEIR_BACKENDS=%zu", svc->n_backends);
 	snprintf(env[4], sizeof(env[4]), "WEIR_USABLE=%zu", usable);
 	snprintf(env[5], sizeof(env[5]), "WEIR_STREAMS=%llu", (unsigned long long)streams);
@@ -348,9 +349,13 @@ static void run_hook(struct ctl_service *svc, const char *direction, size_t usab
 	pid = fork();
 	if (pid == 0) {
 		char *const argv[] = { "sh", "-c", svc->cfg.capacity.scale_hook, NULL };
-		char *const envp[] = { env[0], env[1], env[2], env[3], env[4], env[5], env[6],
-				       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				       NULL };
+		char *const envp[] = {
+			env[0], env[1],
+			env[2], env[3],
+			env[4], env[5],
+			env[6], "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			NULL
+		};
 
 		signal(SIGPIPE, SIG_DFL);
 		execve("/bin/sh", argv, envp);
@@ -379,8 +384,8 @@ static void scale_check(struct ctl *c, struct ctl_service *svc, int which, const
 		return;
 	svc->scale[dir].fired_ns = now;
 	svc->scale[dir].count++;
-	pr_warn("service %s: scale-%s: %s held for %llu ms (%zu usable backends)\n",
-		svc->cfg.name, dir ? "in" : "out", expr_text(svc, which),
+	pr_warn("service %s: scale-%s: %s held for %llu ms (%zu usable backends)\n", svc->cfg.name,
+		dir ? "in" : "out", expr_text(svc, which),
 		(unsigned long long)((now - svc->scale[dir].since_ns) / 1000000), n);
 	run_hook(svc, dir ? "in" : "out", n, now - svc->scale[dir].since_ns);
 	svc->scale[dir].since_ns = 0;
@@ -448,8 +453,8 @@ static size_t drop_entry(uint32_t *weights, uint32_t *index, size_t n, size_t i)
 }
 
 /* The k best-ranked (highest rank weight) stay, each weight 1. */
-static size_t keep_best(const struct ctl_service *svc, uint32_t *weights, uint32_t *index,
-			size_t n, size_t k)
+static size_t keep_best(const struct ctl_service *svc, uint32_t *weights, uint32_t *index, size_t n,
+			size_t k)
 {
 	while (n > k) {
 		size_t worst = 0, i;
