@@ -72,7 +72,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*/*.h) include/weir/abi.h $(BUILD)/weir.skel.h
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*/*.h) include/weir/abi.h $(BUILD)/weir.skel.h $(BUILD)/decap.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

@@ -24,8 +24,9 @@
 #include "lib/classify.h"
 #include "lib/police.h"
 #include "lib/stream.h"
-#include "lib/fwd.h"
 #include "lib/reply.h"
+#include "lib/encap.h"
+#include "lib/fwd.h"
 
 static __always_inline struct weir_service *service_lookup(const struct packet *p)
 {
@@ -67,7 +68,7 @@ static __always_inline int balance_new(struct xdp_md *ctx, struct packet *p,
 		goto unenter;
 	stats_count_forward(svc->id, backend_id, p->len, 1, 0);
 	stats_class_admitted(class_id, p->ip_len);
-	return fwd_dsr(ctx, be);
+	return fwd(ctx, p, be);
 unenter:
 	weir_leave(class_id, epoch);
 unsteer:
@@ -80,7 +81,7 @@ unadmit:
 /* An ICMP error about a stream goes where the stream goes: under DSR the
  * backend sent the datagram it quotes, and only the backend can act on
  * it (path MTU discovery). It changes nothing of the stream. */
-static __always_inline int balance_icmp_error(struct xdp_md *ctx, const struct packet *p,
+static __always_inline int balance_icmp_error(struct xdp_md *ctx, struct packet *p,
 					      const struct weir_service *svc)
 {
 	struct weir_stream *s = stream_lookup(p);
@@ -93,7 +94,7 @@ static __always_inline int balance_icmp_error(struct xdp_md *ctx, const struct p
 	counters = stats_service(svc->id);
 	if (counters)
 		counters->icmp_forwarded += 1;
-	return fwd_dsr(ctx, be);
+	return fwd(ctx, p, be);
 }
 
 /* --fallback pass: with no usable backend, new streams go to the local
@@ -111,19 +112,22 @@ static __always_inline int fallback_passes(const struct weir_service *svc, const
  * it here, or this host restarted) goes where every host sends it, its
  * hash's backend; it opens no entry and takes no place, so spoofed
  * segments cannot fill the table or the capacity. */
-static __always_inline int balance_stateless(struct xdp_md *ctx, const struct packet *p,
+static __always_inline int balance_stateless(struct xdp_md *ctx, struct packet *p,
 					     const struct weir_service *svc)
 {
 	struct weir_backend *be;
 	__u32 backend_id;
+	int ret;
 
 	if (!svc->slot_count || steer_maglev(svc, weir_hash_stream(&p->key), 0, &backend_id))
 		return -WEIR_DROP_NO_STREAM;
 	be = steer_backend(backend_id, svc->id);
 	if (!be)
 		return -WEIR_DROP_NO_STREAM;
-	stats_count_forward(svc->id, backend_id, p->len, 0, 0);
-	return fwd_dsr(ctx, be);
+	ret = fwd(ctx, p, be);
+	if (ret == XDP_TX)
+		stats_count_forward(svc->id, backend_id, p->len, 0, 0);
+	return ret;
 }
 
 /* Only a SYN opens a TCP stream: any other segment of no stream would
@@ -169,7 +173,7 @@ static __always_inline int balance_ended(struct xdp_md *ctx, struct packet *p,
 	stats_count_forward(p->service_id, s->backend_id, p->len, 0, 0);
 	if (rst)
 		bpf_map_delete_elem(&weir_streams, &p->key);
-	return fwd_dsr(ctx, be);
+	return fwd(ctx, p, be);
 }
 
 /* The packet's bucket: its class's rate. */
@@ -200,13 +204,18 @@ static __always_inline int balance_forward(struct xdp_md *ctx, struct packet *p,
 					   struct weir_stream *s, const struct weir_class *cls,
 					   const struct weir_backend *be, __u64 now, int ended)
 {
+	int ret;
+
 	/* the last segment of a stream is never policed away */
 	if (!ended && balance_police(s, cls, p, now))
 		return -WEIR_DROP_POLICED;
+	ret = fwd(ctx, p, be);
+	if (ret != XDP_TX)
+		return ret; /* too big to encapsulate: not forwarded, not counted */
 	stream_count(s, p, now);
 	stats_count_forward(s->service_id, s->backend_id, p->len, 0, ended);
 	stats_class_packet(stats_class(s->class_id), p->ip_len);
-	return fwd_dsr(ctx, be);
+	return ret;
 }
 
 /*
@@ -234,6 +243,7 @@ static __always_inline int balance_fast(struct xdp_md *ctx, struct packet *p, st
 	if (!be)
 		return BALANCE_SLOW;
 	p->class_id = class_id;
+	p->service_id = s->service_id;
 	return balance_forward(ctx, p, s, cls, be, now, 0);
 }
 
@@ -329,6 +339,8 @@ int weir_xdp(struct xdp_md *ctx)
 	stats_count_reason(-ret);
 	if (WEIR_DROP_IS_REFUSAL(-ret) && p.has_service)
 		return refuse(ctx, &p, -ret);
+	if (ret == -WEIR_DROP_TOO_BIG)
+		return weir_reply_too_big(ctx, &p, clock_now());
 	return WEIR_DROP_IS_DROP(-ret) ? XDP_DROP : XDP_PASS;
 }
 

@@ -89,10 +89,10 @@ _topo_in_range()
 	return 1
 }
 
-# Our names: ${P}lb ${P}lbp ${P}sw ${P}c ${P}bN — and nothing else.
+# Our names: ${P}lb ${P}lbp ${P}sw ${P}c ${P}bN ${P}r ${P}rbN — and nothing else.
 _topo_ours()
 {
-	[[ "$1" =~ ^${TOPO_P}(lb|lbp|sw|c|b[0-9]+)$ ]]
+	[[ "$1" =~ ^${TOPO_P}(lb|lbp|sw|c|b[0-9]+|r|rb[0-9]+)$ ]]
 }
 
 _topo_check_prefix()
@@ -303,6 +303,66 @@ topo_up()
 		_topo_err "topology ${TOPO_P} not built; call topo_down to clean up"
 		return 1
 	fi
+}
+
+# A routed hop for IP-in-IP: a router ${P}r on the bridge (198.18.0.254,
+# 2001:db8::fe) in front of a second subnet, 198.18.2.0/24 and
+# 2001:db8:2::/64, with backends ${P}rb1 (.11) and ${P}rb2 (.12) on a bridge
+# of the router's. The LB reaches them through the router; they answer
+# the client through it too.
+TOPO_ROUTER4=198.18.0.254
+TOPO_ROUTER6=2001:db8::fe
+declare -gA TOPO_RADDR4=([rb1]=198.18.2.11 [rb2]=198.18.2.12)
+declare -gA TOPO_RADDR6=([rb1]=2001:db8:2::11 [rb2]=2001:db8:2::12)
+
+_topo_router_up()
+{
+	local ns="${TOPO_P}r"
+
+	_topo_ns_add "$ns" || return 1
+	_topo_sysctl "$ns" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 || return 1
+	_topo_run ip -n "$ns" link add eth0 type veth peer name p-r netns "$TOPO_NS_SW" || return 1
+	_topo_run ip netns exec "$ns" ethtool -K eth0 tx off || return 1
+	_topo_run ip -n "$ns" addr add "$TOPO_ROUTER4/24" dev eth0 || return 1
+	_topo_run ip -n "$ns" addr add "$TOPO_ROUTER6/64" dev eth0 nodad || return 1
+	_topo_run ip -n "$ns" link set dev eth0 up || return 1
+	_topo_port_up p-r || return 1
+	_topo_run ip -n "$ns" link add br1 type bridge stp_state 0 mcast_snooping 0 || return 1
+	_topo_run ip -n "$ns" addr add 198.18.2.254/24 dev br1 || return 1
+	_topo_run ip -n "$ns" addr add 2001:db8:2::fe/64 dev br1 nodad || return 1
+	_topo_run ip -n "$ns" link set dev br1 up
+}
+
+_topo_routed_host_up()
+{
+	local h="$1" ns="${TOPO_P}$1" r="${TOPO_P}r"
+
+	_topo_ns_add "$ns" || return 1
+	_topo_run ip -n "$ns" link add eth0 type veth peer name "p-$h" netns "$r" || return 1
+	_topo_run ip netns exec "$ns" ethtool -K eth0 tx off gro on || return 1
+	_topo_sysctl "$ns" net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv4.conf.lo.rp_filter=0 || return 1
+	_topo_run ip -n "$ns" addr add "${TOPO_RADDR4[$h]}/24" dev eth0 || return 1
+	_topo_run ip -n "$ns" addr add "${TOPO_RADDR6[$h]}/64" dev eth0 nodad || return 1
+	_topo_run ip -n "$ns" link set dev eth0 up || return 1
+	_topo_run ip -n "$ns" route add default via 198.18.2.254 || return 1
+	_topo_run ip -n "$ns" -6 route add default via 2001:db8:2::fe || return 1
+	_topo_run ip -n "$r" link set dev "p-$h" master br1 || return 1
+	_topo_run ip -n "$r" link set dev "p-$h" up
+}
+
+# Adds the routed hop to a topology that is up; topo_down removes it.
+topo_routed_up()
+{
+	local h
+
+	_topo_router_up || return 1
+	for h in rb1 rb2; do
+		_topo_routed_host_up "$h" || return 1
+	done
+	_topo_run ip route add 198.18.2.0/24 via "$TOPO_ROUTER4" dev "$TOPO_LB_IF" || return 1
+	_topo_run ip -6 route add 2001:db8:2::/64 via "$TOPO_ROUTER6" dev "$TOPO_LB_IF"
 }
 
 # topo_add_vip ADDR: hold a VIP (198.18.1.x or 2001:db8:1::x) on lo of every

@@ -17,4 +17,12 @@ static __always_inline int fwd_dsr(struct xdp_md *ctx, const struct weir_backend
 	return XDP_TX;
 }
 
+/* To the backend as its service forwards: DSR or IP-in-IP. */
+static __always_inline int fwd(struct xdp_md *ctx, struct packet *p, const struct weir_backend *be)
+{
+	if (be->flags & WEIR_BACKEND_IPIP)
+		return weir_encap(ctx, p, be);
+	return fwd_dsr(ctx, be);
+}
+
 #endif

@@ -16,6 +16,7 @@
 #define ICMPV6_DEST_UNREACH 1
 #define ICMPV6_PKT_TOOBIG 2
 #define IP_MF 0x2000
+#define IP_DF 0x4000
 #define IP_OFFSET 0x1FFF
 
 #define TCP_FLAG_FIN 0x01
@@ -46,7 +47,8 @@ struct packet {
 	__u32 refuse_interval_ns; /* ... and what a refusal does */
 	__u8 refuse;
 	__u8 has_service;
-	__u8 pad[2];
+	__u8 df; /* IPv4: don't fragment */
+	__u8 pad;
 	__u32 len; /* the frame */
 	__u32 ip_len; /* the IP datagram: what rates count */
 	__u32 tcp_seq, tcp_ack; /* host order */
@@ -58,6 +60,7 @@ struct packet {
 	/* An ICMP error about a stream: key is that stream's, taken from the
 	 * quoted datagram with source and destination swapped back. */
 	__u8 icmp_error;
+	__u16 mtu; /* WEIR_DROP_TOO_BIG: the largest datagram that fits */
 };
 
 static __always_inline int parse_eth(struct cursor *c, struct packet *p, __be16 *proto)
@@ -114,6 +117,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet *p)
 	__builtin_memcpy(p->key.dst, &ip->daddr, 4);
 	p->ip_len = total;
 	p->dscp = ip->tos >> 2;
+	p->df = !!(ip->frag_off & bpf_htons(IP_DF));
 	c->pos += hlen;
 	c->l4_len = total - hlen;
 	return 0;

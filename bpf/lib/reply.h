@@ -15,7 +15,6 @@
 #define VLAN_HLEN 4
 #define ICMP_PORT_UNREACH 3
 #define ICMPV6_PORT_UNREACH 4
-#define IP_DF 0x4000
 
 static __always_inline int reply_allowed(const struct packet *p, __u64 now)
 {
@@ -234,9 +233,11 @@ struct icmp4_reply {
 
 #define ICMP4_QUOTED_MAX (60 + sizeof(struct udphdr))
 
-/* Destination unreachable, port unreachable, quoting the request's IP
- * header and its 8 bytes of UDP. */
-static __always_inline int reply_icmp4(struct xdp_md *ctx, const struct packet *p)
+/* Destination unreachable (port unreachable, or fragmentation needed with
+ * the MTU that fits), quoting the request's IP header and the first 8
+ * bytes after it (UDP's header; TCP's ports and sequence number). */
+static __always_inline int reply_icmp4(struct xdp_md *ctx, const struct packet *p, __u8 code,
+				       __u16 mtu)
 {
 	__u32 l3 = p->l3_off, quoted = p->l4_off - p->l3_off + sizeof(struct udphdr);
 	__u8 body[sizeof(struct icmphdr) + ICMP4_QUOTED_MAX] = {};
@@ -264,7 +265,8 @@ static __always_inline int reply_icmp4(struct xdp_md *ctx, const struct packet *
 	__builtin_memcpy(&r->ip.daddr, p->key.src, 4);
 	r->ip.check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)&r->ip, sizeof(r->ip), 0));
 	r->icmp.type = ICMP_DEST_UNREACH;
-	r->icmp.code = ICMP_PORT_UNREACH;
+	r->icmp.code = code;
+	r->icmp.un.frag.mtu = bpf_htons(mtu);
 	/* The body's length varies with the quoted header's options: summed
 	 * from a zero-padded copy of constant size (zeros add nothing). */
 	if (bpf_xdp_load_bytes(ctx, l3 + sizeof(r->ip), body, sizeof(r->icmp) + quoted))
@@ -285,7 +287,9 @@ struct icmp6_reply {
 
 #define ICMP6_QUOTED (sizeof(struct ipv6hdr) + sizeof(struct udphdr))
 
-static __always_inline int reply_icmp6(struct xdp_md *ctx, const struct packet *p)
+/* Port unreachable, or packet too big (type 2) with the MTU that fits. */
+static __always_inline int reply_icmp6(struct xdp_md *ctx, const struct packet *p, __u8 type,
+				       __u8 code, __u32 mtu)
 {
 	__u32 l3 = p->l3_off, len = sizeof(struct icmp6hdr) + ICMP6_QUOTED;
 	struct icmp6_reply *r;
@@ -305,8 +309,9 @@ static __always_inline int reply_icmp6(struct xdp_md *ctx, const struct packet *
 	reply_put_eth(data, &eth, l3);
 	__builtin_memset(r, 0, sizeof(*r));
 	reply_ipv6_header(&r->ip, p, len, IPPROTO_ICMPV6);
-	r->icmp.icmp6_type = ICMPV6_DEST_UNREACH;
-	r->icmp.icmp6_code = ICMPV6_PORT_UNREACH;
+	r->icmp.icmp6_type = type;
+	r->icmp.icmp6_code = code;
+	r->icmp.icmp6_dataun.un_data32[0] = bpf_htonl(mtu);
 	sum = reply_pseudo6(&r->ip, len, IPPROTO_ICMPV6);
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r->icmp, len, sum);
 	r->icmp.icmp6_cksum = csum_fold(sum);
@@ -325,7 +330,31 @@ __noinline int weir_reply(struct xdp_md *ctx, const struct packet *p, __u64 now)
 			return XDP_DROP;
 		return p->key.family == WEIR_AF_INET ? reply_rst4(ctx, p) : reply_rst6(ctx, p);
 	}
-	return p->key.family == WEIR_AF_INET ? reply_icmp4(ctx, p) : reply_icmp6(ctx, p);
+	return p->key.family == WEIR_AF_INET
+		       ? reply_icmp4(ctx, p, ICMP_PORT_UNREACH, 0)
+		       : reply_icmp6(ctx, p, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+}
+
+#define REPLY_TOO_BIG_INTERVAL_NS 10000 /* 100,000 a second per CPU at most */
+#define ICMP_FRAG_NEEDED 4
+#define ICMPV6_PACKET_TOO_BIG 2
+#define IPV6_MIN_MTU 1280
+
+/* A datagram too big to encapsulate: "fragmentation needed" (IPv4 with
+ * DF) or "packet too big" (IPv6), so the client's path MTU discovery
+ * lowers its size; paced per service and CPU like refusals. A global
+ * function, as weir_reply. */
+__noinline int weir_reply_too_big(struct xdp_md *ctx, struct packet *p, __u64 now)
+{
+	if (!ctx || !p)
+		return XDP_DROP;
+	p->refuse_interval_ns = REPLY_TOO_BIG_INTERVAL_NS;
+	if (!reply_allowed(p, now))
+		return XDP_DROP;
+	if (p->key.family == WEIR_AF_INET)
+		return p->df ? reply_icmp4(ctx, p, ICMP_FRAG_NEEDED, p->mtu) : XDP_DROP;
+	return reply_icmp6(ctx, p, ICMPV6_PACKET_TOO_BIG, 0,
+			   p->mtu < IPV6_MIN_MTU ? IPV6_MIN_MTU : p->mtu);
 }
 
 #endif

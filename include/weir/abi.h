@@ -169,13 +169,23 @@ _Static_assert(sizeof(struct weir_service) == 176, "abi: service");
 /* Value of weir_backends (ARRAY, index = backend id). */
 struct weir_backend {
 	__u8 addr[16];
-	__u8 mac[6];
+	__u8 mac[6]; /* DSR: the backend's; IPIP: the next hop's toward it */
 	__u8 family;
 	__u8 flags; /* WEIR_BACKEND_* */
 	__u32 service_id;
 	__u32 max_streams; /* streams pinned to it at most (0: no limit) */
+	/* WEIR_BACKEND_IPIP: the outer source is encap_source with the bits
+	 * past encap_prefix_len taken from the stream's hash, so the
+	 * backend's NIC spreads streams over its queues; an inner datagram
+	 * longer than encap_mtu - the outer header is refused with ICMP
+	 * "fragmentation needed" / "packet too big" (path MTU discovery). */
+	__u8 encap_source[16];
+	__u8 encap_prefix_len;
+	__u8 reserved;
+	__u16 encap_mtu;
+	__u32 reserved2[3];
 };
-_Static_assert(sizeof(struct weir_backend) == 32, "abi: backend");
+_Static_assert(sizeof(struct weir_backend) == 64, "abi: backend");
 
 /* A backend id in use. Streams pinned to an id whose entry lost this flag
  * (the backend was deleted) are steered again on their next SYN. */
@@ -183,6 +193,8 @@ _Static_assert(sizeof(struct weir_backend) == 32, "abi: backend");
 /* mac holds the backend's resolved MAC. Without it nothing is forwarded to
  * the backend: an all-zero MAC must never reach the wire. */
 #define WEIR_BACKEND_MAC_VALID (1U << 1)
+/* Forwarded in IP-in-IP (IPv4 in IPv4, IPv6 in IPv6) to addr. */
+#define WEIR_BACKEND_IPIP (1U << 2)
 
 /* Key of weir_maglev (ARRAY, mmapable): table * WEIR_MAGLEV_SIZE_MAX +
  * entry. A maglev service's new stream takes the entry weir_hash_stream()
@@ -475,6 +487,7 @@ enum weir_drop {
 	WEIR_DROP_POLICED, /* drop: beyond its class's rate */
 	WEIR_DROP_PIE, /* refused: PIE's early refusal (the backends' delay is over target) */
 	WEIR_DROP_FALLBACK, /* pass: no usable backend, the service falls back to the local stack */
+	WEIR_DROP_TOO_BIG, /* drop: too big to encapsulate; answered with ICMP when DF (or IPv6) */
 	WEIR_DROP_MAX,
 };
 
@@ -497,7 +510,7 @@ _Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_r
 			"fragment", "ipv6_ext", "icmp_no_stream", "no_backend", "stream_table", \
 			"stray_rst", "no_stream", "capacity", "min_unmet", "preempted",         \
 			"backend_full", "contended", "service_paused", "policed", "pie",        \
-			"fallback",                                                             \
+			"fallback", "too_big",                                                  \
 	}
 
 #endif /* WEIR_ABI_H */

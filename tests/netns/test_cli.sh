@@ -30,7 +30,7 @@ expect_fail 1 "not tcp or udp" w service add x --vip "$VIP4" --port 82 --proto s
 expect_fail 1 "not an IPv4 or IPv6" w service add x --vip 999.1.1.1 --port 82 --proto tcp
 expect_fail 1 "exists already" w service add web --vip "$VIP4" --port 82 --proto tcp
 expect_fail 1 "not off or pie" w service add x --vip "$VIP4" --port 82 --proto tcp --admission red
-expect_fail 1 "not supported yet" w service add x --vip "$VIP4" --port 82 --proto tcp --capacity-limit "backends * 2"
+expect_fail 1 "column 12: expected" w service add x --vip "$VIP4" --port 82 --proto tcp --capacity-limit "backends * "
 expect_fail 1 "not tcp or http:PATH" w service set web --probe http:nopath
 expect_fail 2 "not NAME=VALUE" w backend report web 198.18.0.11 queue
 expect_fail 1 "not a number" w backend report web 198.18.0.11 queue=many

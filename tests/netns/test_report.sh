@@ -25,7 +25,7 @@ report_all() {
 t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=10 b2=10 b3=10
 
 # bad reports: refused, nothing stored
-for bad in queue=abc queue=-1 Queue=1 queue=inf "=1" queue; do
+for bad in queue=abc queue=-1 streams.active=1 queue=inf "=1" queue; do
 	w backend report web 198.18.0.11 "$bad" >/dev/null 2>&1 && fail "report $bad accepted"
 done
 w backend report web 198.18.0.99 queue=1 >/dev/null 2>&1 && fail "report of no backend accepted"

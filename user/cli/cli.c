@@ -17,15 +17,17 @@
 #define WORDS_MAX 64
 
 static const struct object objects[] = {
-	{ "service", service_cmds, "services: a VIP, port and protocol" },
-	{ "backend", backend_cmds, "backends of a service" },
-	{ "class", class_cmds, "class rules: min, max and priority of the streams they match" },
-	{ "stream", stream_cmds, "streams, and explicit requests for one" },
-	{ "stats", stats_cmds, "counters" },
-	{ "expr", expr_cmds, "capacity expressions" },
-	{ "status", status_cmds, "the controller" },
-	{ "config", config_cmds, "the desired state as a file" },
-	{ "shutdown", shutdown_cmds, "remove weir from the host" },
+	{ "service", service_cmds, "services: a VIP, port and protocol", NULL },
+	{ "backend", backend_cmds, "backends of a service", NULL },
+	{ "class", class_cmds, "class rules: min, max and priority of the streams they match",
+	  NULL },
+	{ "stream", stream_cmds, "streams, and explicit requests for one", NULL },
+	{ "stats", stats_cmds, "counters", NULL },
+	{ "expr", expr_cmds, "capacity expressions", NULL },
+	{ "decap", decap_cmds, "IP-in-IP decapsulation on a backend", decap_local },
+	{ "status", status_cmds, "the controller", NULL },
+	{ "config", config_cmds, "the desired state as a file", NULL },
+	{ "shutdown", shutdown_cmds, "remove weir from the host", NULL },
 	{ 0 },
 };
 
@@ -325,6 +327,8 @@ int cli_main(int argc, char **argv)
 		usage_cmd(stderr, o->name, c);
 	else if (c->prepare && c->prepare(args))
 		ret = 1;
+	else if (o->local)
+		ret = o->local(&cli, c, args) ? 1 : 0;
 	else
 		ret = execute(&cli, o->name, c, args);
 	json_object_put(args);

@@ -38,10 +38,15 @@ struct object {
 	const char *name;
 	const struct cmd *cmds;
 	const char *summary;
+	/* Its commands run here instead of in the controller (weir decap, on
+	 * a backend that runs none): 0 or a negative errno, message printed. */
+	int (*local)(const struct cli *cli, const struct cmd *c, json_object *args);
 };
 
+int decap_local(const struct cli *cli, const struct cmd *c, json_object *args);
+
 extern const struct cmd service_cmds[], backend_cmds[], class_cmds[], stream_cmds[], stats_cmds[],
-	config_cmds[], status_cmds[], shutdown_cmds[], expr_cmds[];
+	config_cmds[], status_cmds[], shutdown_cmds[], expr_cmds[], decap_cmds[];
 
 /* client.c: one request, one reply. Returns 0 and the reply's data (may be
  * NULL), or prints the error and returns non-zero. */

@@ -159,7 +159,7 @@ static void print_service_show(const struct cli *cli, json_object *data)
 		"pie-interval", "pie-burst", "pie-exempt-priority", "pie-scale", "probe-interval", \
 		"probe-timeout", "report-ttl", "breaker", "breaker-failures", "breaker-window",    \
 		"breaker-consecutive", "breaker-cooldown", "slow-start", "maglev-table-size",      \
-		"scale-for", "scale-cooldown"
+		"scale-for", "scale-cooldown", "encap-source", "encap-mtu"
 
 #define SERVICE_OPTION_USAGE                                                            \
 	"[--steering round-robin|weighted|maglev] [--forwarding dsr|ipip]\n"            \
@@ -179,7 +179,8 @@ static void print_service_show(const struct cli *cli, json_object *data)
 	"      [--probe-interval DUR] [--probe-timeout DUR] [--report-ttl DUR]\n"       \
 	"      [--breaker true|false] [--breaker-failures PCT] [--breaker-window N]\n"  \
 	"      [--breaker-consecutive N] [--breaker-cooldown DUR] [--slow-start DUR]\n" \
-	"      [--maglev-table-size PRIME] [--scale-for DUR] [--scale-cooldown DUR]"
+	"      [--maglev-table-size PRIME] [--scale-for DUR] [--scale-cooldown DUR]\n"  \
+	"      [--encap-source PREFIX] [--encap-mtu N]"
 
 const struct cmd service_cmds[] = {
 	{ "add",

@@ -238,7 +238,7 @@ static bool steering_supported(uint8_t v)
 
 static bool forwarding_supported(uint8_t v)
 {
-	return v == WEIR_FWD_DSR;
+	return v == WEIR_FWD_DSR || v == WEIR_FWD_IPIP;
 }
 
 static bool refuse_supported(uint8_t v)
@@ -310,6 +310,7 @@ void config_service_init(struct weir_service_config *svc, uint8_t proto)
 	overload_config_init(&svc->overload);
 	capacity_config_init(&svc->capacity);
 	svc->maglev_size = MAGLEV_SIZE_DEFAULT;
+	svc->encap_mtu = 1500;
 }
 
 void config_backend_init(struct weir_backend_config *be)
@@ -540,6 +541,14 @@ static int check_admission(const struct weir_service_config *svc, char *err, siz
 				     err, errlen);
 	if (!ret && svc->priority_reserve > 500)
 		ret = set_err(err, errlen, "service %s: priority-reserve is above 50%%", svc->name);
+	if (!ret && svc->encap_source.kind == WEIR_RULE_CIDR &&
+	    svc->encap_source.addr.family != svc->vip.family)
+		ret = set_err(err, errlen, "service %s: encap-source %s for an %s VIP", svc->name,
+			      svc->encap_source.addr.family == WEIR_AF_INET6 ? "IPv6" : "IPv4",
+			      svc->vip.family == WEIR_AF_INET6 ? "IPv6" : "IPv4");
+	if (!ret && (svc->encap_mtu < WEIR_ENCAP_MTU_MIN || svc->encap_mtu > WEIR_ENCAP_MTU_MAX))
+		ret = set_err(err, errlen, "service %s: encap-mtu %u is out of range (%d-%d)",
+			      svc->name, svc->encap_mtu, WEIR_ENCAP_MTU_MIN, WEIR_ENCAP_MTU_MAX);
 	if (!ret && !maglev_is_prime(svc->maglev_size))
 		ret = set_err(err, errlen, "service %s: maglev-table-size %u is not a prime",
 			      svc->name, svc->maglev_size);
@@ -1409,6 +1418,26 @@ static int parse_svc_maglev_size(struct parse_ctx *ctx, yaml_node_t *value, void
 		       &((struct weir_service_config *)obj)->maglev_size);
 }
 
+static int parse_svc_encap_source(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_service_config *svc = obj;
+	struct weir_match m;
+	const char *s;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (config_parse_match(s, &m) || m.kind != WEIR_RULE_CIDR)
+		return bad_value(ctx, value, "is not a prefix (like 198.19.254.0/24)");
+	svc->encap_source = m;
+	return 0;
+}
+
+static int parse_svc_encap_mtu(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	return get_u32(ctx, value, WEIR_ENCAP_MTU_MIN, WEIR_ENCAP_MTU_MAX,
+		       &((struct weir_service_config *)obj)->encap_mtu);
+}
+
 static int parse_svc_refuse_rate(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
 	return get_u32(ctx, value, 0, 1000000, &((struct weir_service_config *)obj)->refuse_rate);
@@ -1502,6 +1531,8 @@ static const struct key_handler service_keys[] = {
 	{ "fallback", parse_svc_fallback, false },
 	{ "slow-start", parse_svc_slow_start, false },
 	{ "maglev-table-size", parse_svc_maglev_size, false },
+	{ "encap-source", parse_svc_encap_source, false },
+	{ "encap-mtu", parse_svc_encap_mtu, false },
 	{ NULL, NULL, false },
 };
 
@@ -1913,7 +1944,8 @@ static void emit_capacity(struct emit_buf *b, const struct weir_service_config *
 
 static void emit_admission(struct emit_buf *b, const struct weir_service_config *svc)
 {
-	char text[DUR_STRLEN];
+	char text[64];
+	struct weir_match encap;
 	size_t i;
 
 	emit(b, "    capacity-streams: %lu\n", (unsigned long)svc->capacity_streams);
@@ -1939,6 +1971,9 @@ static void emit_admission(struct emit_buf *b, const struct weir_service_config 
 	emit_capacity(b, svc);
 	emit(b, "    fallback: %s\n", config_fallback_name(svc->fallback));
 	emit(b, "    maglev-table-size: %u\n", svc->maglev_size);
+	config_encap_source(svc, &encap);
+	emit(b, "    encap-source: \"%s\"\n", config_format_match(&encap, text, sizeof(text)));
+	emit(b, "    encap-mtu: %u\n", svc->encap_mtu);
 	emit(b, "    slow-start: %s\n",
 	     svc->slow_start_ns ? units_format_duration(svc->slow_start_ns, text, sizeof(text))
 				: "0");
@@ -1987,4 +2022,15 @@ int config_emit(const struct weir_config *cfg, char **out)
 	}
 	*out = b.data;
 	return 0;
+}
+
+void config_encap_source(const struct weir_service_config *svc, struct weir_match *out)
+{
+	if (svc->encap_source.kind == WEIR_RULE_CIDR) {
+		*out = svc->encap_source;
+		return;
+	}
+	/* 100::/64 is discard-only (RFC 6666); 172.16.0.0/16 private: neither
+	 * is anyone's address the backend might answer */
+	config_parse_match(svc->vip.family == WEIR_AF_INET6 ? "100::/64" : "172.16.0.0/16", out);
 }

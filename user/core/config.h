@@ -100,6 +100,10 @@ struct weir_service_config {
 	uint8_t fallback; /* enum weir_fallback */
 	uint64_t slow_start_ns; /* a backend's weight ramps up over this; 0: at once */
 	uint32_t maglev_size; /* entries of its Maglev table: a prime, 251-65537 */
+	/* ipip: the outer sources (a prefix of the VIP's family; kind 0: the
+	 * default, 172.16.0.0/16 or 100::/64) and the largest outer datagram */
+	struct weir_match encap_source;
+	uint32_t encap_mtu;
 	struct weir_class_config *classes; /* malloc'd, n_classes long, in order */
 	size_t n_classes;
 	struct weir_backend_config *backends; /* malloc'd, n_backends long */
@@ -179,5 +183,9 @@ int config_check_class(const struct weir_service_config *svc, size_t i, char *er
 #define WEIR_PAUSE_AFTER_MAX_NS (60ULL * 1000000000ULL)
 #define WEIR_HANDSHAKE_MAX_NS (8ULL * 1000000000ULL)
 #define WEIR_SLOW_START_MAX_NS (3600ULL * 1000000000ULL)
+#define WEIR_ENCAP_MTU_MIN 1280
+#define WEIR_ENCAP_MTU_MAX 9216
+/* The encap source a service uses: its own, or the default of its family. */
+void config_encap_source(const struct weir_service_config *svc, struct weir_match *out);
 
 #endif

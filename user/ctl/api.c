@@ -42,7 +42,7 @@ struct api_cmd {
 		"scale-for", "scale-cooldown", "delay-aggregate", "pie-interval", "pie-burst",   \
 		"pie-exempt-priority", "pie-scale", "probe-interval", "probe-timeout",           \
 		"report-ttl", "breaker", "breaker-failures", "breaker-window",                   \
-		"breaker-consecutive", "breaker-cooldown"
+		"breaker-consecutive", "breaker-cooldown", "encap-source", "encap-mtu"
 
 const char *api_arg(json_object *args, const char *key)
 {

@@ -158,6 +158,21 @@ static int set_maglev_size(struct weir_service_config *s, const char *v)
 		       : 0;
 }
 
+static int set_encap_source(struct weir_service_config *s, const char *v)
+{
+	struct weir_match m;
+
+	if (config_parse_match(v, &m) || m.kind != WEIR_RULE_CIDR)
+		return -EINVAL;
+	s->encap_source = m;
+	return 0;
+}
+
+static int set_encap_mtu(struct weir_service_config *s, const char *v)
+{
+	return units_parse_u32(v, WEIR_ENCAP_MTU_MIN, WEIR_ENCAP_MTU_MAX, &s->encap_mtu);
+}
+
 static int set_fallback(struct weir_service_config *s, const char *v)
 {
 	return config_parse_fallback(v, &s->fallback);
@@ -204,6 +219,8 @@ static const struct {
 	{ "fallback", set_fallback, "drop or pass" },
 	{ "slow-start", set_slow_start, "a duration (ms, s, m; 0: off)" },
 	{ "maglev-table-size", set_maglev_size, "a prime from 251 to 65537" },
+	{ "encap-source", set_encap_source, "a prefix (like 198.19.254.0/24)" },
+	{ "encap-mtu", set_encap_mtu, "an MTU from 1280 to 9216" },
 };
 
 /* The overload options (core/overload.c), by the same keys as the file. */

@@ -75,6 +75,18 @@ static void service_key_of(const struct weir_service_config *cfg, struct weir_se
 	key->family = cfg->vip.family;
 }
 
+/* IP-in-IP: the outer source prefix and the largest outer datagram. */
+static void encap_value(const struct ctl_service *svc, struct weir_backend *val)
+{
+	struct weir_match src;
+
+	config_encap_source(&svc->cfg, &src);
+	val->flags |= WEIR_BACKEND_IPIP;
+	memcpy(val->encap_source, src.addr.bytes, sizeof(val->encap_source));
+	val->encap_prefix_len = src.prefix_len;
+	val->encap_mtu = svc->cfg.encap_mtu;
+}
+
 static int sync_backends(struct ctl *c, const struct ctl_service *svc)
 {
 	size_t i;
@@ -90,6 +102,8 @@ static int sync_backends(struct ctl *c, const struct ctl_service *svc)
 
 		memcpy(val.addr, be->cfg.addr.bytes, sizeof(val.addr));
 		val.max_streams = overload_max_streams(svc, be);
+		if (svc->cfg.forwarding == WEIR_FWD_IPIP)
+			encap_value(svc, &val);
 		if (be->mac_known) {
 			memcpy(val.mac, be->mac, sizeof(val.mac));
 			val.flags |= WEIR_BACKEND_MAC_VALID;

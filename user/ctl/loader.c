@@ -31,7 +31,7 @@
 #define BPF_FS_MAGIC_NUMBER 0xcafe4a11
 #define PROG_NAME "weir_xdp"
 
-static int bpffs_ensure(void)
+int loader_bpffs_ensure(void)
 {
 	struct statfs st;
 
@@ -546,7 +546,7 @@ int loader_start(struct loader *l, const char *pin_dir, const struct weir_config
 	l->lock_fd = -1;
 	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir);
 	l->xdp_mode = cfg->xdp_mode;
-	err = bpffs_ensure();
+	err = loader_bpffs_ensure();
 	if (!err)
 		err = mkdir_p(pin_dir);
 	if (err) {
@@ -596,29 +596,35 @@ void loader_close(struct loader *l)
 	l->lock_fd = -1;
 }
 
-static void detach_iface(const struct loader_iface *ifc)
+int loader_detach_program(int ifindex, const char *name)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifc->ifindex);
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *prog = NULL;
 	int err = -ENOENT;
 
 	if (libxdp_get_error(mp))
-		return;
+		return -ENOENT;
 	while ((prog = next_program(mp, prog))) {
-		if (strcmp(xdp_program__name(prog), PROG_NAME))
+		if (strcmp(xdp_program__name(prog), name))
 			continue;
 		if (xdp_multiprog__is_legacy(mp))
 			err = xdp_multiprog__detach(mp);
 		else
-			err = xdp_program__detach(prog, ifc->ifindex,
-						  xdp_multiprog__attach_mode(mp), 0);
+			err = xdp_program__detach(prog, ifindex, xdp_multiprog__attach_mode(mp), 0);
 		break;
 	}
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static void detach_iface(const struct loader_iface *ifc)
+{
+	int err = loader_detach_program(ifc->ifindex, PROG_NAME);
+
 	if (err)
 		pr_warn("interface %s: cannot detach: %s\n", ifc->name, strerror(-err));
 	else
 		pr_info("interface %s: detached\n", ifc->name);
-	xdp_multiprog__close(mp);
 }
 
 static void unpin_all(const char *dir)

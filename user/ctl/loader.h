@@ -79,5 +79,10 @@ int loader_map_memory(struct loader *l);
 void loader_close(struct loader *l);
 /* Detaches from every interface and removes the pins. */
 int loader_teardown(struct loader *l);
+/* Detaches the XDP program of that name from ifindex: 0 or -errno
+ * (-ENOENT: none of that name there). */
+int loader_detach_program(int ifindex, const char *name);
+/* Mounts bpffs on /sys/fs/bpf when it is not there: 0 or -errno. */
+int loader_bpffs_ensure(void);
 
 #endif

@@ -96,6 +96,59 @@ static int neigh_dump(struct neigh_entry *out, size_t *n)
 	return err;
 }
 
+/* The address whose MAC the frames to dst go to: the gateway of the
+ * kernel's route to dst, or dst itself when it is on the link. 0, or a
+ * negative errno (no route). */
+static int route_next_hop(const struct weir_addr *dst, struct weir_addr *via)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtmsg rtm;
+		char attrs[64];
+	} req = { 0 };
+	static char buf[8192];
+	size_t alen = dst->family == WEIR_AF_INET ? 4 : 16;
+	struct rtattr *rta =
+		(struct rtattr *)((char *)&req + NLMSG_ALIGN(NLMSG_LENGTH(sizeof(req.rtm))));
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), len, rlen;
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	struct rtmsg *rtm;
+
+	if (fd < 0)
+		return -errno;
+	req.nh.nlmsg_type = RTM_GETROUTE;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.rtm.rtm_family = dst->family == WEIR_AF_INET ? AF_INET : AF_INET6;
+	req.rtm.rtm_dst_len = alen * 8;
+	rta->rta_type = RTA_DST;
+	rta->rta_len = RTA_LENGTH(alen);
+	memcpy(RTA_DATA(rta), dst->bytes, alen);
+	req.nh.nlmsg_len = NLMSG_ALIGN(NLMSG_LENGTH(sizeof(req.rtm))) + RTA_ALIGN(rta->rta_len);
+	len = send(fd, &req, req.nh.nlmsg_len, 0) < 0 ? -1 : (int)recv(fd, buf, sizeof(buf), 0);
+	close(fd);
+	if (len < 0 || !NLMSG_OK(nh, (size_t)len) || nh->nlmsg_type != RTM_NEWROUTE)
+		return -EHOSTUNREACH;
+	*via = *dst;
+	rtm = NLMSG_DATA(nh);
+	rta = RTM_RTA(rtm);
+	rlen = RTM_PAYLOAD(nh);
+	for (; RTA_OK(rta, rlen); rta = RTA_NEXT(rta, rlen))
+		if (rta->rta_type == RTA_GATEWAY && RTA_PAYLOAD(rta) == alen)
+			memcpy(via->bytes, RTA_DATA(rta), alen);
+	return 0;
+}
+
+/* The address a backend's frames go to: itself (DSR: on the link), or
+ * the next hop toward it (IP-in-IP: it may be routed hops away). */
+static const struct weir_addr *frame_target(const struct ctl_service *svc, struct ctl_backend *be)
+{
+	if (svc->cfg.forwarding != WEIR_FWD_IPIP)
+		return &be->cfg.addr;
+	if (route_next_hop(&be->cfg.addr, &be->next_hop))
+		return &be->cfg.addr;
+	return &be->next_hop;
+}
+
 /* Only an entry on an interface weir runs on: DSR sends the frame out of
  * the interface it came in on, where a MAC learned on another link means
  * nothing. Without interfaces (maps only) any entry will do. */
@@ -159,7 +212,7 @@ static void neigh_update(struct ctl *c, const struct neigh_entry *tab, size_t n,
 
 			if (be->cfg.has_mac)
 				continue;
-			e = neigh_find(c, tab, n, &be->cfg.addr);
+			e = neigh_find(c, tab, n, frame_target(svc, be));
 			if (!e) {
 				if (!be->mac_known)
 					neigh_missing(svc, be, now);
