@@ -57,6 +57,7 @@ struct service_spec {
 	bool full; /* no room: every new stream is refused */
 	bool reset; /* refuse with a RST */
 	bool pie; /* PIE refuses every new stream (p = 1) */
+	bool ipip; /* forwarded in IP-in-IP */
 };
 
 /* The service's default class, id = service id (the controller's ids are
@@ -167,6 +168,16 @@ static int set_service(struct scene *s, const char *vip, __u16 port, __u32 id, _
 					   .mac = { 0x02, 0, 0, 0, 0, first_backend + i } };
 		__u32 bid = first_backend + i, slot = id * WEIR_MAX_SLOTS + i;
 
+		if (spec->ipip) {
+			be.flags |= WEIR_BACKEND_IPIP;
+			pkt_set_addr(be.addr, key.family,
+				     key.family == WEIR_AF_INET ? "198.18.2.11" : "2001:db8:2::11");
+			pkt_set_addr(be.encap_source, key.family,
+				     key.family == WEIR_AF_INET ? "198.19.254.0" : "2001:db8:ff::");
+			be.encap_prefix_len = key.family == WEIR_AF_INET ? 24 : 64;
+			be.encap_mtu = 9000;
+		}
+
 		if (bpf_map_update_elem(bpf_map__fd(s->lb->maps.weir_backends), &bid, &be, 0) ||
 		    bpf_map_update_elem(bpf_map__fd(s->lb->maps.weir_slots), &slot, &bid, 0))
 			return -errno;
@@ -184,6 +195,7 @@ static int scene_open(struct scene *s, __u32 streams)
 	static const struct service_spec admitted = { .limit_streams = 1ULL << 40, .n_rules = 4 };
 	static const struct service_spec full = { .full = true, .reset = true };
 	static const struct service_spec pie = { .limit_streams = 1ULL << 40, .pie = true };
+	static const struct service_spec ipip = { .ipip = true };
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -207,6 +219,8 @@ static int scene_open(struct scene *s, __u32 streams)
 		err = set_service(s, VIP4, 84, 5, 12, 3, &full);
 	if (!err)
 		err = set_service(s, VIP4, 85, 6, 15, 3, &pie);
+	if (!err)
+		err = set_service(s, VIP4, 86, 7, 18, 3, &ipip);
 	s->prog = bpf_program__fd(s->lb->progs.weir_xdp);
 	s->pass = bpf_program__fd(s->floor->progs.floor_pass);
 	s->swap = bpf_program__fd(s->floor->progs.floor_mac_swap);
@@ -312,7 +326,7 @@ static double ns_distinct(int prog, const struct pkt *tmpl, __u32 n, __u32 run, 
 struct packet_results {
 	struct series pass, swap, lookup, lookup6, swap_distinct;
 	struct series est4, est6, new4, new6, new_full, pass4, pass6, refused;
-	struct series est_policed, new_admitted, refused_rst, refused_pie;
+	struct series est_policed, new_admitted, refused_rst, refused_pie, new_ipip;
 	__u32 unexpected;
 };
 
@@ -330,7 +344,7 @@ static void measure_floors(struct scene *s, struct packet_results *r, const stru
 static void measure_weir(struct scene *s, struct packet_results *r, int round)
 {
 	struct pkt syn4, syn6, ack4, ack6, other4, other6, refused, syn82, ack82, syn83, syn84;
-	struct pkt syn85;
+	struct pkt syn85, syn86;
 
 	build(&syn4, CLIENT4, VIP4, 40000, 80, PKT_SYN);
 	build(&syn6, CLIENT6, VIP6, 40000, 80, PKT_SYN);
@@ -344,6 +358,7 @@ static void measure_weir(struct scene *s, struct packet_results *r, int round)
 	build(&syn83, CLIENT4, VIP4, 40000, 83, PKT_SYN);
 	build(&syn84, CLIENT4, VIP4, 40000, 84, PKT_SYN);
 	build(&syn85, CLIENT4, VIP4, 40000, 85, PKT_SYN);
+	build(&syn86, CLIENT4, VIP4, 40000, 86, PKT_SYN);
 	run_once(s->prog, &syn4, NULL); /* open the established streams */
 	run_once(s->prog, &syn6, NULL);
 	run_once(s->prog, &syn82, NULL);
@@ -358,6 +373,8 @@ static void measure_weir(struct scene *s, struct packet_results *r, int round)
 	series_add(&r->est_policed, ns_repeat(s->prog, &ack82));
 	series_add(&r->new4, ns_distinct(s->prog, &syn4, DISTINCT, round, XDP_TX, &r->unexpected));
 	series_add(&r->new6, ns_distinct(s->prog, &syn6, DISTINCT, round, XDP_TX, &r->unexpected));
+	series_add(&r->new_ipip,
+		   ns_distinct(s->prog, &syn86, DISTINCT, 100 + round, XDP_TX, &r->unexpected));
 }
 
 /* Fills the stream table with COLD_STREAMS established streams of VIP4:80
@@ -519,6 +536,10 @@ static void report_weir(json_object *rows, const struct packet_results *r)
 	    "insert (the bucket of each a trip to memory)");
 	row(rows, "new stream TCP IPv6 (miss + steer + insert)", &r->new6, FLOOR_SWAP_DISTINCT,
 	    &r->swap_distinct, 0, "report", NULL);
+	row(rows, "new stream TCP IPv4, ipip (miss + steer + insert + encapsulate)", &r->new_ipip,
+	    "new stream TCP IPv4 (miss + steer + insert)", &r->new4, 0, "report",
+	    "the same new streams forwarded in IPv4-in-IPv4 instead of DSR: the outer header, "
+	    "its checksum and the stream's hash for the outer source");
 	row(rows, "new stream TCP IPv4 into a full table (every insert evicts)", &r->new_full,
 	    FLOOR_SWAP_DISTINCT, &r->swap_distinct, 0, "report",
 	    "65536-entry table filled first, then 300000 distinct SYNs");

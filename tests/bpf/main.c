@@ -11,7 +11,7 @@ int main(void)
 	static const struct test_group *groups[] = {
 		&forward_group,	 &pass_group, &steer_group,  &stream_group,
 		&counters_group, &icmp_group, &admit_group,  &police_group,
-		&reply_group,	 &pie_group,  &maglev_group,
+		&reply_group,	 &pie_group,  &maglev_group, &encap_group,
 	};
 	size_t i;
 	int failed = 0;

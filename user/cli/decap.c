@@ -77,5 +77,6 @@ const struct cmd decap_cmds[] = {
 
 int decap_local(const struct cli *cli, const struct cmd *c, json_object *args)
 {
-	return !strcmp(c->verb, "attach") ? decap_attach_cmd(cli, args) : decap_detach_cmd(cli, args);
+	return !strcmp(c->verb, "attach") ? decap_attach_cmd(cli, args)
+					  : decap_detach_cmd(cli, args);
 }
