@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <grp.h>
+#include <sys/wait.h>
 
 #include "tests.h"
 
@@ -213,10 +215,89 @@ static void unknown_and_mistyped_arguments(void **state)
 	config_free(&after);
 }
 
+/* As nobody in the socket's group: child side. Writes both replies,
+ * newline-terminated, to out. */
+static void group_member_requests(const char *path, int out)
+{
+	static const char *const requests[] = {
+		"{\"cmd\":\"status\"}\n",
+		"{\"cmd\":\"service.add\",\"args\":{\"name\":\"x\",\"vip\":\"198.18.1.9\","
+		"\"port\":\"80\",\"proto\":\"tcp\"}}\n",
+	};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char buf[4096];
+	size_t i;
+
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		_exit(2);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	for (i = 0; i < 2; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		ssize_t n;
+
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+			_exit(3);
+		if (send(fd, requests[i], strlen(requests[i]), 0) < 0)
+			_exit(4);
+		n = recv(fd, buf, sizeof(buf) - 1, MSG_WAITALL);
+		if (n <= 0 || write(out, buf, n) != n)
+			_exit(5);
+		close(fd);
+	}
+	_exit(0);
+}
+
+/* --socket-group: a member (nobody, here) may run what changes nothing;
+ * a change needs root, whatever group the caller is in. */
+static void group_reads_root_changes(void **state)
+{
+	struct scene *s = *state;
+	char replies[8192] = "", *reply;
+	int pipefd[2], status = -1, good;
+	struct stat st;
+	uint64_t deadline;
+	pid_t pid;
+	ssize_t n;
+
+	s->c.socket_group = true;
+	s->c.socket_gid = 65534;
+	assert_int_equal(chmod(s->run_dir, 0755), 0);
+	assert_int_equal(open_server(s), 0);
+	assert_int_equal(stat(s->socket_path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		group_member_requests(s->socket_path, pipefd[1]);
+	close(pipefd[1]);
+	deadline = ctl_now_ns() + 5 * SEC;
+	while (ctl_now_ns() < deadline && waitpid(pid, &status, WNOHANG) == 0)
+		serve_for(s, 50000000ULL);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	n = read(pipefd[0], replies, sizeof(replies) - 1);
+	close(pipefd[0]);
+	assert_true(n > 0);
+	replies[n] = '\0';
+	assert_non_null(strstr(replies, "\"ok\":true"));
+	assert_non_null(strstr(replies, "permission denied: service.add changes the running "
+					"state; run it as root"));
+	assert_null(state_find_service(&s->c, "x"));
+	/* root may */
+	good = connect_client(s);
+	send_text(good, "{\"cmd\":\"service.add\",\"args\":{\"name\":\"x\",\"vip\":"
+			"\"198.18.1.9\",\"port\":\"80\",\"proto\":\"tcp\"}}\n");
+	reply = serve_until_reply(s, good, 1 * SEC);
+	assert_non_null(reply);
+	assert_non_null(strstr(reply, "\"ok\":true"));
+	free(reply);
+	close(good);
+}
+
 static const struct CMUnitTest tests[] = {
-	ctl_test(slow_clients_hold_up_nobody),
-	ctl_test(client_that_never_reads),
-	ctl_test(non_socket_path_kept),
+	ctl_test(group_reads_root_changes),	  ctl_test(slow_clients_hold_up_nobody),
+	ctl_test(client_that_never_reads),	  ctl_test(non_socket_path_kept),
 	ctl_test(unknown_and_mistyped_arguments),
 };
 

@@ -28,6 +28,8 @@ struct api_cmd {
 	/* Takes names of the caller's own beside args (backend.report's
 	 * NAME=VALUE pairs), strings or numbers: fn checks them all. */
 	bool open_args;
+	/* Changes nothing: callers of the socket's group may run it. */
+	bool read_only;
 };
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -287,23 +289,27 @@ static int cmd_shutdown(struct ctl *c, json_object *args, json_object **out, cha
 	{                                        \
 		.name = n, .start = s, .args = a \
 	}
+#define READ(n, f, a)                                            \
+	{                                                        \
+		.name = n, .fn = f, .args = a, .read_only = true \
+	}
 
 static const struct api_cmd api_cmds[] = {
-	CMD("status", cmd_status, NO_ARGS),
+	READ("status", cmd_status, NO_ARGS),
 	CMD("service.add", cmd_service_add,
 	    ARGS("name", "vip", "port", "proto", SERVICE_OPTION_ARGS)),
 	CMD("service.set", cmd_service_set, ARGS("name", SERVICE_OPTION_ARGS)),
 	CMD("service.del", cmd_service_del, ARGS("name")),
 	CMD("service.pause", cmd_service_pause, ARGS("name")),
 	CMD("service.resume", cmd_service_resume, ARGS("name")),
-	CMD("service.show", cmd_service_show, ARGS("name")),
-	CMD("service.list", cmd_service_list, NO_ARGS),
+	READ("service.show", cmd_service_show, ARGS("name")),
+	READ("service.list", cmd_service_list, NO_ARGS),
 	CMD("backend.add", cmd_backend_add,
 	    ARGS("service", "addr", "weight", "mac", "max-streams", "standby")),
 	CMD("backend.del", cmd_backend_del, ARGS("service", "addr")),
 	CMD("backend.pause", cmd_backend_pause, ARGS("service", "addr")),
 	CMD("backend.resume", cmd_backend_resume, ARGS("service", "addr")),
-	CMD("backend.list", cmd_backend_list, ARGS("service")),
+	READ("backend.list", cmd_backend_list, ARGS("service")),
 	JOB("backend.drain", job_backend_drain, ARGS("service", "addr", "wait")),
 	{ .name = "backend.report",
 	  .fn = cmd_backend_report,
@@ -311,14 +317,17 @@ static const struct api_cmd api_cmds[] = {
 	  .open_args = true },
 	CMD("class.add", cmd_class_add, ARGS("service", "name", "match", "min", "max", "priority")),
 	CMD("class.del", cmd_class_del, ARGS("service", "name")),
-	CMD("class.list", cmd_class_list, ARGS("service")),
-	JOB("stream.list", job_stream_list, ARGS("service", "state", "sort", "limit")),
+	READ("class.list", cmd_class_list, ARGS("service")),
+	{ .name = "stream.list",
+	  .start = job_stream_list,
+	  .args = ARGS("service", "state", "sort", "limit"),
+	  .read_only = true },
 	CMD("stream.request", cmd_stream_request,
 	    ARGS("service", "id", "client", "min", "max", "priority", "ttl")),
 	CMD("stream.release", cmd_stream_release, ARGS("service", "id")),
-	CMD("stats", cmd_stats, ARGS("service")),
-	CMD("expr.check", cmd_expr_check, ARGS("expr", "service")),
-	CMD("config.dump", cmd_config_dump, NO_ARGS),
+	READ("stats", cmd_stats, ARGS("service")),
+	READ("expr.check", cmd_expr_check, ARGS("expr", "service")),
+	READ("config.dump", cmd_config_dump, NO_ARGS),
 	CMD("config.load", cmd_config_load, ARGS("file", "yaml")),
 	CMD("shutdown", cmd_shutdown, NO_ARGS),
 	{ 0 },
@@ -407,7 +416,12 @@ char *api_dispatch(struct ctl *c, const char *request, size_t len, struct api_jo
 	for (h = api_cmds; h->name; h++)
 		if (!strcmp(h->name, json_object_get_string(cmd)))
 			break;
-	if (h->name) {
+	if (h->name && !h->read_only && c->caller_restricted) {
+		snprintf(err, sizeof(err),
+			 "permission denied: %s changes the running state; run it as root",
+			 h->name);
+		ret = -EPERM;
+	} else if (h->name) {
 		ret = check_args(h, args, err);
 		if (!ret && h->start)
 			ret = h->start(c, args, job, err);

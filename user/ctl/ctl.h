@@ -181,6 +181,13 @@ struct ctl {
 	size_t n_services;
 	struct loader loader;
 	const char *socket_path;
+	/* --socket-group: members may connect (mode 0660) and run read-only
+	 * commands; changes need root, checked by the caller's credentials */
+	bool socket_group;
+	gid_t socket_gid;
+	/* the request being dispatched comes from a caller other than root:
+	 * read-only commands only */
+	bool caller_restricted;
 	int listen_fd;
 	struct server *server; /* the socket's clients */
 	struct dp_shadow *shadow; /* what dataplane.c last wrote */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,7 +36,7 @@ static void on_signal(int sig)
 
 static const char run_usage[] =
 	"usage: weir run [-c FILE] [-i IFACE]... [--xdp-mode native|generic]\n"
-	"                [--socket PATH] [--pin-dir DIR] [-v]\n"
+	"                [--socket PATH] [--socket-group GROUP] [--pin-dir DIR] [-v]\n"
 	"\n"
 	"Runs the controller: loads and attaches the XDP balancer on each IFACE\n"
 	"(native mode unless --xdp-mode generic), pins its maps under DIR\n"
@@ -43,13 +44,17 @@ static const char run_usage[] =
 	"), serves the control socket (default\n" WEIR_SOCKET_DEFAULT
 	") and keeps the maps in step with the desired state.\n"
 	"-c FILE reads interfaces, settings and services from a YAML file; -i\n"
-	"replaces the file's interfaces. -v logs debug messages.\n";
+	"replaces the file's interfaces. -v logs debug messages. The socket is\n"
+	"root's alone (0600); --socket-group lets that group connect (0660) and run\n"
+	"the commands that change nothing (show, list, stats, status, config dump,\n"
+	"expr check); the others need root, whoever connects.\n";
 
 struct run_opts {
 	const char *config_path;
 	const char *socket_path;
 	const char *pin_dir;
 	const char *xdp_mode;
+	const char *socket_group;
 	const char *ifaces[WEIR_MAX_INTERFACES];
 	size_t n_ifaces;
 	bool verbose;
@@ -62,6 +67,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "interface", required_argument, 0, 'i' },
 		{ "xdp-mode", required_argument, 0, 'm' },
 		{ "socket", required_argument, 0, 's' },
+		{ "socket-group", required_argument, 0, 'g' },
 		{ "pin-dir", required_argument, 0, 'p' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
@@ -82,6 +88,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 's':
 			o->socket_path = optarg;
+			break;
+		case 'g':
+			o->socket_group = optarg;
 			break;
 		case 'p':
 			o->pin_dir = optarg;
@@ -295,6 +304,22 @@ static void raise_nofile(void)
 	}
 }
 
+/* A group by name or number. */
+static int group_of(const char *name, gid_t *gid)
+{
+	struct group *g = getgrnam(name);
+	uint32_t n;
+
+	if (g) {
+		*gid = g->gr_gid;
+		return 0;
+	}
+	if (units_parse_u32(name, 0, UINT32_MAX - 1, &n))
+		return -ENOENT;
+	*gid = n;
+	return 0;
+}
+
 int run_main(int argc, char **argv)
 {
 	struct run_opts o = {};
@@ -316,6 +341,12 @@ int run_main(int argc, char **argv)
 	c.top.services = NULL;
 	c.top.n_services = 0;
 	c.socket_path = o.socket_path;
+	if (o.socket_group && group_of(o.socket_group, &c.socket_gid)) {
+		fprintf(stderr, "weir run: --socket-group: no group '%s'\n", o.socket_group);
+		config_free(&cfg);
+		return 2;
+	}
+	c.socket_group = o.socket_group != NULL;
 	c.started_ns = ctl_now_ns();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);

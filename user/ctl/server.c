@@ -37,6 +37,7 @@
 
 struct client {
 	int fd;
+	bool root; /* SO_PEERCRED: the peer runs as uid 0 */
 	char *buf; /* the request as it comes, then the reply */
 	size_t len, cap; /* request bytes read / reply length */
 	size_t sent; /* reply bytes written */
@@ -104,6 +105,15 @@ static const char *claim_error(int err)
 	return strerror(-err);
 }
 
+/* --socket-group: the group may connect; what it may do is checked per
+ * request (SO_PEERCRED). */
+static int socket_share(const struct ctl *c)
+{
+	if (chown(c->socket_path, 0, c->socket_gid) || chmod(c->socket_path, 0660))
+		return -1;
+	return 0;
+}
+
 int server_open(struct ctl *c)
 {
 	struct sockaddr_un sun;
@@ -129,6 +139,8 @@ int server_open(struct ctl *c)
 	old = umask(0177); /* the socket is born 0600 */
 	err = bind(c->listen_fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
+	if (!err && c->socket_group)
+		err = socket_share(c);
 	if (err || listen(c->listen_fd, 64)) {
 		err = -errno;
 		pr_warn("socket %s: %s\n", c->socket_path, strerror(errno));
@@ -201,8 +213,10 @@ static void client_dispatch(struct ctl *c, struct client *cl)
 	size_t len = nl ? (size_t)(nl - cl->buf) : cl->len;
 	char *text = NULL;
 
+	c->caller_restricted = !cl->root;
 	if (len)
 		text = api_dispatch(c, cl->buf, len, &cl->job);
+	c->caller_restricted = false;
 	if (cl->job) {
 		/* a job with a deadline of its own has a second to say so */
 		cl->deadline_ns = cl->job->deadline_ns ? cl->job->deadline_ns + 1000000000ULL
@@ -277,6 +291,14 @@ static int client_write(struct client *cl)
 	return 1;
 }
 
+static bool peer_is_root(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) && cred.uid == 0;
+}
+
 static void server_accept(struct ctl *c, uint64_t now)
 {
 	struct server *s = c->server;
@@ -288,6 +310,7 @@ static void server_accept(struct ctl *c, uint64_t now)
 
 		memset(cl, 0, sizeof(*cl));
 		cl->fd = fd;
+		cl->root = peer_is_root(fd);
 		cl->deadline_ns = now + CLIENT_DEADLINE_NS;
 	}
 }
