@@ -16,6 +16,7 @@ static const struct column status_fields[] = {
 	{ "streams", "streams" },
 	{ "closing streams", "closing_streams" },
 	{ "places reconciled", "reconciled_places" },
+	{ "longest tick delay (ms)", "tick_late_max_ms" },
 	{ "stream table size", "stream_table_size" },
 	{ 0 },
 };

@@ -207,6 +207,8 @@ static int cmd_status(struct ctl *c, json_object *args, json_object **out, char 
 	json_object_object_add(*out, "streams", json_object_new_uint64(c->total_streams));
 	json_object_object_add(*out, "closing_streams", json_object_new_uint64(c->closing_streams));
 	json_object_object_add(*out, "reconciled_places", json_object_new_uint64(c->reconciled));
+	json_object_object_add(*out, "tick_late_max_ms",
+			       json_object_new_uint64(c->tick_late_max_ns / 1000000));
 	json_object_object_add(*out, "stream_table_size",
 			       json_object_new_uint64(c->top.stream_table_size));
 	return 0;

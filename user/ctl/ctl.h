@@ -196,6 +196,7 @@ struct ctl {
 	uint64_t total_streams, closing_streams;
 	uint64_t streams_by_state[WEIR_STATE_MAX]; /* from the last sweep */
 	uint64_t reconciled; /* places the sweep found miscounted, in all */
+	uint64_t tick_late_max_ns; /* the longest a tick waited past its time */
 	struct sweep *sweep; /* the pass under way, if any */
 	/* Sweep passes begun and completed. A released id stays held until a
 	 * pass that began after its release has completed: that pass removed

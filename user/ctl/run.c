@@ -237,6 +237,8 @@ uint64_t ctl_loop_once(struct ctl *c, uint64_t next_tick)
 	overload_step(c, now);
 	if (now < next_tick)
 		return next_tick;
+	if (now - next_tick > c->tick_late_max_ns)
+		c->tick_late_max_ns = now - next_tick;
 	ctl_tick(c, now);
 	/* Skip ticks missed while the machine was busy, not replay them. */
 	next_tick += c->top.update_interval_ns;

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* weir-synflood: a bounded spoofed SYN flood for the fault tests. Sends
+ * --rate TCP SYNs a second for --seconds to --addr:--port, each from a
+ * random source inside --src-net (an IPv4 prefix; the tests keep it in
+ * 198.18.0.0/15) and a random port, through a raw socket. Stops by itself;
+ * prints how many it sent as JSON. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct opts {
+	struct in_addr dst, net;
+	int port, prefix;
+	double rate, seconds;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint16_t csum(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *b = data;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (b[i] << 8) | b[i + 1];
+	if (len & 1)
+		sum += b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* xorshift64: fast, and deterministic per seed */
+static uint64_t next_random(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static size_t build_syn(uint8_t *buf, const struct opts *o, uint64_t *seed)
+{
+	struct iphdr *ip = (struct iphdr *)buf;
+	struct tcphdr *tcp = (struct tcphdr *)(ip + 1);
+	uint32_t host_mask = o->prefix >= 32 ? 0 : 0xffffffffU >> o->prefix;
+	uint32_t src = (ntohl(o->net.s_addr) & ~host_mask) | ((uint32_t)next_random(seed) & host_mask);
+	struct pseudo {
+		uint32_t src, dst;
+		uint8_t zero, proto;
+		uint16_t len;
+	} __attribute__((packed)) pseudo;
+	uint32_t sum = 0;
+	size_t i;
+
+	memset(buf, 0, sizeof(*ip) + sizeof(*tcp));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(sizeof(*ip) + sizeof(*tcp));
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->saddr = htonl(src);
+	ip->daddr = o->dst.s_addr;
+	ip->check = csum(ip, sizeof(*ip), 0);
+	tcp->source = htons(1024 + next_random(seed) % 60000);
+	tcp->dest = htons(o->port);
+	tcp->seq = htonl((uint32_t)next_random(seed));
+	tcp->doff = 5;
+	tcp->syn = 1;
+	tcp->window = htons(64240);
+	pseudo = (struct pseudo){ ip->saddr, ip->daddr, 0, IPPROTO_TCP, htons(sizeof(*tcp)) };
+	for (i = 0; i < sizeof(pseudo); i += 2)
+		sum += (((uint8_t *)&pseudo)[i] << 8) | ((uint8_t *)&pseudo)[i + 1];
+	tcp->check = csum(tcp, sizeof(*tcp), sum);
+	return sizeof(*ip) + sizeof(*tcp);
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "addr", required_argument, NULL, 'a' },    { "port", required_argument, NULL, 'p' },
+		{ "src-net", required_argument, NULL, 'n' }, { "rate", required_argument, NULL, 'r' },
+		{ "seconds", required_argument, NULL, 's' }, { 0 },
+	};
+	char net[32], *slash;
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == 'a' && inet_pton(AF_INET, optarg, &o->dst) != 1)
+			return -1;
+		if (opt == 'p')
+			o->port = atoi(optarg);
+		if (opt == 'r')
+			o->rate = atof(optarg);
+		if (opt == 's')
+			o->seconds = atof(optarg);
+		if (opt == 'n') {
+			snprintf(net, sizeof(net), "%s", optarg);
+			slash = strchr(net, '/');
+			if (!slash)
+				return -1;
+			*slash = '\0';
+			o->prefix = atoi(slash + 1);
+			if (inet_pton(AF_INET, net, &o->net) != 1 || o->prefix < 8 || o->prefix > 32)
+				return -1;
+		}
+		if (opt == '?')
+			return -1;
+	}
+	return o->dst.s_addr && o->net.s_addr && o->port > 0 && o->port < 65536 && o->rate > 0 &&
+			       o->seconds > 0 && o->seconds <= 120
+		       ? 0
+		       : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	uint64_t start, seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid(), sent = 0, due;
+	uint8_t buf[64];
+	struct opts o;
+	int fd;
+
+	if (parse(argc, argv, &o)) {
+		fprintf(stderr, "usage: weir-synflood --addr IPv4 --port N --src-net PREFIX "
+				"--rate PPS --seconds S (at most 120)\n");
+		return 2;
+	}
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0) {
+		perror("weir-synflood: raw socket");
+		return 1;
+	}
+	sin.sin_addr = o.dst;
+	start = now_ns();
+	while (now_ns() - start < (uint64_t)(o.seconds * 1e9)) {
+		due = (uint64_t)((double)(now_ns() - start) / 1e9 * o.rate);
+		while (sent < due) {
+			size_t len = build_syn(buf, &o, &seed);
+
+			if (sendto(fd, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0 &&
+			    errno != ENOBUFS)
+				break;
+			sent++;
+		}
+		usleep(1000);
+	}
+	close(fd);
+	printf("{\"sent\":%llu,\"seconds\":%g}\n", (unsigned long long)sent, o.seconds);
+	return 0;
+}
