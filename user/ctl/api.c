@@ -185,6 +185,9 @@ static int cmd_status(struct ctl *c, json_object *args, json_object **out, char 
 				       json_object_new_int(c->loader.ifaces[i].ifindex));
 		json_object_object_add(o, "adopted",
 				       json_object_new_boolean(c->loader.ifaces[i].adopted));
+		json_object_object_add(o, "upgraded",
+				       json_object_new_boolean(c->loader.ifaces[i].upgraded));
+		add_str(o, "program_tag", c->loader.ifaces[i].tag);
 		json_object_array_add(ifaces, o);
 	}
 	for (i = 0; i < c->n_services; i++)

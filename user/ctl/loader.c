@@ -20,6 +20,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <xdp/libxdp.h>
 
 #include "weir/abi.h"
@@ -394,6 +395,118 @@ static void report_attach(const struct loader_iface *ifc, uint8_t xdp_mode)
 	xdp_multiprog__close(mp);
 }
 
+static void tag_hex(const __u8 tag[BPF_TAG_SIZE], char out[17])
+{
+	int i;
+
+	for (i = 0; i < BPF_TAG_SIZE; i++)
+		snprintf(out + 2 * i, 3, "%02x", tag[i]);
+}
+
+static int prog_tag(int fd, __u8 tag[BPF_TAG_SIZE])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	memcpy(tag, info.tag, BPF_TAG_SIZE);
+	return 0;
+}
+
+/* The program of ours attached on ifindex, alone (legacy mode), or -1. */
+static int attached_legacy_prog(int ifindex, bool *legacy)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *prog;
+	int fd = -1;
+
+	*legacy = false;
+	if (libxdp_get_error(mp))
+		return -1;
+	*legacy = xdp_multiprog__is_legacy(mp);
+	prog = *legacy ? xdp_multiprog__main_prog(mp) : NULL;
+	if (prog && !strcmp(xdp_program__name(prog), PROG_NAME))
+		fd = dup(xdp_program__fd(prog));
+	xdp_multiprog__close(mp);
+	return fd;
+}
+
+/*
+ * A weir run of another build finds its predecessor's program attached
+ * with the maps it adopts: the new program, loaded against the same pinned
+ * maps, takes its place in one atomic replace, so no packet meets no
+ * program (the hitless upgrade). The same build's program is kept as it
+ * is. Under libxdp's dispatcher no atomic replace of one component is
+ * offered: the running program is kept and the upgrade said to need a
+ * restart of the data plane.
+ */
+static void upgrade_iface(struct loader *l, struct loader_iface *ifc, int new_fd)
+{
+	__u8 old_tag[BPF_TAG_SIZE], new_tag[BPF_TAG_SIZE];
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	char old_hex[17];
+	bool legacy;
+	int old_fd = attached_legacy_prog(ifc->ifindex, &legacy), err;
+	__u32 flags = XDP_FLAGS_REPLACE |
+		      (l->xdp_mode == WEIR_XDP_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+
+	if (old_fd < 0 || prog_tag(old_fd, old_tag) || prog_tag(new_fd, new_tag)) {
+		if (!legacy)
+			pr_warn("interface %s: our program runs under libxdp's dispatcher: kept "
+				"as it is (a newer build takes over after `weir shutdown`)\n",
+				ifc->name);
+		goto out;
+	}
+	tag_hex(old_tag, old_hex);
+	tag_hex(memcmp(old_tag, new_tag, BPF_TAG_SIZE) ? new_tag : old_tag, ifc->tag);
+	if (!memcmp(old_tag, new_tag, BPF_TAG_SIZE))
+		goto out;
+	opts.old_prog_fd = old_fd;
+	err = bpf_xdp_attach(ifc->ifindex, new_fd, flags, &opts);
+	if (err) {
+		pr_warn("interface %s: cannot replace program %s with this build's: %s; kept\n",
+			ifc->name, old_hex, strerror(-err));
+		snprintf(ifc->tag, sizeof(ifc->tag), "%s", old_hex);
+		goto out;
+	}
+	ifc->upgraded = true;
+	pr_info("interface %s: upgraded: program %s replaced by this build's %s, maps kept\n",
+		ifc->name, old_hex, ifc->tag);
+out:
+	if (old_fd >= 0)
+		close(old_fd);
+}
+
+/* Loads this build's program against the pinned maps and lets each
+ * adopted interface have it if it runs another build's. */
+static bool any_adopted(const struct loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n_ifaces; i++)
+		if (l->ifaces[i].adopted)
+			return true;
+	return false;
+}
+
+static int upgrade_adopted(struct loader *l, __u32 streams)
+{
+	struct weir_bpf *skel = weir_bpf__open();
+	int err = skel ? 0 : -errno;
+	size_t i;
+
+	if (!err)
+		err = prepare_object(l, skel, streams);
+	if (!err)
+		err = weir_bpf__load(skel);
+	for (i = 0; !err && i < l->n_ifaces; i++)
+		if (l->ifaces[i].adopted)
+			upgrade_iface(l, &l->ifaces[i], bpf_program__fd(skel->progs.weir_xdp));
+	weir_bpf__destroy(skel);
+	return err;
+}
+
 static int attach_ifaces(struct loader *l, struct weir_bpf *skel)
 {
 	enum xdp_attach_mode mode =
@@ -570,6 +683,8 @@ int loader_start(struct loader *l, const char *pin_dir, const struct weir_config
 	if (!err)
 		err = attach_ifaces(l, skel);
 	weir_bpf__destroy(skel);
+	if (!err && any_adopted(l))
+		err = upgrade_adopted(l, cfg->stream_table_size);
 	if (!err)
 		err = open_maps(l);
 	if (!err)

@@ -54,6 +54,8 @@ struct loader_iface {
 	char name[WEIR_IFNAME_MAX];
 	int ifindex;
 	bool adopted; /* found our program attached, left it as it was */
+	bool upgraded; /* found an older build's, replaced it (maps kept) */
+	char tag[17]; /* the attached program's tag (hex) */
 };
 
 struct loader {
