@@ -77,6 +77,28 @@ $(BUILD)/user/%.o: user/%.c $(wildcard user/*/*.h) include/weir/abi.h $(BUILD)/w
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# The upgrade test's "newer build": the same weir with a BPF program that
+# differs in its instructions (WEIR_BPF_VARIANT); only the loader, which
+# embeds the skeleton, is compiled again.
+VARIANT := $(BUILD)/variant
+$(VARIANT)/weir.tmp.bpf.o: bpf/weir.bpf.c $(BPF_HDR) $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(VARIANT)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DWEIR_BPF_VARIANT=2 -c $< -o $@
+
+$(VARIANT)/weir.skel.h: $(VARIANT)/weir.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name weir_bpf > $@.tmp && mv $@.tmp $@
+
+$(VARIANT)/user/ctl/loader.o: user/ctl/loader.c $(wildcard user/*/*.h) $(VARIANT)/weir.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -I$(VARIANT) -c $< -o $@
+
+$(VARIANT)/weir: $(filter-out $(BUILD)/user/ctl/loader.o,$(WEIR_OBJ)) $(VARIANT)/user/ctl/loader.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
 $(BUILD)/weir: $(WEIR_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -120,7 +142,7 @@ bpf-test: $(BUILD)/tests/bpf_test $(BUILD)/weir.bpf.o
 ctl-test: $(BUILD)/tests/ctl_test $(BUILD)/weir.bpf.o
 	$(Q)echo "== $<"; $<
 
-netns-test: all
+netns-test: all $(VARIANT)/weir
 	$(Q)tests/netns/run.sh
 
 test: deps

@@ -162,10 +162,11 @@ static __always_inline int balance_ended(struct xdp_md *ctx, struct packet *p,
 	int rst = stream_is_tcp_rst(p);
 
 	if (s->state == WEIR_STATE_PREEMPTED) {
-		if (rst) {
+		/* A RST takes the entry away, and is refused like every
+		 * packet of the stream: a bare XDP_DROP here left the drop
+		 * uncounted (a RST is never answered, so no reply either). */
+		if (rst)
 			bpf_map_delete_elem(&weir_streams, &p->key);
-			return XDP_DROP;
-		}
 		p->class_id = s->class_id;
 		return -WEIR_DROP_PREEMPTED;
 	}
@@ -331,6 +332,12 @@ int weir_xdp(struct xdp_md *ctx)
 	struct packet p = {};
 	int ret;
 
+#ifdef WEIR_BPF_VARIANT
+	/* another build, different in its instructions only: the upgrade
+	 * test's "newer" program */
+	volatile __u32 variant = WEIR_BPF_VARIANT;
+	(void)variant;
+#endif
 	ret = parse_packet(ctx, &p);
 	if (!ret)
 		ret = balance(ctx, &p);

@@ -186,12 +186,16 @@ static __always_inline int parse_udp(struct cursor *c, struct packet *p)
 
 /* The quoted datagram of an ICMP error went from the VIP (a backend's DSR
  * reply) to the client: its reversed 5-tuple is the client's stream. Only
- * the ports of its L4 header are read; RFC 792 quotes at least 8 bytes. */
-static __always_inline int parse_quoted_ports(struct packet *p, __be16 *ports, void *end,
-					      __u8 proto)
+ * the ports of its L4 header are read; RFC 792 quotes at least 8 bytes.
+ * need: the error's bytes up to the ports' end, which must lie within its
+ * datagram, not in the frame's padding past it. */
+static __always_inline int parse_quoted_ports(struct cursor *c, struct packet *p, __be16 *ports,
+					      __u32 need, __u8 proto)
 {
-	if ((void *)(ports + 2) > end)
+	if ((void *)(ports + 2) > c->end)
 		return -WEIR_DROP_TRUNCATED;
+	if (need > c->l4_len)
+		return -WEIR_DROP_MALFORMED;
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return -WEIR_DROP_NOT_SERVICE;
 	p->key.proto = proto;
@@ -201,6 +205,26 @@ static __always_inline int parse_quoted_ports(struct packet *p, __be16 *ports, v
 	return 0;
 }
 
+/* An error is for the VIP that sent the datagram it quotes: addressed to
+ * anything else, it is not a backend's to see (none holds that address).
+ * Compared before the key's addresses become the quoted ones. */
+static __always_inline int icmp_to_sender4(const struct packet *p, const struct iphdr *in)
+{
+	__u32 dst;
+
+	__builtin_memcpy(&dst, p->key.dst, sizeof(dst));
+	return dst == in->saddr;
+}
+
+static __always_inline int icmp_to_sender6(const struct packet *p, const struct ipv6hdr *in)
+{
+	__u64 dst[2], src[2];
+
+	__builtin_memcpy(dst, p->key.dst, sizeof(dst));
+	__builtin_memcpy(src, &in->saddr, sizeof(src));
+	return dst[0] == src[0] && dst[1] == src[1];
+}
+
 /* Destination unreachable (fragmentation needed among them) about a
  * stream. Other ICMP is not ours: it passes. */
 static __always_inline int parse_icmp4_error(struct cursor *c, struct packet *p)
@@ -208,22 +232,29 @@ static __always_inline int parse_icmp4_error(struct cursor *c, struct packet *p)
 	struct icmphdr *icmp = c->pos;
 	struct iphdr *in;
 	__u32 hlen;
+	int ret, to_sender;
 
 	if ((void *)(icmp + 1) > c->end)
 		return -WEIR_DROP_TRUNCATED;
+	if (c->l4_len < sizeof(*icmp))
+		return -WEIR_DROP_MALFORMED;
 	if (icmp->type != ICMP_DEST_UNREACH)
 		return -WEIR_DROP_NOT_SERVICE;
 	in = (void *)(icmp + 1);
 	if ((void *)(in + 1) > c->end)
 		return -WEIR_DROP_TRUNCATED;
+	if (c->l4_len < sizeof(*icmp) + sizeof(*in))
+		return -WEIR_DROP_MALFORMED;
 	if (in->version != 4 || in->ihl < 5)
 		return -WEIR_DROP_MALFORMED;
 	if (in->frag_off & bpf_htons(IP_OFFSET))
 		return -WEIR_DROP_FRAGMENT;
 	hlen = in->ihl * 4;
+	to_sender = icmp_to_sender4(p, in);
 	__builtin_memcpy(p->key.src, &in->daddr, 4);
 	__builtin_memcpy(p->key.dst, &in->saddr, 4);
-	return parse_quoted_ports(p, (void *)in + hlen, c->end, in->protocol);
+	ret = parse_quoted_ports(c, p, (void *)in + hlen, sizeof(*icmp) + hlen + 4, in->protocol);
+	return ret ? ret : to_sender ? 0 : -WEIR_DROP_NOT_SERVICE;
 }
 
 /* Destination unreachable and packet too big (path MTU) about a stream. */
@@ -231,19 +262,27 @@ static __always_inline int parse_icmp6_error(struct cursor *c, struct packet *p)
 {
 	struct icmp6hdr *icmp = c->pos;
 	struct ipv6hdr *in;
+	int ret, to_sender;
 
 	if ((void *)(icmp + 1) > c->end)
 		return -WEIR_DROP_TRUNCATED;
+	if (c->l4_len < sizeof(*icmp))
+		return -WEIR_DROP_MALFORMED;
 	if (icmp->icmp6_type != ICMPV6_DEST_UNREACH && icmp->icmp6_type != ICMPV6_PKT_TOOBIG)
 		return -WEIR_DROP_NOT_SERVICE;
 	in = (void *)(icmp + 1);
 	if ((void *)(in + 1) > c->end)
 		return -WEIR_DROP_TRUNCATED;
+	if (c->l4_len < sizeof(*icmp) + sizeof(*in))
+		return -WEIR_DROP_MALFORMED;
 	if (in->version != 6)
 		return -WEIR_DROP_MALFORMED;
+	to_sender = icmp_to_sender6(p, in);
 	__builtin_memcpy(p->key.src, &in->daddr, 16);
 	__builtin_memcpy(p->key.dst, &in->saddr, 16);
-	return parse_quoted_ports(p, (void *)(in + 1), c->end, in->nexthdr);
+	ret = parse_quoted_ports(c, p, (void *)(in + 1), sizeof(*icmp) + sizeof(*in) + 4,
+				 in->nexthdr);
+	return ret ? ret : to_sender ? 0 : -WEIR_DROP_NOT_SERVICE;
 }
 
 static __always_inline int parse_l4(struct cursor *c, struct packet *p)

@@ -261,6 +261,19 @@ __u32 lb_run(struct lb *lb, const struct pkt *in, struct pkt *out)
 	return opts.retval;
 }
 
+int lb_run_frame(struct lb *lb, const void *in, __u32 in_len, void *out, __u32 out_size,
+		 __u32 *out_len, __u32 *verdict)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = in_len, .data_out = out,
+		    .data_size_out = out_size, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(lb->prog, &opts))
+		return -errno;
+	*out_len = opts.data_size_out;
+	*verdict = opts.retval;
+	return 0;
+}
+
 __u32 lb_send(struct lb *lb, const struct pkt_spec *s, struct pkt *out)
 {
 	struct pkt in;
@@ -292,6 +305,26 @@ __u64 lb_reason(struct lb *lb, __u32 reason)
 		sum += values[i];
 	free(values);
 	return sum;
+}
+
+void lb_reasons(struct lb *lb, __u64 counts[WEIR_DROP_MAX])
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int cpus = libbpf_num_possible_cpus();
+	__u64 *values = calloc((size_t)cpus * WEIR_DROP_MAX, sizeof(*values));
+	__u32 keys[WEIR_DROP_MAX], count = WEIR_DROP_MAX, next;
+	int err, i, c;
+
+	assert_non_null(values);
+	/* a batch of every key either ends the array (ENOENT) or not */
+	err = bpf_map_lookup_batch(lb->stats, NULL, &next, keys, values, &count, &opts);
+	assert_true(!err || errno == ENOENT);
+	assert_int_equal(count, WEIR_DROP_MAX);
+	memset(counts, 0, WEIR_DROP_MAX * sizeof(counts[0]));
+	for (i = 0; i < WEIR_DROP_MAX; i++)
+		for (c = 0; c < cpus; c++)
+			counts[keys[i]] += values[(size_t)i * cpus + c];
+	free(values);
 }
 
 static struct weir_counters sum_counters(int fd, __u32 id)
@@ -351,6 +384,34 @@ int lb_stream_count(struct lb *lb)
 		key = next;
 		prev = &key;
 		n++;
+	}
+	return n;
+}
+
+#define DUMP_BATCH 4096
+
+int lb_stream_dump(struct lb *lb, struct weir_stream_key **keys, struct weir_stream **values,
+		   int *max)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 in_batch = 0, out_batch = 0; /* a hash map's batch token: its bucket */
+	int n = 0, err = 0, first = 1;
+
+	while (!err) {
+		__u32 count = DUMP_BATCH;
+
+		if (n + DUMP_BATCH > *max) {
+			*max = (n + DUMP_BATCH) * 2;
+			*keys = realloc(*keys, *max * sizeof(**keys));
+			*values = realloc(*values, *max * sizeof(**values));
+			assert_true(*keys && *values);
+		}
+		err = bpf_map_lookup_batch(lb->streams, first ? NULL : &in_batch, &out_batch,
+					   *keys + n, *values + n, &count, &opts);
+		assert_true(!err || errno == ENOENT); /* ENOENT: the last batch */
+		n += count;
+		in_batch = out_batch;
+		first = 0;
 	}
 	return n;
 }
@@ -486,6 +547,29 @@ __u32 lb_release_epoch(struct lb *lb, __u32 class_id, __u32 epoch)
 	cc.paused += n;
 	sc.streams -= n;
 	sc.committed_bps -= n * min;
+	assert_int_equal(bpf_map_update_elem(lb->class_counts, &class_id, &cc, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(lb->service_counts, &cls.service_id, &sc, BPF_ANY), 0);
+	return n;
+}
+
+/* What the controller does after releasing epochs: promises of
+ * preemption a class can no longer keep (more of them than it has counted
+ * streams) are taken back. Returns how many. */
+__u64 lb_settle_preemptions(struct lb *lb, __u32 class_id)
+{
+	struct weir_class_counts cc = lb_class_counts(lb, class_id);
+	struct weir_service_counts sc;
+	struct weir_class cls;
+	__u64 n;
+
+	if (cc.preempt_pending <= cc.active)
+		return 0;
+	n = cc.preempt_pending - cc.active;
+	assert_int_equal(bpf_map_lookup_elem(lb->classes, &class_id, &cls), 0);
+	sc = lb_service_counts(lb, cls.service_id);
+	cc.preempt_pending -= n;
+	sc.preempt_streams -= n;
+	sc.preempt_bps -= n * cls.min_bps;
 	assert_int_equal(bpf_map_update_elem(lb->class_counts, &class_id, &cc, BPF_ANY), 0);
 	assert_int_equal(bpf_map_update_elem(lb->service_counts, &cls.service_id, &sc, BPF_ANY), 0);
 	return n;

@@ -83,14 +83,27 @@ struct weir_service_key lb_service_for(struct lb *lb, const struct pkt_spec *s, 
 struct weir_service_key lb_scene_for(struct lb *lb, const struct pkt_spec *s, __u32 backend_id);
 
 __u32 lb_run(struct lb *lb, const struct pkt *in, struct pkt *out);
+/* A frame of any length (jumbo frames too, which struct pkt cannot hold)
+ * through the balancer once (repeat = 1): 0, with the verdict in *verdict
+ * and the output frame in out (*out_len bytes, at most out_size), or
+ * -errno when the kernel refused the run (frames under ETH_HLEN bytes). */
+int lb_run_frame(struct lb *lb, const void *in, __u32 in_len, void *out, __u32 out_size,
+		 __u32 *out_len, __u32 *verdict);
 __u32 lb_send(struct lb *lb, const struct pkt_spec *s, struct pkt *out);
 __u32 lb_backend_of(const struct pkt *out);
 
 __u64 lb_reason(struct lb *lb, __u32 reason);
+/* Every reason of weir_stats, summed over CPUs, in one syscall (a batch
+ * lookup): cheap enough to read after every packet. */
+void lb_reasons(struct lb *lb, __u64 counts[WEIR_DROP_MAX]);
 struct weir_counters lb_service_counters(struct lb *lb, __u32 id);
 struct weir_counters lb_backend_counters(struct lb *lb, __u32 id);
 int lb_stream(struct lb *lb, const struct pkt_spec *s, struct weir_stream *out);
 int lb_stream_count(struct lb *lb);
+/* Every entry of the stream table, read in batches into arrays of *max
+ * elements that grow (realloc) as needed; returns the number of entries. */
+int lb_stream_dump(struct lb *lb, struct weir_stream_key **keys, struct weir_stream **values,
+		   int *max);
 
 struct weir_service_counts lb_service_counts(struct lb *lb, __u32 id);
 struct weir_class_counts lb_class_counts(struct lb *lb, __u32 id);
@@ -106,6 +119,9 @@ void lb_class_preemptable(struct lb *lb, __u32 class_id);
 void lb_use_port(struct lb *lb, __u8 proto, __u16 port);
 void lb_add_rule(struct lb *lb, const struct weir_service_key *key, const struct weir_rule *rule);
 __u32 lb_release_epoch(struct lb *lb, __u32 class_id, __u32 epoch);
+/* The controller's next step: promises of preemption beyond the class's
+ * counted streams are taken back. Returns how many. */
+__u64 lb_settle_preemptions(struct lb *lb, __u32 class_id);
 void lb_grant(struct lb *lb, __u32 slot, __u32 service_id, __u32 class_id, const char *client,
 	      __u64 expires_ns);
 struct weir_grant lb_get_grant(struct lb *lb, __u32 slot);

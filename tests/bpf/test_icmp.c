@@ -145,11 +145,67 @@ static void truncated_quote_passes(void **state)
 	assert_int_equal(lb_reason(*state, WEIR_DROP_TRUNCATED), 1);
 }
 
+/* The error's datagram ends before the quoted ports, which the frame
+ * still holds as padding: what lies past the datagram is not read, the
+ * error is malformed and passes. */
+static void check_quote_past_datagram(struct lb *lb, struct pkt_spec *s)
+{
+	struct pkt_spec reply = reply_of(s), err = error_about(&reply, 3, 4);
+	struct pkt in, out;
+
+	if (s->family == WEIR_AF_INET6)
+		err = error_about(&reply, 2, 0);
+	lb_scene_for(lb, s, BACKEND);
+	assert_int_equal(lb_send(lb, s, &out), XDP_TX);
+	pkt_build(&in, &err);
+	if (s->family == WEIR_AF_INET6) {
+		in.data[in.l3_off + 5] -= 6; /* payload length: 2 bytes of the quoted L4 header */
+	} else {
+		in.data[in.l3_off + 3] -= 6; /* total length, likewise */
+		pkt_ipv4_csum(&in);
+	}
+	assert_int_equal(lb_run(lb, &in, &out), XDP_PASS);
+	assert_untouched(&in, &out);
+	assert_int_equal(lb_reason(lb, WEIR_DROP_MALFORMED), 1);
+	assert_int_equal(lb_service_counters(lb, SVC_ID).icmp_forwarded, 0);
+}
+
+static void quote_past_datagram_passes(void **state)
+{
+	struct pkt_spec s = lb_client_tcp(40000, PKT_SYN);
+
+	check_quote_past_datagram(*state, &s);
+}
+
+static void quote_past_datagram_passes_ipv6(void **state)
+{
+	struct pkt_spec s = lb_client_tcp(40000, 0);
+
+	lb_to_ipv6(&s);
+	s.proto = IPPROTO_UDP;
+	check_quote_past_datagram(*state, &s);
+}
+
+/* An error quoting the VIP's datagram but addressed elsewhere is not the
+ * VIP's: it is not sent to a backend, which does not hold that address. */
+static void error_to_another_address_passes(void **state)
+{
+	struct pkt_spec s = lb_client_tcp(40000, PKT_SYN);
+	struct pkt_spec reply = reply_of(&s), err = error_about(&reply, 3, 4);
+	struct pkt out;
+
+	lb_scene_for(*state, &s, BACKEND);
+	assert_int_equal(lb_send(*state, &s, &out), XDP_TX);
+	err.dst = "198.18.0.99";
+	check_passed_icmp(*state, &err, WEIR_DROP_NOT_SERVICE);
+}
+
 static const struct CMUnitTest tests[] = {
-	lb_test(frag_needed_reaches_backend),	 lb_test(frag_needed_udp_with_ip_options),
-	lb_test(packet_too_big_reaches_backend), lb_test(unreachable_ipv6_reaches_backend),
-	lb_test(error_of_no_stream_passes),	 lb_test(time_exceeded_passes),
-	lb_test(truncated_quote_passes),
+	lb_test(frag_needed_reaches_backend),	  lb_test(frag_needed_udp_with_ip_options),
+	lb_test(packet_too_big_reaches_backend),  lb_test(unreachable_ipv6_reaches_backend),
+	lb_test(error_of_no_stream_passes),	  lb_test(time_exceeded_passes),
+	lb_test(truncated_quote_passes),	  lb_test(quote_past_datagram_passes),
+	lb_test(quote_past_datagram_passes_ipv6), lb_test(error_to_another_address_passes),
 };
 
 const struct test_group icmp_group = { "icmp", tests, ARRAY_SIZE(tests) };

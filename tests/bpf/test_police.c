@@ -3,6 +3,7 @@
  * test drives: a long packet train through a stream's bucket forwards the
  * class's rate; a paused stream resumes when its min fits again; a
  * preempted one is refused. */
+#include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
@@ -162,27 +163,36 @@ static void paused_resumes_when_room(void **state)
 /* At full capacity a priority-7 stream takes the place of a priority-1
  * one: admitted at once; the next packet of one of the lower class's
  * streams is refused, and every one after it. */
-static void preempted_is_refused(void **state)
+/* Room for two streams; 198.19.7.0/24 (class GOLD, priority 7) preempts
+ * the default class (priority 1). */
+static struct weir_service preempting_scene(struct lb *lb)
 {
 	struct weir_service_key key = lb_service_key(WEIR_AF_INET, VIP4, VIP_PORT, IPPROTO_TCP);
 	struct weir_rule gold = { .class_id = GOLD };
-	struct pkt_spec lo1 = lb_client_tcp(40000, PKT_SYN), lo2 = lb_client_tcp(40001, PKT_SYN);
-	struct pkt_spec hi = lb_client_tcp(50000, PKT_SYN);
 	struct weir_service svc;
-	struct weir_stream st;
 
-	scene(*state);
-	hi.src = "198.19.7.1";
+	scene(lb);
 	lb_rule_prefix(&gold, WEIR_AF_INET, "198.19.7.0", 24);
-	lb_set_class(*state, SVC_ID, SVC_ID, 1000000, 1, WEIR_RATE_UNLIMITED);
-	lb_set_class(*state, GOLD, SVC_ID, 1000000, 7, WEIR_RATE_UNLIMITED);
-	lb_class_preemptable(*state, SVC_ID);
-	lb_add_rule(*state, &key, &gold);
-	lb_set_limits(*state, &key, 2, ~0ULL);
-	svc = lb_get_service(*state, &key);
+	lb_set_class(lb, SVC_ID, SVC_ID, 1000000, 1, WEIR_RATE_UNLIMITED);
+	lb_set_class(lb, GOLD, SVC_ID, 1000000, 7, WEIR_RATE_UNLIMITED);
+	lb_class_preemptable(lb, SVC_ID);
+	lb_add_rule(lb, &key, &gold);
+	lb_set_limits(lb, &key, 2, ~0ULL);
+	svc = lb_get_service(lb, &key);
 	svc.flags |= WEIR_SERVICE_PREEMPT;
 	svc.victims[0] = SVC_ID;
-	lb_update_service(*state, &key, &svc);
+	lb_update_service(lb, &key, &svc);
+	return svc;
+}
+
+static void preempted_is_refused(void **state)
+{
+	struct pkt_spec lo1 = lb_client_tcp(40000, PKT_SYN), lo2 = lb_client_tcp(40001, PKT_SYN);
+	struct pkt_spec hi = lb_client_tcp(50000, PKT_SYN);
+	struct weir_stream st;
+
+	preempting_scene(*state);
+	hi.src = "198.19.7.1";
 	assert_int_equal(send_at(*state, &lo1, T0), XDP_TX);
 	assert_int_equal(send_at(*state, &lo2, T0), XDP_TX);
 	assert_int_equal(send_at(*state, &hi, T0), XDP_TX);
@@ -209,6 +219,36 @@ static void preempted_is_refused(void **state)
 	assert_int_equal(lb_reason(*state, WEIR_DROP_CAPACITY), 1);
 }
 
+/* The client's RST after its stream was preempted (the answer to our
+ * RST) takes the entry away. Like every packet of a preempted stream it
+ * is refused and counted `preempted`, and never answered: a drop with no
+ * reason counted would break weir_stats' sums. */
+static void preempted_rst_counted(void **state)
+{
+	struct weir_service_key key = lb_service_key(WEIR_AF_INET, VIP4, VIP_PORT, IPPROTO_TCP);
+	struct pkt_spec lo1 = lb_client_tcp(40000, PKT_SYN), lo2 = lb_client_tcp(40001, PKT_SYN);
+	struct pkt_spec hi = lb_client_tcp(50000, PKT_SYN);
+	struct weir_service svc = preempting_scene(*state);
+	struct weir_stream st;
+
+	svc.refuse = WEIR_REFUSE_RESET;
+	lb_update_service(*state, &key, &svc);
+	hi.src = "198.19.7.1";
+	assert_int_equal(send_at(*state, &lo1, T0), XDP_TX);
+	assert_int_equal(send_at(*state, &lo2, T0), XDP_TX);
+	assert_int_equal(send_at(*state, &hi, T0), XDP_TX);
+	lo1.tcp_flags = PKT_ACK;
+	assert_int_equal(send_at(*state, &lo1, T0), XDP_TX); /* refused: our RST */
+	assert_int_equal(lb_service_counters(*state, SVC_ID).replies, 1);
+	lo1.tcp_flags = PKT_RST;
+	assert_int_equal(send_at(*state, &lo1, T0), XDP_DROP);
+	assert_int_equal(lb_reason(*state, WEIR_DROP_PREEMPTED), 2);
+	assert_int_equal(lb_service_reason(*state, SVC_ID, WEIR_DROP_PREEMPTED), 2);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).replies, 1);
+	assert_int_equal(lb_stream(*state, &lo1, &st), -ENOENT);
+	assert_int_equal(lb_class_counts(*state, SVC_ID).active, 1); /* lo2 */
+}
+
 /* Preemption only takes from strictly lower priorities. */
 static void no_preemption_of_equals(void **state)
 {
@@ -229,9 +269,10 @@ static void no_preemption_of_equals(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	lb_test(polices_at_class_rate), lb_test(rate_change_applies_at_once),
-	lb_test(below_rate_untouched),	lb_test(paused_resumes_when_room),
-	lb_test(preempted_is_refused),	lb_test(no_preemption_of_equals),
+	lb_test(polices_at_class_rate),	  lb_test(rate_change_applies_at_once),
+	lb_test(below_rate_untouched),	  lb_test(paused_resumes_when_room),
+	lb_test(preempted_is_refused),	  lb_test(preempted_rst_counted),
+	lb_test(no_preemption_of_equals),
 };
 
 const struct test_group police_group = { "police", tests, ARRAY_SIZE(tests) };

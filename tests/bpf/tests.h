@@ -23,6 +23,7 @@ extern const struct test_group reply_group;
 extern const struct test_group pie_group;
 extern const struct test_group maglev_group;
 extern const struct test_group encap_group;
+extern const struct test_group hostile_group;
 
 /* Every test loads its own balancer, so no test sees another's state. */
 #define lb_test(f) cmocka_unit_test_setup_teardown(f, lb_setup, lb_teardown)

@@ -45,7 +45,7 @@ expect_fail 1 "no such class" w class del web nosuch
 expect_fail 1 "not ADDR" w stream request web r --client nowhere --min 1mbit --max 2mbit
 expect_fail 1 "no such request" w stream release web nosuch
 expect_fail 1 "not rate, bytes or age" w stream list --sort colour
-expect_fail 1 "not supported yet" w service add x --vip "$VIP4" --port 82 --proto tcp --steering maglev
+expect_fail 1 "not a prime" w service add x --vip "$VIP4" --port 82 --proto tcp --steering maglev --maglev-table-size 65535
 expect_fail 1 "is not a duration\|not a duration" w service add x --vip "$VIP4" --port 82 --proto tcp --idle-timeout 10
 expect_fail 2 "unknown option --bogus" w service add x --bogus 1
 expect_fail 2 "missing" w backend add web

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The hitless upgrade: weir run of a newer build (build/variant/weir, a BPF
+# program that differs in its instructions) stops the running controller's
+# place, adopts the pinned maps and replaces the attached program in one
+# atomic XDP replace while an iperf3 stream runs: the stream never stalls,
+# the admitted streams stay counted; running the same build again keeps
+# the program it finds.
+source "$(dirname "$0")/lib.sh"
+NEWER="$T_ROOT/build/variant/weir"
+[ -x "$NEWER" ] || fail "$NEWER missing: make build/variant/weir"
+t_setup
+t_iperf_server b1
+config="$(t_config_header)
+services:
+$(t_bulk_service 198.18.0.11)
+    capacity-streams: 10"
+t_weir_start "$config"
+t_wait_usable bulk 1
+tag() { w --json status | jq -r '.interfaces[0].program_tag'; }
+ip netns exec "${TOPO_P}c" iperf3 -c "$VIP4" -p 5201 -t 8 -i 1 -J >"$T_RUN/iperf.json" &
+iperf_pid=$!
+T_PIDS+=("$iperf_pid")
+sleep 2
+kill "$WEIR_PID"
+wait "$WEIR_PID" 2>/dev/null
+old=$(bpftool net show dev "$TOPO_LB_IF" -j | jq -r '.[0].xdp[0].id')
+# the newer build takes over
+printf '%s\n' "$config" >"$T_RUN/weir.yaml"
+"$NEWER" run -c "$T_RUN/weir.yaml" -i "$TOPO_LB_IF" --socket "$T_SOCK" --pin-dir "$T_PIN" \
+	>>"$T_RUN/weir.log" 2>&1 &
+WEIR_PID=$!
+t_wait_for 5 w status || fail "the newer build did not start"
+st=$(w --json status)
+new=$(bpftool net show dev "$TOPO_LB_IF" -j | jq -r '.[0].xdp[0].id')
+t_log "upgrade at 2 s: program id $old -> $new, $(echo "$st" | jq -c '.interfaces[0] | {adopted, upgraded, program_tag}')"
+[ "$(echo "$st" | jq '.maps_adopted')" = true ] || fail "the newer build did not adopt the maps"
+[ "$(echo "$st" | jq '.interfaces[0].upgraded')" = true ] || fail "the program was not replaced: $st"
+[ "$old" != "$new" ] || fail "still the old program ($old)"
+grep -q "upgraded: program .* replaced by this build's" "$T_RUN/weir.log" || fail "the upgrade was not logged"
+t_wait_for 3 bash -c "[ \"\$(\"$WEIR\" --socket $T_SOCK --json service show bulk | jq .admitted_streams)\" -ge 1 ]" ||
+	fail "the iperf3 streams are not counted after the upgrade"
+wait "$iperf_pid" || fail "iperf3 broke across the upgrade: $(jq -r '.error // empty' "$T_RUN/iperf.json")"
+low=$(jq '[.intervals[].sum.bits_per_second] | min / 1e6 | floor' "$T_RUN/iperf.json")
+t_log "iperf3 across the upgrade: $(t_iperf_mbps "$T_RUN/iperf.json") Mbit/s, slowest second $low Mbit/s"
+[ "$low" -gt 0 ] || fail "a second without data across the upgrade"
+# the same (newer) build again: its program is kept
+upgraded_tag=$(tag)
+kill "$WEIR_PID"
+wait "$WEIR_PID" 2>/dev/null
+"$NEWER" run -c "$T_RUN/weir.yaml" -i "$TOPO_LB_IF" --socket "$T_SOCK" --pin-dir "$T_PIN" \
+	>>"$T_RUN/weir.log" 2>&1 &
+WEIR_PID=$!
+t_wait_for 5 w status || fail "the newer build did not start again"
+[ "$(w --json status | jq '.interfaces[0].upgraded')" = false ] || fail "the same build replaced itself"
+[ "$(tag)" = "$upgraded_tag" ] || fail "program tag changed: $(tag) vs $upgraded_tag"
+[ "$(bpftool net show dev "$TOPO_LB_IF" -j | jq -r '.[0].xdp[0].id')" = "$new" ] || fail "the program was replaced by the same build"
