@@ -93,7 +93,7 @@ $(VARIANT)/weir.skel.h: $(VARIANT)/weir.bpf.o
 $(VARIANT)/user/ctl/loader.o: user/ctl/loader.c $(wildcard user/*/*.h) $(VARIANT)/weir.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -I$(VARIANT) -c $< -o $@
+	$(Q)$(CC) -I$(VARIANT) $(CFLAGS) -c $< -o $@
 
 $(VARIANT)/weir: $(filter-out $(BUILD)/user/ctl/loader.o,$(WEIR_OBJ)) $(VARIANT)/user/ctl/loader.o
 	$(call msg,LINK,$@)
