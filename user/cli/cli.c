@@ -25,6 +25,7 @@ static const struct object objects[] = {
 	{ "stats", stats_cmds, "counters", NULL },
 	{ "expr", expr_cmds, "capacity expressions", NULL },
 	{ "decap", decap_cmds, "IP-in-IP decapsulation on a backend", decap_local },
+	{ "check", check_cmds, "find what keeps a setup from forwarding", check_local },
 	{ "status", status_cmds, "the controller", NULL },
 	{ "config", config_cmds, "the desired state as a file", NULL },
 	{ "shutdown", shutdown_cmds, "remove weir from the host", NULL },
