@@ -64,7 +64,8 @@ static void check_host(struct report *r)
 	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
 		say(r, "ok", "bpffs", NULL, "mounted on /sys/fs/bpf");
 	else
-		say(r, "fail", "bpffs", "mount -t bpf bpf /sys/fs/bpf (weir run mounts it when it can)",
+		say(r, "fail", "bpffs",
+		    "mount -t bpf bpf /sys/fs/bpf (weir run mounts it when it can)",
 		    "not mounted on /sys/fs/bpf: maps cannot be pinned");
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		say(r, "ok", "BTF", NULL, "/sys/kernel/btf/vmlinux");
@@ -94,7 +95,8 @@ static void check_xdp(struct report *r, const char *name, const struct check_ifa
 		say(r, "ok", what, NULL, "driver %s, MTU %d, native XDP works", ifc->driver,
 		    ifc->mtu);
 	else if (err == -EOPNOTSUPP)
-		say(r, "fail", what, "weir run --xdp-mode generic (slower), or a NIC whose driver has XDP",
+		say(r, "fail", what,
+		    "weir run --xdp-mode generic (slower), or a NIC whose driver has XDP",
 		    "driver %s has no native XDP", ifc->driver);
 	else if (ifc->mtu > 1500)
 		say(r, "fail", what,
@@ -140,7 +142,8 @@ static void check_arp(struct report *r, const struct check_iface *ifc, json_obje
 				say(r, "fail", what,
 				    "on the backend: sysctl -w net.ipv4.conf.all.arp_ignore=1 "
 				    "net.ipv4.conf.all.arp_announce=2",
-				    "answers ARP for the VIP %s: clients would send to it, not to the "
+				    "answers ARP for the VIP %s: clients would send to it, not to "
+				    "the "
 				    "load balancer",
 				    str(svc, "vip"));
 			}
@@ -168,7 +171,8 @@ static void check_backend(struct report *r, const struct check_iface *ifc, json_
 	if (!strcmp(str(svc, "proto"), "tcp")) {
 		ret = check_connect(&addr, port, 1000);
 		if (ret)
-			say(r, "fail", what, "start its server, or open the port to the load balancer",
+			say(r, "fail", what,
+			    "start its server, or open the port to the load balancer",
 			    "does not accept connections on port %u: %s", port, strerror(-ret));
 	}
 	if (strcmp(str(svc, "forwarding"), "dsr") || vip.family != WEIR_AF_INET ||
@@ -247,8 +251,8 @@ int check_local(const struct cli *cli, const struct cmd *c, json_object *args)
 		    "none answers on %s: services and backends not checked", cli->socket_path);
 	name = iface_of(cli, args, &status);
 	if (name && check_iface(name, &ifc))
-		say(&r, "fail", "interface", "give an interface weir runs on", "%s: no such interface",
-		    name);
+		say(&r, "fail", "interface", "give an interface weir runs on",
+		    "%s: no such interface", name);
 	else if (name)
 		check_xdp(&r, name, &ifc);
 	if (controller && name && ifc.ifindex)

@@ -210,6 +210,9 @@ static int cmd_status(struct ctl *c, json_object *args, json_object **out, char 
 	json_object_object_add(*out, "streams", json_object_new_uint64(c->total_streams));
 	json_object_object_add(*out, "closing_streams", json_object_new_uint64(c->closing_streams));
 	json_object_object_add(*out, "reconciled_places", json_object_new_uint64(c->reconciled));
+	json_object_object_add(*out, "config_reloads", json_object_new_uint64(c->reloads));
+	json_object_object_add(*out, "config_reload_failures",
+			       json_object_new_uint64(c->reload_failures));
 	json_object_object_add(*out, "tick_late_max_ms",
 			       json_object_new_uint64(c->tick_late_max_ns / 1000000));
 	json_object_object_add(*out, "stream_table_size",
@@ -238,23 +241,16 @@ static int cmd_config_dump(struct ctl *c, json_object *args, json_object **out, 
 
 /* Replaces the services; interfaces and settings only change with a
  * restart of `weir run`, so a file that changes them is refused. */
-static int cmd_config_load(struct ctl *c, json_object *args, json_object **out, char *err)
+int api_load_config(struct ctl *c, const char *text, size_t len, bool own_interfaces, char *err)
 {
-	const char *yaml = arg_required(args, "yaml", err);
 	struct weir_config cfg;
-	json_object *v;
 	int ret;
 
-	(void)out;
-	if (!yaml)
-		return -EINVAL;
-	/* JSON may carry a \u0000 that strlen() would stop at. */
-	json_object_object_get_ex(args, "yaml", &v);
-	ret = config_parse(yaml, json_object_get_string_len(v), &cfg, err, ERR_LEN);
+	ret = config_parse(text, len, &cfg, err, ERR_LEN);
 	if (ret)
 		return ret;
 	/* What the file leaves out stays as `weir run` set it (-i, --xdp-mode). */
-	if (!cfg.n_interfaces) {
+	if (!cfg.n_interfaces || !own_interfaces) {
 		cfg.n_interfaces = c->top.n_interfaces;
 		memcpy(cfg.interfaces, c->top.interfaces, sizeof(cfg.interfaces));
 	}
@@ -274,6 +270,19 @@ static int cmd_config_load(struct ctl *c, json_object *args, json_object **out, 
 		c->top.update_interval_ns = cfg.update_interval_ns;
 	config_free(&cfg);
 	return ret;
+}
+
+static int cmd_config_load(struct ctl *c, json_object *args, json_object **out, char *err)
+{
+	const char *yaml = arg_required(args, "yaml", err);
+	json_object *v;
+
+	(void)out;
+	if (!yaml)
+		return -EINVAL;
+	/* JSON may carry a \u0000 that strlen() would stop at. */
+	json_object_object_get_ex(args, "yaml", &v);
+	return api_load_config(c, yaml, json_object_get_string_len(v), true, err);
 }
 
 static int cmd_shutdown(struct ctl *c, json_object *args, json_object **out, char *err)

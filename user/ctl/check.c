@@ -243,8 +243,8 @@ struct arp_frame {
 	uint32_t tpa;
 } __attribute__((packed));
 
-int check_arp_answers(const struct check_iface *ifc, uint32_t vip, uint8_t (*macs)[6],
-		      size_t max, int timeout_ms)
+int check_arp_answers(const struct check_iface *ifc, uint32_t vip, uint8_t (*macs)[6], size_t max,
+		      int timeout_ms)
 {
 	int fd = packet_socket(ifc->ifindex, ETH_P_ARP);
 	uint64_t until = now_ms() + timeout_ms;

@@ -33,7 +33,7 @@ int check_connect(const struct weir_addr *addr, uint16_t port, int timeout_ms);
 int check_vip_accepted(const struct check_iface *ifc, const uint8_t mac[6], uint32_t vip,
 		       uint16_t port, int timeout_ms);
 /* Who answers ARP for the VIP on the interface: their MACs, how many. */
-int check_arp_answers(const struct check_iface *ifc, uint32_t vip, uint8_t (*macs)[6],
-		      size_t max, int timeout_ms);
+int check_arp_answers(const struct check_iface *ifc, uint32_t vip, uint8_t (*macs)[6], size_t max,
+		      int timeout_ms);
 
 #endif

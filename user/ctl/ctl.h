@@ -213,6 +213,9 @@ struct ctl {
 	uint64_t next_grant_check_ns;
 	uint64_t next_verify_ns;
 	bool loader_started;
+	const char *config_path; /* weir run -c: what SIGHUP reloads */
+	bool config_interfaces; /* the file's interfaces count (no -i given) */
+	uint64_t reloads, reload_failures;
 	bool stop, teardown;
 };
 
@@ -393,6 +396,11 @@ struct api_job;
 /* The reply to a request, or NULL with *job set: a command that runs in
  * steps (api_job_step) until it has its reply. */
 char *api_dispatch(struct ctl *c, const char *request, size_t len, struct api_job **job);
+/* `weir config load`, and SIGHUP: the services of a config text, all or
+ * nothing; interfaces, xdp-mode and stream-table-size only change with a
+ * restart (own_interfaces false: the running ones stand, as -i set them).
+ * err: 512 bytes. */
+int api_load_config(struct ctl *c, const char *text, size_t len, bool own_interfaces, char *err);
 char *api_job_step(struct ctl *c, struct api_job *job, uint64_t deadline_ns);
 void api_job_free(struct api_job *job);
 

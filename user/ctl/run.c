@@ -27,11 +27,48 @@
  * never holds up health checks or the socket for long. */
 #define SWEEP_BUDGET_NS 20000000ULL
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_signal = 1;
+}
+
+static int read_file(const char *path, char **out, size_t *len);
+
+/* SIGHUP: the file given to weir run again, as `weir config load` would
+ * take it; a file that does not load leaves the running state as it was. */
+static void reload_config(struct ctl *c)
+{
+	char err[WEIR_ERR_MAX] = "", *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	reload_signal = 0;
+	if (!c->config_path) {
+		pr_warn("SIGHUP: weir run was started without -c: nothing to reload\n");
+		return;
+	}
+	ret = read_file(c->config_path, &text, &len);
+	if (ret)
+		snprintf(err, sizeof(err), "%s", strerror(-ret));
+	else
+		ret = api_load_config(c, text, len, c->config_interfaces, err);
+	free(text);
+	if (ret) {
+		c->reload_failures++;
+		pr_warn("SIGHUP: %s not loaded, the running state stays: %s\n", c->config_path,
+			err);
+		return;
+	}
+	c->reloads++;
+	pr_info("SIGHUP: reloaded %s: %zu services\n", c->config_path, c->n_services);
 }
 
 static const char run_usage[] =
@@ -251,8 +288,11 @@ static void ctl_loop(struct ctl *c)
 {
 	uint64_t next_tick = ctl_now_ns();
 
-	while (!c->stop && !stop_signal)
+	while (!c->stop && !stop_signal) {
 		next_tick = ctl_loop_once(c, next_tick);
+		if (reload_signal)
+			reload_config(c);
+	}
 }
 
 static int ctl_start(struct ctl *c, const struct run_opts *o, struct weir_config *cfg)
@@ -343,6 +383,8 @@ int run_main(int argc, char **argv)
 	c.top.services = NULL;
 	c.top.n_services = 0;
 	c.socket_path = o.socket_path;
+	c.config_path = o.config_path;
+	c.config_interfaces = o.n_ifaces == 0;
 	if (o.socket_group && group_of(o.socket_group, &c.socket_gid)) {
 		fprintf(stderr, "weir run: --socket-group: no group '%s'\n", o.socket_group);
 		config_free(&cfg);
@@ -353,6 +395,7 @@ int run_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_hup);
 	ret = ctl_start(&c, &o, &cfg);
 	config_free(&cfg);
 	if (!ret) {
