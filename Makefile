@@ -22,6 +22,8 @@ CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 endif
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -I$(BUILD)
 LDLIBS   := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lpthread -lm
+# weir top only; the controller and tests do without.
+CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 
 CORE_SRC := $(wildcard user/core/*.c)
 CTL_SRC  := $(wildcard user/ctl/*.c)
@@ -43,7 +45,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/weir-bench
 	$(Q)bench/run.sh
 
-.PHONY: all deps test unit-test bpf-test ctl-test netns-test demo overload-demo bench clean format format-check tools
+.PHONY: all deps test unit-test bpf-test ctl-test top-test netns-test demo overload-demo bench clean format format-check tools
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/weir $(BPF_OBJ) tools
@@ -101,7 +103,7 @@ $(VARIANT)/weir: $(filter-out $(BUILD)/user/ctl/loader.o,$(WEIR_OBJ)) $(VARIANT)
 
 $(BUILD)/weir: $(WEIR_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(CURSES_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJ)
 	$(call msg,CC,$@)
@@ -142,6 +144,10 @@ bpf-test: $(BUILD)/tests/bpf_test $(BUILD)/weir.bpf.o
 ctl-test: $(BUILD)/tests/ctl_test $(BUILD)/weir.bpf.o
 	$(Q)echo "== $<"; $<
 
+# weir top in tmux against a controller that attaches nowhere: no namespaces.
+top-test: all
+	$(Q)echo "== tests/top/test_top.sh"; timeout --kill-after=10 120 tests/top/test_top.sh
+
 netns-test: all $(VARIANT)/weir
 	$(Q)tests/netns/run.sh
 
@@ -151,6 +157,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory bpf-test
 	$(Q)$(MAKE) --no-print-directory ctl-test
+	$(Q)$(MAKE) --no-print-directory top-test
 	$(Q)$(MAKE) --no-print-directory netns-test
 
 demo: deps

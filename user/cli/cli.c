@@ -23,6 +23,7 @@ static const struct object objects[] = {
 	  NULL },
 	{ "stream", stream_cmds, "streams, and explicit requests for one", NULL },
 	{ "stats", stats_cmds, "counters", NULL },
+	{ "top", top_cmds, "a full-screen view of rates, refreshed", top_local },
 	{ "expr", expr_cmds, "capacity expressions", NULL },
 	{ "decap", decap_cmds, "IP-in-IP decapsulation on a backend", decap_local },
 	{ "check", check_cmds, "find what keeps a setup from forwarding", check_local },

@@ -45,9 +45,12 @@ struct object {
 
 int decap_local(const struct cli *cli, const struct cmd *c, json_object *args);
 int check_local(const struct cli *cli, const struct cmd *c, json_object *args);
+/* weir top: a full-screen view that asks the controller every interval. */
+int top_local(const struct cli *cli, const struct cmd *c, json_object *args);
 
 extern const struct cmd service_cmds[], backend_cmds[], class_cmds[], stream_cmds[], stats_cmds[],
-	config_cmds[], status_cmds[], shutdown_cmds[], expr_cmds[], decap_cmds[], check_cmds[];
+	config_cmds[], status_cmds[], shutdown_cmds[], expr_cmds[], decap_cmds[], check_cmds[],
+	top_cmds[];
 
 /* client.c: one request, one reply. Returns 0 and the reply's data (may be
  * NULL), or prints the error and returns non-zero. */
