@@ -86,7 +86,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJ)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/bpf_test: $(BPFTEST_SRC) $(CORE_OBJ) $(BUILD)/weir.skel.h
+$(BUILD)/tests/bpf_test: $(BPFTEST_SRC) $(wildcard tests/bpf/*.h) $(CORE_OBJ) $(BUILD)/weir.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(BPFTEST_SRC) $(CORE_OBJ) -o $@ $(LDLIBS) -lcmocka
