@@ -741,6 +741,34 @@ static void test_round_trip_built(void **state)
 	round_trip(&cfg);
 }
 
+/* An IPv6 address that ends in "::" ends its line with a ':', which YAML
+ * reads as a mapping indicator unless it is quoted (found by fuzzing). */
+static void test_round_trip_colon_end(void **state)
+{
+	struct weir_backend_config be;
+	struct weir_service_config svc;
+	struct weir_config cfg;
+	char *text;
+
+	(void)state;
+	config_init(&cfg);
+	config_service_init(&svc, IPPROTO_TCP);
+	strcpy(svc.name, "v6");
+	svc.vip = addr("2001:db8::");
+	svc.port = 80;
+	config_backend_init(&be);
+	be.addr = addr("2001:db8:1::");
+	svc.backends = &be;
+	svc.n_backends = 1;
+	cfg.services = &svc;
+	cfg.n_services = 1;
+	assert_int_equal(config_emit(&cfg, &text), 0);
+	assert_non_null(strstr(text, "    vip: \"2001:db8::\"\n"));
+	assert_non_null(strstr(text, "      - addr: \"2001:db8:1::\"\n"));
+	free(text);
+	round_trip(&cfg);
+}
+
 static void test_emit_format(void **state)
 {
 	static const char want[] = "interfaces: [veth0]\n"
@@ -1162,6 +1190,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_round_trip_parsed),
 		cmocka_unit_test(test_round_trip_built),
+		cmocka_unit_test(test_round_trip_colon_end),
 		cmocka_unit_test(test_emit_format),
 		cmocka_unit_test(test_check_accepts),
 		cmocka_unit_test(test_check_totals),

@@ -1809,6 +1809,11 @@ static void emit_text(struct emit_buf *b, const char *s, bool flow)
 
 	for (p = s; plain && *p; p++)
 		plain = isalnum_ascii(*p) || strchr(safe, *p);
+	/* A ':' that ends the line is a mapping indicator: "addr: 1::" would
+	 * not load back (an IPv6 address ending in "::"; found by
+	 * tests/fuzz/fuzz_config.c). */
+	if (plain && s[strlen(s) - 1] == ':')
+		plain = false;
 	if (plain) {
 		emit(b, "%s", s);
 		return;
