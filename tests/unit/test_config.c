@@ -769,6 +769,43 @@ static void test_round_trip_colon_end(void **state)
 	round_trip(&cfg);
 }
 
+/* Line breaks other than \n (NEL, LS, PS), C1 controls and the BOM are
+ * written as escapes: raw, YAML folds or refuses them (found by fuzzing). */
+static void test_round_trip_unicode_breaks(void **state)
+{
+	static const char hook[] = "a\xe2\x80\xa8" /* LS */
+				   "b\xe2\x80\xa9" /* PS */
+				   "c\xc2\x85" /* NEL */
+				   "d\xc2\x80\xef\xbb\xbf" /* C1, BOM */
+				   " \xc3\xa9\xe2\x82\xac"; /* kept as they are */
+	static const char ifname[] = "x\xc2\x85y";
+	struct weir_service_config svc;
+	struct weir_config cfg, again;
+	char *text;
+
+	(void)state;
+	config_init(&cfg);
+	strcpy(cfg.interfaces[0], ifname);
+	cfg.n_interfaces = 1;
+	config_service_init(&svc, IPPROTO_TCP);
+	strcpy(svc.name, "hook");
+	svc.vip = addr("198.18.1.1");
+	svc.port = 80;
+	strcpy(svc.capacity.scale_hook, hook);
+	cfg.services = &svc;
+	cfg.n_services = 1;
+	assert_int_equal(config_emit(&cfg, &text), 0);
+	assert_non_null(strstr(text, "scale-hook: \"a\\u2028b\\u2029c\\u0085d\\u0080\\ufeff "
+				     "\xc3\xa9\xe2\x82\xac\"\n"));
+	assert_non_null(strstr(text, "interfaces: [\"x\\u0085y\"]\n"));
+	parse_ok(text, &again);
+	assert_string_equal(again.services[0].capacity.scale_hook, hook);
+	assert_string_equal(again.interfaces[0], ifname);
+	free(text);
+	config_free(&again);
+	round_trip(&cfg);
+}
+
 static void test_emit_format(void **state)
 {
 	static const char want[] = "interfaces: [veth0]\n"
@@ -1191,6 +1228,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_parsed),
 		cmocka_unit_test(test_round_trip_built),
 		cmocka_unit_test(test_round_trip_colon_end),
+		cmocka_unit_test(test_round_trip_unicode_breaks),
 		cmocka_unit_test(test_emit_format),
 		cmocka_unit_test(test_check_accepts),
 		cmocka_unit_test(test_check_totals),
