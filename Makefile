@@ -16,9 +16,10 @@ endif
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD)
-# SANITIZE=1 (with its own BUILD=...): AddressSanitizer and UBSan.
+# SANITIZE=1 (with its own BUILD=...): AddressSanitizer and UBSan; any
+# report ends the program (sanitize-test).
 ifeq ($(SANITIZE),1)
-CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -I$(BUILD)
 LDLIBS   := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lpthread -lm
@@ -46,6 +47,7 @@ bench: deps
 	$(Q)bench/run.sh
 
 .PHONY: all deps test unit-test bpf-test ctl-test top-test netns-test demo overload-demo bench clean format format-check tools
+.PHONY: fuzz fuzz-smoke fuzz-build sanitize-test
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/weir $(BPF_OBJ) tools
@@ -110,7 +112,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJ)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/bpf_test: $(BPFTEST_SRC) $(CORE_OBJ) $(BUILD)/weir.skel.h
+$(BUILD)/tests/bpf_test: $(BPFTEST_SRC) $(wildcard tests/bpf/*.h) $(CORE_OBJ) $(BUILD)/weir.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(BPFTEST_SRC) $(CORE_OBJ) -o $@ $(LDLIBS) -lcmocka
@@ -151,6 +153,54 @@ top-test: all
 netns-test: all $(VARIANT)/weir
 	$(Q)tests/netns/run.sh
 
+# libFuzzer harnesses (tests/fuzz/): clang with libFuzzer, ASan and UBSan;
+# the code they reach is compiled with the same instrumentation into
+# FUZZ_BUILD (the BPF skeleton comes from BUILD).
+FUZZ_BUILD    ?= build-fuzz
+FUZZ_SECONDS  ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_NAMES    := config expr units api
+FUZZ_CFLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) \
+		 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_CTL_OBJ  := $(CTL_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_BIN      := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/user/core/%.o: user/core/%.c $(wildcard user/core/*.h) include/weir/abi.h
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/user/ctl/%.o: user/ctl/%.c $(wildcard user/*/*.h) include/weir/abi.h $(BUILD)/weir.skel.h
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_api: tests/fuzz/fuzz_api.c tests/fuzz/same_config.h $(FUZZ_CORE_OBJ) $(FUZZ_CTL_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter-out %.h,$^) -o $@ $(LDLIBS)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/same_config.h $(FUZZ_CORE_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter-out %.h,$^) -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# Each harness for FUZZ_SECONDS on a scratch copy of its corpus.
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# For make test: the regression inputs, then a few seconds each.
+fuzz-smoke: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
+
+# The unit, BPF and controller tests once more under ASan and UBSan, built
+# into build-asan; the first report fails the run.
+sanitize-test:
+	$(Q)ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(MAKE) --no-print-directory SANITIZE=1 BUILD=build-asan unit-test bpf-test ctl-test
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory all
@@ -159,6 +209,8 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory ctl-test
 	$(Q)$(MAKE) --no-print-directory top-test
 	$(Q)$(MAKE) --no-print-directory netns-test
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
+	$(Q)$(MAKE) --no-print-directory sanitize-test
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -175,6 +227,6 @@ format-check:
 	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	$(Q)rm -rf $(BUILD)
+	$(Q)rm -rf $(BUILD) $(FUZZ_BUILD) build-asan
 
 .SECONDARY:

@@ -8,6 +8,7 @@ packages=(
 	libyaml-dev libjson-c-dev                           # config file, control socket
 	libcmocka-dev                                       # unit and BPF tests
 	libncurses-dev tmux                                 # weir top, its test
+	libclang-rt-14-dev                                  # libFuzzer, ASan (make fuzz)
 	iproute2 ethtool iperf3 jq socat python3-scapy      # namespace tests and demo
 	gnuplot-nox                                         # the overload demo's picture
 	nftables                                            # the bench's DNAT baseline

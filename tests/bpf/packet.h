@@ -44,6 +44,10 @@ struct pkt_spec {
 };
 
 struct pkt {
+	/* As the kernel's NET_IP_ALIGN: after the 14-byte Ethernet header
+	 * the IP header, and the headers after it, are 4-byte aligned for
+	 * the builder's struct accesses (UBSan reported them misaligned). */
+	__u8 align_pad[2];
 	__u8 data[PKT_MAX];
 	__u32 len;
 	__u32 l3_off; /* IP header */

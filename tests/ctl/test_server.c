@@ -295,10 +295,38 @@ static void group_reads_root_changes(void **state)
 	close(good);
 }
 
+/* A reply is JSON, hence UTF-8: a request that is not UTF-8 is refused
+ * without being echoed, and a message that quotes only the first bytes of
+ * a value never cuts a character in two (both found by fuzzing). */
+static void replies_are_utf8(void **state)
+{
+	struct scene *s = *state;
+	struct api_job *job = NULL;
+	char request[512], *reply, *p;
+	size_t i;
+
+	expect_error(s,
+		     "{\"cmd\":\"service.show\",\"args\":{\"name\":\"w\xff"
+		     "b\"}}",
+		     "request: not UTF-8 text");
+	expect_error(s, "{\"cmd\":\"service.show\",\"args\":{\"name\":\"\xc0\xaf\"}}",
+		     "request: not UTF-8 text");
+	/* 40 two-byte characters after "x": "%.64s" stops inside the 32nd */
+	p = request + sprintf(request, "{\"cmd\":\"x");
+	for (i = 0; i < 40; i++)
+		p += sprintf(p, "\xc3\xa9");
+	strcpy(p, "\"}");
+	reply = api_dispatch(&s->c, request, strlen(request), &job);
+	assert_non_null(reply);
+	assert_non_null(strstr(reply, "request: unknown command 'x\xc3\xa9"));
+	assert_non_null(strstr(reply, "\xc3\xa9?'"));
+	free(reply);
+}
+
 static const struct CMUnitTest tests[] = {
 	ctl_test(group_reads_root_changes),	  ctl_test(slow_clients_hold_up_nobody),
 	ctl_test(client_that_never_reads),	  ctl_test(non_socket_path_kept),
-	ctl_test(unknown_and_mistyped_arguments),
+	ctl_test(unknown_and_mistyped_arguments), ctl_test(replies_are_utf8),
 };
 
 const struct test_group server_group = { "server", tests, ARRAY_SIZE(tests) };

@@ -114,6 +114,24 @@ static void test_limit_auto_or_expression(void **state)
 	assert_string_equal(capacity_format(&c, &o, "capacity-limit", buf, sizeof(buf)), "none");
 }
 
+/* The dump writes "none" for no hook; read back it is no hook again, not
+ * a command named none (found by fuzzing the config round trip). */
+static void test_hook_none(void **state)
+{
+	struct weir_capacity_config c;
+	struct weir_overload_config o;
+	char why[320], buf[32];
+
+	(void)state;
+	init(&c, &o);
+	assert_string_equal(capacity_format(&c, &o, "scale-hook", buf, sizeof(buf)), "none");
+	assert_int_equal(capacity_set(&c, &o, "scale-hook", "/bin/grow", why, sizeof(why)), 0);
+	assert_string_equal(c.scale_hook, "/bin/grow");
+	assert_int_equal(capacity_set(&c, &o, "scale-hook", "none", why, sizeof(why)), 0);
+	assert_string_equal(c.scale_hook, "");
+	assert_string_equal(capacity_format(&c, &o, "scale-hook", buf, sizeof(buf)), "none");
+}
+
 static void test_names(void **state)
 {
 	char why[320];
@@ -137,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_keys_round_trip),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_limit_auto_or_expression),
+		cmocka_unit_test(test_hook_none),
 		cmocka_unit_test(test_names),
 	};
 

@@ -145,6 +145,13 @@ static int set_one(struct weir_capacity_config *c, struct weir_overload_config *
 		return set_expr(text_of(c, key), key, value, why, len);
 	}
 	if (!strcmp(key, "scale-hook")) {
+		/* "none" is what the dump writes for no hook: read as a command,
+		 * a dump loaded back ran `sh -c none` when a scale expression
+		 * fired (found by tests/fuzz/fuzz_config.c comparing values). */
+		if (!strcmp(value, "none")) {
+			c->scale_hook[0] = '\0';
+			return 0;
+		}
 		if (strlen(value) >= WEIR_HOOK_TEXT) {
 			snprintf(why, len, "longer than %d characters", WEIR_HOOK_TEXT - 1);
 			return -EINVAL;

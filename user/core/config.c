@@ -1829,6 +1829,36 @@ static bool isalnum_ascii(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/* The code point of the UTF-8 sequence at s, its length in *len; -1 with
+ * *len 1 for a byte that starts none (copied as it is). */
+static long utf8_decode(const char *s, size_t *len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = u[0] >= 0xf0 ? 4 : u[0] >= 0xe0 ? 3 : u[0] >= 0xc0 ? 2 : 1, i;
+	long cp = u[0] & (0x7f >> n);
+
+	*len = 1;
+	if (n == 1 || u[0] > 0xf4)
+		return -1;
+	for (i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (u[i] & 0x3f);
+	}
+	*len = n;
+	return cp;
+}
+
+/* Characters YAML folds as line breaks (NEL, LS, PS) or refuses to read raw
+ * (C1 controls, BOM, U+FFFE/FFFF) keep their value only as escapes: a
+ * scale-hook or interface name holding one did not load back (shown by
+ * tests/fuzz/fuzz_config.c's round trip on such a document). */
+static bool yaml_escaped(long cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff ||
+	       cp == 0xfffe || cp == 0xffff;
+}
+
 /* Plain when YAML reads it back as the same string in any position (first
  * character alphanumeric, no indicators); double-quoted otherwise ("::1",
  * a name "-"). In a flow list ':' is quoted too. */
@@ -1836,22 +1866,31 @@ static void emit_text(struct emit_buf *b, const char *s, bool flow)
 {
 	const char *safe = flow ? "_.-" : "_.-:";
 	const char *p;
+	size_t n;
 	bool plain = *s && (isalnum_ascii(*s) || *s == '_');
 
 	for (p = s; plain && *p; p++)
 		plain = isalnum_ascii(*p) || strchr(safe, *p);
+	/* A ':' that ends the line is a mapping indicator: "addr: 1::" would
+	 * not load back (an IPv6 address ending in "::"; found by
+	 * tests/fuzz/fuzz_config.c). */
+	if (plain && s[strlen(s) - 1] == ':')
+		plain = false;
 	if (plain) {
 		emit(b, "%s", s);
 		return;
 	}
 	emit(b, "\"");
-	for (p = s; *p; p++) {
+	for (p = s; *p; p += n) {
+		n = 1;
 		if (*p == '"' || *p == '\\')
 			emit(b, "\\%c", *p);
 		else if ((unsigned char)*p < ' ' || *p == 0x7f)
 			emit(b, "\\x%02x", (unsigned char)*p);
+		else if ((unsigned char)*p >= 0x80 && yaml_escaped(utf8_decode(p, &n)))
+			emit(b, "\\u%04x", (unsigned int)utf8_decode(p, &n));
 		else
-			emit(b, "%c", *p);
+			emit(b, "%.*s", (int)n, p);
 	}
 	emit(b, "\"");
 }

@@ -373,12 +373,78 @@ static int check_args(const struct api_cmd *h, json_object *args, char *err)
 	return 0;
 }
 
-static char *api_reply(int ret, json_object *data, const char *err)
+/* Bytes of the UTF-8 character at s, or 0 when it is not one (a bad or
+ * cut sequence, an overlong form, a surrogate, beyond U+10FFFF). */
+static size_t utf8_char(const unsigned char *s, size_t left)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* A reply is JSON, so UTF-8 (RFC 8259), and json-c copies a string's bytes
+ * as they are: a request's raw bytes must be UTF-8 already (its \u
+ * escapes always decode to UTF-8). Found by tests/fuzz/fuzz_api.c: a name
+ * with a byte 0xff came back in the error message. */
+static bool utf8_valid(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i, n;
+
+	for (i = 0; i < len; i += n) {
+		n = utf8_char(s + i, len - i);
+		if (!n)
+			return false;
+	}
+	return true;
+}
+
+/* A message that quotes at most so many bytes ("%.64s") or fills ERR_LEN
+ * may cut a character in two: its pieces become '?'. */
+static void utf8_repair(char *text)
+{
+	unsigned char *s = (unsigned char *)text;
+	size_t left = strlen(text), n;
+
+	while (left) {
+		n = utf8_char(s, left);
+		if (!n) {
+			*s = '?';
+			n = 1;
+		}
+		s += n;
+		left -= n;
+	}
+}
+
+static char *api_reply(int ret, json_object *data, char *err)
 {
 	json_object *reply = json_object_new_object();
 	char *text;
 
 	json_object_object_add(reply, "ok", json_object_new_boolean(ret == 0));
+	utf8_repair(err);
 	if (ret)
 		add_str(reply, "error", err[0] ? err : strerror(-ret));
 	else if (data)
@@ -416,6 +482,10 @@ char *api_dispatch(struct ctl *c, const char *request, size_t len, struct api_jo
 	char err[ERR_LEN] = "";
 	int ret = -EINVAL;
 
+	if (!utf8_valid(request, len)) {
+		snprintf(err, sizeof(err), "request: not UTF-8 text");
+		goto out;
+	}
 	if (!req || !json_object_is_type(req, json_type_object) ||
 	    !json_object_object_get_ex(req, "cmd", &cmd) ||
 	    !json_object_is_type(cmd, json_type_string)) {
