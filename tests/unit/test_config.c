@@ -240,8 +240,6 @@ static const struct error_case error_cases[] = {
 	/* keys the CLI grammar reserves */
 	{ SVC_HEAD "    maglev-table-size: many\n",
 	  "line 6: service web: maglev-table-size: many is not a number (1-4294967295)" },
-	{ SVC_HEAD "    forwarding: ipip\n",
-	  "line 6: service web: forwarding: ipip is not supported yet" },
 	/* admission values */
 	{ SVC_HEAD "    capacity-streams: -1\n",
 	  "line 6: service web: capacity-streams: -1 is not a number (0-4294967295)" },
@@ -804,6 +802,8 @@ static void test_emit_format(void **state)
 				   "    scale-cooldown: 1m\n"
 				   "    fallback: drop\n"
 				   "    maglev-table-size: 65537\n"
+				   "    encap-source: \"172.16.0.0/16\"\n"
+				   "    encap-mtu: 1500\n"
 				   "    slow-start: 0\n"
 				   "    classes: []\n"
 				   "    backends:\n"
@@ -868,6 +868,8 @@ static void test_emit_format(void **state)
 				   "    scale-cooldown: 1m\n"
 				   "    fallback: drop\n"
 				   "    maglev-table-size: 65537\n"
+				   "    encap-source: \"172.16.0.0/16\"\n"
+				   "    encap-mtu: 1500\n"
 				   "    slow-start: 0\n"
 				   "    classes: []\n"
 				   "    backends: []\n";
