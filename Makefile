@@ -21,7 +21,7 @@ ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -I$(BUILD)
-LDLIBS   := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lpthread -lm
+LDLIBS   := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmicrohttpd -lpthread -lm
 
 CORE_SRC := $(wildcard user/core/*.c)
 CTL_SRC  := $(wildcard user/ctl/*.c)
@@ -43,7 +43,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/weir-bench
 	$(Q)bench/run.sh
 
-.PHONY: all deps test unit-test bpf-test ctl-test netns-test demo overload-demo bench clean format format-check tools
+.PHONY: all deps test unit-test bpf-test ctl-test metrics-test netns-test demo overload-demo bench clean format format-check tools
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/weir $(BPF_OBJ) tools
@@ -120,6 +120,11 @@ bpf-test: $(BUILD)/tests/bpf_test $(BUILD)/weir.bpf.o
 ctl-test: $(BUILD)/tests/ctl_test $(BUILD)/weir.bpf.o
 	$(Q)echo "== $<"; $<
 
+# weir run without an interface: /metrics, promtool, Prometheus, statsD,
+# the dashboard; no namespace topology.
+metrics-test: all
+	$(Q)echo "== tests/metrics/run.sh"; tests/metrics/run.sh
+
 netns-test: all
 	$(Q)tests/netns/run.sh
 
@@ -129,6 +134,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory bpf-test
 	$(Q)$(MAKE) --no-print-directory ctl-test
+	$(Q)$(MAKE) --no-print-directory metrics-test
 	$(Q)$(MAKE) --no-print-directory netns-test
 
 demo: deps

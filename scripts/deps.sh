@@ -7,6 +7,8 @@ packages=(
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool # BPF build, load, attach
 	libyaml-dev libjson-c-dev                           # config file, control socket
 	libcmocka-dev                                       # unit and BPF tests
+	libmicrohttpd-dev                                   # /metrics over HTTP
+	prometheus curl                                     # the metrics test: promtool, a scrape
 	iproute2 ethtool iperf3 jq socat python3-scapy      # namespace tests and demo
 	gnuplot-nox                                         # the overload demo's picture
 	nftables                                            # the bench's DNAT baseline
