@@ -22,7 +22,7 @@ ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -I$(BUILD)
-LDLIBS   := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lpthread -lm
+LDLIBS   := -lxdp -lbpf -lelf -lz -lyaml -ljson-c -lmicrohttpd -lpthread -lm
 # weir top only; the controller and tests do without.
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 
@@ -46,7 +46,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/weir-bench
 	$(Q)bench/run.sh
 
-.PHONY: all deps test unit-test bpf-test ctl-test top-test netns-test demo overload-demo bench clean format format-check tools
+.PHONY: all deps test unit-test bpf-test ctl-test top-test metrics-test netns-test demo overload-demo bench clean format format-check tools
 .PHONY: fuzz fuzz-smoke fuzz-build sanitize-test
 .DEFAULT_GOAL := all
 
@@ -150,6 +150,11 @@ ctl-test: $(BUILD)/tests/ctl_test $(BUILD)/weir.bpf.o
 top-test: all
 	$(Q)echo "== tests/top/test_top.sh"; timeout --kill-after=10 120 tests/top/test_top.sh
 
+# weir run without an interface: /metrics, promtool, Prometheus, statsD,
+# the dashboard; no namespace topology.
+metrics-test: all
+	$(Q)echo "== tests/metrics/run.sh"; tests/metrics/run.sh
+
 netns-test: all $(VARIANT)/weir
 	$(Q)tests/netns/run.sh
 
@@ -208,6 +213,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory bpf-test
 	$(Q)$(MAKE) --no-print-directory ctl-test
 	$(Q)$(MAKE) --no-print-directory top-test
+	$(Q)$(MAKE) --no-print-directory metrics-test
 	$(Q)$(MAKE) --no-print-directory netns-test
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory sanitize-test

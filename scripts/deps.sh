@@ -9,6 +9,8 @@ packages=(
 	libcmocka-dev                                       # unit and BPF tests
 	libncurses-dev tmux                                 # weir top, its test
 	libclang-rt-14-dev                                  # libFuzzer, ASan (make fuzz)
+	libmicrohttpd-dev                                   # /metrics over HTTP
+	prometheus curl                                     # the metrics test: promtool, a scrape
 	iproute2 ethtool iperf3 jq socat python3-scapy      # namespace tests and demo
 	gnuplot-nox                                         # the overload demo's picture
 	nftables                                            # the bench's DNAT baseline

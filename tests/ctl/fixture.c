@@ -50,6 +50,7 @@ int scene_setup(void **state)
 static void scene_stop(struct scene *s)
 {
 	server_close(&s->c);
+	metrics_close(&s->c);
 	state_free(&s->c);
 	dp_sweep_free(&s->c);
 	dp_shadow_free(&s->c);

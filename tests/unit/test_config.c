@@ -63,6 +63,15 @@ static const char full_doc[] = "interfaces: [veth0, eth1]\n" /* 1 */
 	"    proto: tcp\n"
 #define SVC_HEAD "services:\n" SVC_ITEM
 
+/* What a dump says of metrics and statsD by default. */
+#define METRICS_DEFAULTS                       \
+	"metrics: on\n"                        \
+	"metrics-listen: \"127.0.0.1:9469\"\n" \
+	"statsd: off\n"                        \
+	"statsd-interval: 10s\n"               \
+	"statsd-prefix: weir.\n"               \
+	"statsd-sample-rate: 1\n"
+
 static int parse(const char *text, struct weir_config *cfg, char *err)
 {
 	return config_parse(text, strlen(text), cfg, err, WEIR_ERR_MAX);
@@ -378,6 +387,41 @@ static const struct error_case error_cases[] = {
 	  "line 9: service api: port: 8o is not a port (1-65535)" },
 	{ "xdp-mode: native\n---\nxdp-mode: generic\n",
 	  "line 3: only one YAML document is allowed" },
+	/* metrics and statsD */
+	{ "metrics: maybe\n", "line 1: metrics: maybe is not on or off" },
+	{ "metrics: true\n", "line 1: metrics: true is not on or off" },
+	{ "metrics-listen: 127.0.0.1\n", "line 1: metrics-listen: 127.0.0.1 is not ADDR:PORT (like "
+					 "127.0.0.1:9469 or [::1]:9469)" },
+	{ "metrics-listen: \"::1:9469\"\n",
+	  "line 1: metrics-listen: ::1:9469 is not ADDR:PORT (like 127.0.0.1:9469 or [::1]:9469)" },
+	{ "metrics-listen: \"[::1]:70000\"\n",
+	  "line 1: metrics-listen: [::1]:70000 is not ADDR:PORT (like 127.0.0.1:9469 or "
+	  "[::1]:9469)" },
+	{ "metrics-listen: [127.0.0.1]\n", "line 1: metrics-listen: expected a value, got a list" },
+	{ "statsd: localhost:8125\n",
+	  "line 1: statsd: localhost:8125 is not ADDR:PORT (like 127.0.0.1:9469 or [::1]:9469)" },
+	{ "statsd: 127.0.0.1:0\n",
+	  "line 1: statsd: 127.0.0.1:0 is not ADDR:PORT (like 127.0.0.1:9469 or [::1]:9469)" },
+	{ "statsd-interval: 10ms\n",
+	  "line 1: statsd-interval: 10ms is not a duration from 100ms to 1h" },
+	{ "statsd-interval: 61m\n",
+	  "line 1: statsd-interval: 61m is not a duration from 100ms to 1h" },
+	{ "statsd-prefix: a/b\n",
+	  "line 1: statsd-prefix: a/b is not a prefix (0-31 of A-Z a-z 0-9 _ . -)" },
+	{ "statsd-prefix: abcdefghijabcdefghijabcdefghij12\n",
+	  "line 1: statsd-prefix: abcdefghijabcdefghijabcdefghij12 is not a prefix (0-31 of A-Z "
+	  "a-z 0-9 _ . -)" },
+	{ "statsd-sample-rate: 0\n",
+	  "line 1: statsd-sample-rate: 0 is not a number from 0.000001 to 1" },
+	{ "statsd-sample-rate: 1.5\n",
+	  "line 1: statsd-sample-rate: 1.5 is not a number from 0.000001 to 1" },
+	{ "statsd-sample-rate: -0.5\n",
+	  "line 1: statsd-sample-rate: -0.5 is not a number from 0.000001 to 1" },
+	{ "statsd-sample-rate: 1e-1\n",
+	  "line 1: statsd-sample-rate: 1e-1 is not a number from 0.000001 to 1" },
+	{ "statsd-sample-rate: 0.0000001\n",
+	  "line 1: statsd-sample-rate: 0.0000001 is not a number from 0.000001 to 1" },
+	{ "statsd: 127.0.0.1:8125\nstatsd: off\n", "line 2: duplicate key 'statsd'" },
 };
 
 static void test_error_case(void **state)
@@ -571,6 +615,61 @@ static void test_overload_document(void **state)
 
 /* A NUL byte inside the text is an error naming its line, not the end of
  * the document. */
+/* Every metrics key lands where it should and dumps back the same; the
+ * defaults are 127.0.0.1:9469 and no statsD. */
+static void test_metrics_document(void **state)
+{
+	static const char doc[] = "metrics: off\n"
+				  "metrics-listen: \"[2001:db8::1]:9100\"\n"
+				  "statsd: \"[::1]:8125\"\n"
+				  "statsd-interval: 2.5s\n"
+				  "statsd-prefix: \"\"\n"
+				  "statsd-sample-rate: 0.125\n";
+	struct weir_addr any = addr("2001:db8::1"), lo6 = addr("::1"), lo = addr("127.0.0.1");
+	struct weir_config cfg, again;
+	char *a, *b;
+
+	(void)state;
+	config_init(&cfg);
+	assert_true(cfg.metrics.enabled);
+	assert_true(units_addr_equal(&cfg.metrics.listen, &lo));
+	assert_int_equal(cfg.metrics.listen_port, 9469);
+	assert_false(cfg.metrics.statsd);
+	parse_ok(doc, &cfg);
+	assert_false(cfg.metrics.enabled);
+	assert_true(units_addr_equal(&cfg.metrics.listen, &any));
+	assert_int_equal(cfg.metrics.listen_port, 9100);
+	assert_true(cfg.metrics.statsd);
+	assert_true(units_addr_equal(&cfg.metrics.statsd_addr, &lo6));
+	assert_int_equal(cfg.metrics.statsd_port, 8125);
+	assert_int_equal(cfg.metrics.statsd_interval_ns, 2500 * MS);
+	assert_string_equal(cfg.metrics.statsd_prefix, "");
+	assert_int_equal(cfg.metrics.statsd_sample_ppm, 125000);
+	assert_int_equal(cfg.given, WEIR_CONFIG_GIVEN_METRICS | WEIR_CONFIG_GIVEN_METRICS_LISTEN);
+	assert_int_equal(config_check(&cfg, NULL, 0), 0);
+	assert_int_equal(config_emit(&cfg, &a), 0);
+	assert_non_null(strstr(a, "\nmetrics: off\n"
+				  "metrics-listen: \"[2001:db8::1]:9100\"\n"
+				  "statsd: \"[::1]:8125\"\n"
+				  "statsd-interval: 2500ms\n"
+				  "statsd-prefix: \"\"\n"
+				  "statsd-sample-rate: 0.125\n"));
+	parse_ok(a, &again);
+	assert_true(config_metrics_equal(&cfg.metrics, &again.metrics));
+	assert_int_equal(config_emit(&again, &b), 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	config_free(&again);
+	/* statsd alone: it marks the metrics given, not the listen address */
+	parse_ok("statsd: 127.0.0.1:8125\nstatsd-sample-rate: 0.000001\n", &again);
+	assert_int_equal(again.given, WEIR_CONFIG_GIVEN_METRICS);
+	assert_int_equal(again.metrics.statsd_sample_ppm, 1);
+	assert_false(config_metrics_equal(&cfg.metrics, &again.metrics));
+	config_free(&again);
+	config_free(&cfg);
+}
+
 static void test_nul_byte(void **state)
 {
 	static const char doc[] = SVC_HEAD "    backends:\n\0      - addr: 198.18.0.11\n";
@@ -655,6 +754,7 @@ static void assert_config_equal(const struct weir_config *a, const struct weir_c
 	assert_int_equal(a->xdp_mode, b->xdp_mode);
 	assert_int_equal(a->update_interval_ns, b->update_interval_ns);
 	assert_int_equal(a->stream_table_size, b->stream_table_size);
+	assert_true(config_metrics_equal(&a->metrics, &b->metrics));
 	assert_int_equal(a->n_services, b->n_services);
 	for (i = 0; i < a->n_services; i++) {
 		sa = &a->services[i];
@@ -813,8 +913,7 @@ static void test_emit_format(void **state)
 	static const char want[] = "interfaces: [veth0]\n"
 				   "xdp-mode: native\n"
 				   "update-interval: 100ms\n"
-				   "stream-table-size: 1048576\n"
-				   "services:\n"
+				   "stream-table-size: 1048576\n" METRICS_DEFAULTS "services:\n"
 				   "  - name: web\n"
 				   "    vip: 198.18.1.100\n"
 				   "    port: 80\n"
@@ -959,8 +1058,7 @@ static void test_emit_format(void **state)
 	assert_string_equal(text, "interfaces: []\n"
 				  "xdp-mode: native\n"
 				  "update-interval: 100ms\n"
-				  "stream-table-size: 1048576\n"
-				  "services: []\n");
+				  "stream-table-size: 1048576\n" METRICS_DEFAULTS "services: []\n");
 	free(text);
 }
 
@@ -1245,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_admission_document),
 		cmocka_unit_test(test_overload_document),
+		cmocka_unit_test(test_metrics_document),
 		cmocka_unit_test(test_lifecycle_document),
 		cmocka_unit_test(test_nesting_depth),
 	};

@@ -18,6 +18,7 @@
 
 #include "weir/abi.h"
 #include "core/config.h"
+#include "core/emit.h"
 #include "core/maglev.h"
 
 #define NS_PER_MS 1000000ULL
@@ -25,6 +26,7 @@
 #define STREAM_TABLE_MAX (1U << 24)
 #define WEIGHT_MAX 65535
 #define DUR_STRLEN 32
+#define PPM 1000000U
 /* A weir document nests 6 levels (services, a service, its backends, a
  * backend...); anything far deeper is not one. */
 #define CONFIG_DEPTH_MAX 16
@@ -57,6 +59,14 @@ static const char *const xdp_mode_names[] = {
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A statsD prefix: what a name may hold, dots included. */
+static bool prefix_ok(const char *s)
+{
+	return strlen(s) < sizeof(((struct weir_metrics_config *)0)->statsd_prefix) &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+		       strlen(s);
+}
 
 static int name_lookup(const char *const *names, size_t n, const char *s, uint8_t *out)
 {
@@ -283,6 +293,12 @@ void config_init(struct weir_config *cfg)
 	cfg->xdp_mode = WEIR_XDP_NATIVE;
 	cfg->update_interval_ns = 100 * NS_PER_MS;
 	cfg->stream_table_size = WEIR_STREAMS_DEFAULT;
+	cfg->metrics.enabled = true;
+	units_parse_addr("127.0.0.1", &cfg->metrics.listen);
+	cfg->metrics.listen_port = WEIR_METRICS_PORT_DEFAULT;
+	cfg->metrics.statsd_interval_ns = 10 * NS_PER_S;
+	strcpy(cfg->metrics.statsd_prefix, "weir.");
+	cfg->metrics.statsd_sample_ppm = PPM;
 }
 
 void config_service_init(struct weir_service_config *svc, uint8_t proto)
@@ -656,6 +672,13 @@ static int check_globals(const struct weir_config *cfg, char *err, size_t errlen
 	if (cfg->stream_table_size < 1 || cfg->stream_table_size > STREAM_TABLE_MAX)
 		return set_err(err, errlen, "stream-table-size %u is out of range (1-%u)",
 			       cfg->stream_table_size, STREAM_TABLE_MAX);
+	if (cfg->metrics.statsd_interval_ns < WEIR_STATSD_INTERVAL_MIN_NS ||
+	    cfg->metrics.statsd_interval_ns > WEIR_STATSD_INTERVAL_MAX_NS)
+		return set_err(err, errlen, "statsd-interval is not from 100ms to 1h");
+	if (!cfg->metrics.statsd_sample_ppm || cfg->metrics.statsd_sample_ppm > PPM)
+		return set_err(err, errlen, "statsd-sample-rate is not from 0.000001 to 1");
+	if (!prefix_ok(cfg->metrics.statsd_prefix))
+		return set_err(err, errlen, "statsd-prefix is not 0-31 of A-Z a-z 0-9 _ . -");
 	return 0;
 }
 
@@ -1637,11 +1660,115 @@ static int parse_stream_table_size(struct parse_ctx *ctx, yaml_node_t *value, vo
 	return get_u32(ctx, value, 1, STREAM_TABLE_MAX, &cfg->stream_table_size);
 }
 
+/* ADDR:PORT, [ADDR]:PORT for IPv6; the port is required. */
+static int get_endpoint(struct parse_ctx *ctx, const yaml_node_t *node, struct weir_addr *addr,
+			uint16_t *port)
+{
+	const char *s;
+
+	if (get_text(ctx, node, &s))
+		return -EINVAL;
+	if (units_parse_endpoint(s, addr, port) || !*port)
+		return bad_value(ctx, node, "is not ADDR:PORT (like 127.0.0.1:9469 or [::1]:9469)");
+	return 0;
+}
+
+static int parse_metrics(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_config *cfg = obj;
+	const char *s;
+
+	cfg->given |= WEIR_CONFIG_GIVEN_METRICS;
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (strcmp(s, "on") && strcmp(s, "off"))
+		return bad_value(ctx, value, "is not on or off");
+	cfg->metrics.enabled = !strcmp(s, "on");
+	return 0;
+}
+
+static int parse_metrics_listen(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_config *cfg = obj;
+
+	cfg->given |= WEIR_CONFIG_GIVEN_METRICS | WEIR_CONFIG_GIVEN_METRICS_LISTEN;
+	return get_endpoint(ctx, value, &cfg->metrics.listen, &cfg->metrics.listen_port);
+}
+
+static int parse_statsd(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_config *cfg = obj;
+	const char *s;
+
+	cfg->given |= WEIR_CONFIG_GIVEN_METRICS;
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	cfg->metrics.statsd = strcmp(s, "off") != 0;
+	if (!cfg->metrics.statsd)
+		return 0;
+	return get_endpoint(ctx, value, &cfg->metrics.statsd_addr, &cfg->metrics.statsd_port);
+}
+
+static int parse_statsd_interval(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_config *cfg = obj;
+	uint64_t ns;
+	const char *s;
+
+	cfg->given |= WEIR_CONFIG_GIVEN_METRICS;
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (units_parse_duration(s, &ns) || ns < WEIR_STATSD_INTERVAL_MIN_NS ||
+	    ns > WEIR_STATSD_INTERVAL_MAX_NS)
+		return bad_value(ctx, value, "is not a duration from 100ms to 1h");
+	cfg->metrics.statsd_interval_ns = ns;
+	return 0;
+}
+
+static int parse_statsd_prefix(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_config *cfg = obj;
+	const char *s;
+
+	cfg->given |= WEIR_CONFIG_GIVEN_METRICS;
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (!prefix_ok(s))
+		return bad_value(ctx, value, "is not a prefix (0-31 of A-Z a-z 0-9 _ . -)");
+	strcpy(cfg->metrics.statsd_prefix, s);
+	return 0;
+}
+
+/* A decimal from 0.000001 to 1, kept in parts per million so that a dump
+ * reads back exactly. */
+static int parse_statsd_sample_rate(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
+{
+	struct weir_config *cfg = obj;
+	const char *s;
+	char *end;
+	double v;
+
+	cfg->given |= WEIR_CONFIG_GIVEN_METRICS;
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	v = strtod(s, &end);
+	if (end == s || *end || strspn(s, "0123456789.") != strlen(s) || !(v * PPM >= 1) || v > 1)
+		return bad_value(ctx, value, "is not a number from 0.000001 to 1");
+	cfg->metrics.statsd_sample_ppm = (uint32_t)(v * PPM + 0.5);
+	return 0;
+}
+
 static const struct key_handler top_keys[] = {
 	{ "interfaces", parse_interfaces, false },
 	{ "xdp-mode", parse_xdp_mode, false },
 	{ "update-interval", parse_update_interval, false },
 	{ "stream-table-size", parse_stream_table_size, false },
+	{ "metrics", parse_metrics, false },
+	{ "metrics-listen", parse_metrics_listen, false },
+	{ "statsd", parse_statsd, false },
+	{ "statsd-interval", parse_statsd_interval, false },
+	{ "statsd-prefix", parse_statsd_prefix, false },
+	{ "statsd-sample-rate", parse_statsd_sample_rate, false },
 	{ "services", parse_services, false },
 	{ NULL, NULL, false },
 };
@@ -1787,43 +1914,6 @@ int config_parse(const char *text, size_t len, struct weir_config *cfg, char *er
 
 /* ---- emitting ---- */
 
-struct emit_buf {
-	char *data;
-	size_t len, cap;
-	bool failed;
-};
-
-static void emit(struct emit_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void emit(struct emit_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	size_t cap;
-	char *p;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (b->failed || n < 0)
-		goto fail;
-	if (b->len + (size_t)n + 1 > b->cap) {
-		cap = (b->len + (size_t)n + 1) * 2;
-		p = realloc(b->data, cap);
-		if (!p)
-			goto fail;
-		b->data = p;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return;
-fail:
-	b->failed = true;
-}
-
 static bool isalnum_ascii(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -1895,6 +1985,26 @@ static void emit_text(struct emit_buf *b, const char *s, bool flow)
 	emit(b, "\"");
 }
 
+static void emit_metrics(struct emit_buf *b, const struct weir_metrics_config *m)
+{
+	char text[WEIR_ADDR_STRLEN + 8];
+
+	emit(b, "metrics: %s\n", m->enabled ? "on" : "off");
+	emit(b, "metrics-listen: \"%s\"\n",
+	     units_format_endpoint(&m->listen, m->listen_port, text, sizeof(text)));
+	if (m->statsd)
+		emit(b, "statsd: \"%s\"\n",
+		     units_format_endpoint(&m->statsd_addr, m->statsd_port, text, sizeof(text)));
+	else
+		emit(b, "statsd: off\n");
+	emit(b, "statsd-interval: %s\n",
+	     units_format_duration(m->statsd_interval_ns, text, sizeof(text)));
+	emit(b, "statsd-prefix: ");
+	emit_text(b, m->statsd_prefix, false);
+	emit(b, "\nstatsd-sample-rate: %s\n",
+	     units_format_ppm(m->statsd_sample_ppm, text, sizeof(text)));
+}
+
 static void emit_globals(struct emit_buf *b, const struct weir_config *cfg)
 {
 	char dur[DUR_STRLEN];
@@ -1910,6 +2020,7 @@ static void emit_globals(struct emit_buf *b, const struct weir_config *cfg)
 	emit(b, "update-interval: %s\n",
 	     units_format_duration(cfg->update_interval_ns, dur, sizeof(dur)));
 	emit(b, "stream-table-size: %u\n", cfg->stream_table_size);
+	emit_metrics(b, &cfg->metrics);
 }
 
 static void emit_backend(struct emit_buf *b, const struct weir_backend_config *be)
@@ -2043,6 +2154,17 @@ static void emit_service(struct emit_buf *b, const struct weir_service_config *s
 	emit(b, "    backends:%s\n", svc->n_backends ? "" : " []");
 	for (i = 0; i < svc->n_backends; i++)
 		emit_backend(b, &svc->backends[i]);
+}
+
+bool config_metrics_equal(const struct weir_metrics_config *a, const struct weir_metrics_config *b)
+{
+	return a->enabled == b->enabled && units_addr_equal(&a->listen, &b->listen) &&
+	       a->listen_port == b->listen_port && a->statsd == b->statsd &&
+	       (!a->statsd || (units_addr_equal(&a->statsd_addr, &b->statsd_addr) &&
+			       a->statsd_port == b->statsd_port)) &&
+	       a->statsd_interval_ns == b->statsd_interval_ns &&
+	       !strcmp(a->statsd_prefix, b->statsd_prefix) &&
+	       a->statsd_sample_ppm == b->statsd_sample_ppm;
 }
 
 int config_emit(const struct weir_config *cfg, char **out)

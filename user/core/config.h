@@ -110,12 +110,31 @@ struct weir_service_config {
 	size_t n_backends;
 };
 
+/* What the controller exports: Prometheus' /metrics over HTTP and, when
+ * given a target, statsD over UDP (user/ctl/metrics.c). */
+struct weir_metrics_config {
+	bool enabled; /* metrics: on (the default) or off */
+	struct weir_addr listen; /* metrics-listen: 127.0.0.1:9469 by default */
+	uint16_t listen_port;
+	bool statsd; /* statsd: off (the default), or where to push */
+	struct weir_addr statsd_addr;
+	uint16_t statsd_port;
+	uint64_t statsd_interval_ns; /* 100ms-1h, default 10s */
+	char statsd_prefix[32]; /* 0-31 of [A-Za-z0-9_.-], default "weir." */
+	uint32_t statsd_sample_ppm; /* counters sent with this probability, per million */
+};
+
+#define WEIR_METRICS_PORT_DEFAULT 9469
+#define WEIR_STATSD_INTERVAL_MIN_NS 100000000ULL
+#define WEIR_STATSD_INTERVAL_MAX_NS 3600000000000ULL
+
 struct weir_config {
 	char interfaces[WEIR_MAX_INTERFACES][WEIR_IFNAME_MAX];
 	size_t n_interfaces;
 	uint8_t xdp_mode; /* enum weir_xdp_mode */
 	uint64_t update_interval_ns;
 	uint32_t stream_table_size;
+	struct weir_metrics_config metrics;
 	struct weir_service_config *services; /* malloc'd, n_services long */
 	size_t n_services;
 	/* Settings the document gave rather than defaulted (WEIR_CONFIG_GIVEN_*),
@@ -125,8 +144,11 @@ struct weir_config {
 
 #define WEIR_CONFIG_GIVEN_XDP_MODE (1U << 0)
 #define WEIR_CONFIG_GIVEN_STREAM_TABLE_SIZE (1U << 1)
+#define WEIR_CONFIG_GIVEN_METRICS (1U << 2) /* any of metrics*, statsd* */
+#define WEIR_CONFIG_GIVEN_METRICS_LISTEN (1U << 3)
 
-/* Defaults: update-interval 100ms, stream-table-size 1048576, native. */
+/* Defaults: update-interval 100ms, stream-table-size 1048576, native;
+ * metrics on 127.0.0.1:9469, statsd off (10s, "weir.", rate 1). */
 void config_init(struct weir_config *cfg);
 /* Defaults for a service of this protocol: round-robin, dsr, drop; idle
  * timeout 900s (tcp) / 300s (udp); health tcp-connect on for tcp (1s,
@@ -151,6 +173,8 @@ int config_check(const struct weir_config *cfg, char *err, size_t errlen);
 
 /* Emit cfg as YAML into a malloc'd NUL-terminated string (*out). */
 int config_emit(const struct weir_config *cfg, char **out);
+
+bool config_metrics_equal(const struct weir_metrics_config *a, const struct weir_metrics_config *b);
 
 /* Deep copies for the controller's "apply all or nothing" changes. */
 int config_copy(struct weir_config *dst, const struct weir_config *src);

@@ -435,3 +435,26 @@ int units_parse_endpoint(const char *s, struct weir_addr *addr, uint16_t *port)
 	*port = p;
 	return 0;
 }
+
+const char *units_format_endpoint(const struct weir_addr *a, uint16_t port, char *buf, size_t len)
+{
+	char text[WEIR_ADDR_STRLEN];
+
+	units_format_addr(a, text, sizeof(text));
+	snprintf(buf, len, a->family == WEIR_AF_INET6 ? "[%s]:%u" : "%s:%u", text, port);
+	return buf;
+}
+
+const char *units_format_ppm(uint32_t ppm, char *buf, size_t len)
+{
+	uint32_t frac = ppm % 1000000;
+	int digits = 6;
+
+	for (; frac && frac % 10 == 0; frac /= 10)
+		digits--;
+	if (frac)
+		snprintf(buf, len, "%u.%0*u", ppm / 1000000, digits, frac);
+	else
+		snprintf(buf, len, "%u", ppm / 1000000);
+	return buf;
+}

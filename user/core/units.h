@@ -24,6 +24,8 @@ const char *units_format_addr(const struct weir_addr *a, char *buf, size_t len);
 int units_addr_equal(const struct weir_addr *a, const struct weir_addr *b);
 /* ADDR[:PORT], an IPv6 address with a port in brackets; port 0 when none. */
 int units_parse_endpoint(const char *s, struct weir_addr *addr, uint16_t *port);
+/* ADDR:PORT, [ADDR]:PORT for IPv6; what units_parse_endpoint() reads. */
+const char *units_format_endpoint(const struct weir_addr *a, uint16_t port, char *buf, size_t len);
 
 /* 1-65535, decimal only. */
 int units_parse_port(const char *s, uint16_t *out);
@@ -54,5 +56,8 @@ const char *units_format_rate(uint64_t bits_per_second, char *buf, size_t len);
 int units_parse_duration(const char *s, uint64_t *ns);
 /* Shortest exact form: "100ms", "1s", "2m". */
 const char *units_format_duration(uint64_t ns, char *buf, size_t len);
+
+/* Parts per million as the shortest decimal: 1000000 -> "1", 500000 -> "0.5". */
+const char *units_format_ppm(uint32_t ppm, char *buf, size_t len);
 
 #endif

@@ -120,7 +120,7 @@ void add_str(json_object *o, const char *key, const char *v)
 	json_object_object_add(o, key, json_object_new_string(v));
 }
 
-static json_object *reasons_json(struct ctl *c)
+json_object *reasons_json(struct ctl *c)
 {
 	static const char *const names[] = WEIR_DROP_NAMES;
 	uint64_t counts[WEIR_DROP_MAX];
@@ -258,12 +258,15 @@ int api_load_config(struct ctl *c, const char *text, size_t len, bool own_interf
 		cfg.xdp_mode = c->top.xdp_mode;
 	if (!(cfg.given & WEIR_CONFIG_GIVEN_STREAM_TABLE_SIZE))
 		cfg.stream_table_size = c->top.stream_table_size;
+	if (!(cfg.given & WEIR_CONFIG_GIVEN_METRICS))
+		cfg.metrics = c->top.metrics;
 	if (cfg.xdp_mode != c->top.xdp_mode || cfg.stream_table_size != c->top.stream_table_size ||
 	    cfg.n_interfaces != c->top.n_interfaces ||
-	    memcmp(cfg.interfaces, c->top.interfaces, sizeof(cfg.interfaces))) {
+	    memcmp(cfg.interfaces, c->top.interfaces, sizeof(cfg.interfaces)) ||
+	    !config_metrics_equal(&cfg.metrics, &c->top.metrics)) {
 		config_free(&cfg);
-		return api_error(err, "config load: interfaces, xdp-mode and stream-table-size "
-				      "change only with a restart of weir run");
+		return api_error(err, "config load: interfaces, xdp-mode, stream-table-size, "
+				      "metrics and statsd change only with a restart of weir run");
 	}
 	ret = state_apply(c, &cfg, err, ERR_LEN);
 	if (!ret)

@@ -20,6 +20,8 @@ int api_change(struct ctl *c, json_object *args, char *err,
 struct weir_service_config *find_service_arg(struct weir_config *cfg, json_object *args, char *err);
 void add_str(json_object *o, const char *key, const char *v);
 json_object *counters_json(json_object *o, const struct weir_counters *k);
+/* The data plane's packets by reason (weir_stats), as `weir stats` shows them. */
+json_object *reasons_json(struct ctl *c);
 
 /* A command too long for one go (a walk of the stream table): the socket
  * server runs it in steps of a few milliseconds between the update loop's

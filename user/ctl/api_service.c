@@ -496,6 +496,8 @@ json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 					       ? c->loader.mm.backend_counts[be->id].streams
 					       : 0));
 	add_str(o, "status", state_backend_status(svc, be));
+	json_object_object_add(o, "health_up", json_object_new_boolean(be->up));
+	json_object_object_add(o, "usable", json_object_new_boolean(state_backend_usable(svc, be)));
 	json_object_object_add(o, "standby", json_object_new_boolean(be->cfg.standby));
 	json_object_object_add(o, "id", json_object_new_int64(be->id));
 	json_object_object_add(o, "streams", json_object_new_uint64(be->active_streams));
@@ -823,6 +825,7 @@ static json_object *class_json(struct ctl *c, const struct ctl_service *svc,
 	json_object_object_add(o, "resumed", json_object_new_uint64(st.resumed));
 	json_object_object_add(o, "policed_packets", json_object_new_uint64(st.policed_packets));
 	json_object_object_add(o, "policed_bytes", json_object_new_uint64(st.policed_bytes));
+	json_object_object_add(o, "packets", json_object_new_uint64(st.packets));
 	json_object_object_add(o, "bytes", json_object_new_uint64(st.bytes));
 	return o;
 }

@@ -265,13 +265,10 @@ static void add_endpoint(json_object *o, const char *key, const __u8 *addr, __u8
 			 __be16 port)
 {
 	struct weir_addr a = { .family = family };
-	char text[WEIR_ADDR_STRLEN], buf[WEIR_ADDR_STRLEN + 8];
+	char buf[WEIR_ADDR_STRLEN + 8];
 
 	memcpy(a.bytes, addr, sizeof(a.bytes));
-	units_format_addr(&a, text, sizeof(text));
-	snprintf(buf, sizeof(buf), family == WEIR_AF_INET6 ? "[%s]:%u" : "%s:%u", text,
-		 __builtin_bswap16(port));
-	add_str(o, key, buf);
+	add_str(o, key, units_format_endpoint(&a, __builtin_bswap16(port), buf, sizeof(buf)));
 }
 
 static const char *backend_addr(struct ctl_service *svc, uint32_t id, char *buf, size_t len)

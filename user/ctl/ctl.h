@@ -11,6 +11,7 @@
 #include "weir/abi.h"
 #include "core/breaker.h"
 #include "core/config.h"
+#include "core/metrics.h"
 #include "core/pie.h"
 #include "core/throttle.h"
 #include "ctl/loader.h"
@@ -172,6 +173,7 @@ struct grant_request {
 
 struct sweep;
 struct server;
+struct metrics_server;
 struct dp_shadow;
 struct pollfd;
 
@@ -197,6 +199,8 @@ struct ctl {
 	uint64_t streams_by_state[WEIR_STATE_MAX]; /* from the last sweep */
 	uint64_t reconciled; /* places the sweep found miscounted, in all */
 	uint64_t tick_late_max_ns; /* the longest a tick waited past its time */
+	struct metrics_histogram loop_histogram; /* how long each ctl_tick took */
+	struct metrics_server *metrics; /* /metrics and statsD; NULL: neither */
 	struct sweep *sweep; /* the pass under way, if any */
 	/* Sweep passes begun and completed. A released id stays held until a
 	 * pass that began after its release has completed: that pass removed
@@ -403,5 +407,20 @@ char *api_dispatch(struct ctl *c, const char *request, size_t len, struct api_jo
 int api_load_config(struct ctl *c, const char *text, size_t len, bool own_interfaces, char *err);
 char *api_job_step(struct ctl *c, struct api_job *job, uint64_t deadline_ns);
 void api_job_free(struct api_job *job);
+
+/* metrics.c: Prometheus' /metrics (libmicrohttpd, run from the update
+ * loop: no thread of its own) and the statsD push. */
+int metrics_open(struct ctl *c);
+/* The HTTP server's descriptor to poll (0 or 1 of them). */
+size_t metrics_pollfds(const struct ctl *c, struct pollfd *pfd, size_t max);
+/* When metrics_step() next has work without a descriptor waking it. */
+uint64_t metrics_next_due(const struct ctl *c, uint64_t now);
+/* Serves what the HTTP clients asked; pushes to statsD when due. */
+void metrics_step(struct ctl *c, uint64_t now);
+void metrics_close(struct ctl *c);
+/* Every figure, as the page and the push use them (metrics_set_free). */
+void metrics_collect(struct ctl *c, struct metrics_set *set);
+/* The /metrics page, malloc'd. */
+int metrics_page(struct ctl *c, char **out, size_t *len);
 
 #endif

@@ -244,10 +244,12 @@ void ctl_tick(struct ctl *c, uint64_t now)
  * not at all while a client's command runs in steps. */
 static int wait_ms(const struct ctl *c, uint64_t next_tick, uint64_t now)
 {
-	uint64_t due = overload_next_due(c);
+	uint64_t due = overload_next_due(c), metrics = metrics_next_due(c, now);
 
 	if (server_working(c))
 		return 0;
+	if (due > metrics)
+		due = metrics;
 	if (due > next_tick)
 		due = next_tick;
 	return due > now ? (int)((due - now + 999999) / 1000000) : 0;
@@ -257,26 +259,29 @@ static int wait_ms(const struct ctl *c, uint64_t next_tick, uint64_t now)
  * what is due. Returns the time of the tick after. */
 uint64_t ctl_loop_once(struct ctl *c, uint64_t next_tick)
 {
-	struct pollfd pfd[SERVER_POLLFDS_MAX + PROBE_INFLIGHT_MAX];
+	struct pollfd pfd[SERVER_POLLFDS_MAX + PROBE_INFLIGHT_MAX + 1];
 	struct probe_owner owner[PROBE_INFLIGHT_MAX];
 	uint64_t now = ctl_now_ns();
 	size_t n = server_pollfds(c, pfd, SERVER_POLLFDS_MAX);
 	size_t np = probe_pollfds(c, pfd + n, owner, PROBE_INFLIGHT_MAX);
+	size_t nm = metrics_pollfds(c, pfd + n + np, 1);
 
 	/* Client deadlines are checked at least every tick: the wait is never
 	 * longer than the update interval. */
-	if (poll(pfd, n + np, wait_ms(c, next_tick, now)) >= 0) {
+	if (poll(pfd, n + np + nm, wait_ms(c, next_tick, now)) >= 0) {
 		/* probes first: their time is the measurement */
 		probe_handle(c, pfd + n, owner, np, ctl_now_ns());
 		server_handle(c, pfd, n, ctl_now_ns());
 	}
 	now = ctl_now_ns();
+	metrics_step(c, now);
 	overload_step(c, now);
 	if (now < next_tick)
 		return next_tick;
 	if (now - next_tick > c->tick_late_max_ns)
 		c->tick_late_max_ns = now - next_tick;
 	ctl_tick(c, now);
+	metrics_histogram_observe(&c->loop_histogram, (double)(ctl_now_ns() - now) / 1e9);
 	/* Skip ticks missed while the machine was busy, not replay them. */
 	next_tick += c->top.update_interval_ns;
 	if (next_tick < now)
@@ -301,6 +306,8 @@ static int ctl_start(struct ctl *c, const struct run_opts *o, struct weir_config
 	int ret;
 
 	ret = server_open(c);
+	if (!ret)
+		ret = metrics_open(c);
 	if (ret)
 		return ret;
 	c->loader_started = true;
@@ -318,6 +325,7 @@ static int ctl_start(struct ctl *c, const struct run_opts *o, struct weir_config
 static void ctl_finish(struct ctl *c)
 {
 	server_close(c);
+	metrics_close(c);
 	state_free(c);
 	grants_free(c);
 	dp_sweep_free(c);

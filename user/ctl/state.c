@@ -369,6 +369,7 @@ int state_export(const struct ctl *c, struct weir_config *out)
 	out->xdp_mode = c->top.xdp_mode;
 	out->update_interval_ns = c->top.update_interval_ns;
 	out->stream_table_size = c->top.stream_table_size;
+	out->metrics = c->top.metrics;
 	out->services = calloc(c->n_services ? c->n_services : 1, sizeof(*out->services));
 	if (!out->services)
 		return -ENOMEM;
