@@ -204,7 +204,7 @@ static void unknown_and_mistyped_arguments(void **state)
 	expect_error(s, "{\"cmd\":\"service.del\",\"args\":{\"name\":null}}",
 		     "argument 'name' is not a string");
 	expect_error(s, "{\"cmd\":\"config.load\",\"args\":{\"yaml\":\"services: []\\u0000x\"}}",
-		     "line 1: the file contains a NUL byte");
+		     "line 1, column 13: the file contains a NUL byte");
 	assert_int_equal(state_export(&s->c, &after), 0);
 	assert_int_equal(config_emit(&before, &a), 0);
 	assert_int_equal(config_emit(&after, &b), 0);

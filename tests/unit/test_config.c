@@ -239,189 +239,214 @@ struct error_case {
 
 static const struct error_case error_cases[] = {
 	/* unknown and duplicate keys */
-	{ "xdp-mode: native\n\nservics: []\n", "line 3: unknown key 'servics'" },
-	{ SVC_HEAD "    prot: tcp\n", "line 6: service web: unknown key 'prot'" },
+	{ "xdp-mode: native\n\nservics: []\n", "line 3, column 1: unknown key 'servics'" },
+	{ SVC_HEAD "    prot: tcp\n", "line 6, column 5: service web: unknown key 'prot'" },
 	{ SVC_HEAD "    health:\n      intervall: 1s\n",
-	  "line 7: service web: health: unknown key 'intervall'" },
+	  "line 7, column 7: service web: health: unknown key 'intervall'" },
 	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        wieght: 2\n",
-	  "line 8: service web: backend 198.18.0.11: unknown key 'wieght'" },
-	{ SVC_HEAD "    port: 81\n", "line 6: service web: duplicate key 'port'" },
+	  "line 8, column 9: service web: backend 198.18.0.11: unknown key 'wieght'" },
+	{ SVC_HEAD "    port: 81\n", "line 6, column 5: service web: duplicate key 'port'" },
 	/* keys the CLI grammar reserves */
 	{ SVC_HEAD "    maglev-table-size: many\n",
-	  "line 6: service web: maglev-table-size: many is not a number (1-4294967295)" },
+	  "line 6, column 24: service web: maglev-table-size: many is not a number "
+	  "(1-4294967295)" },
 	{ SVC_HEAD "    encap-source: \"port:80\"\n",
-	  "line 6: service web: encap-source: port:80 is not a prefix (like 198.19.254.0/24)" },
+	  "line 6, column 19: service web: encap-source: port:80 is not a prefix (like "
+	  "198.19.254.0/24)" },
 	{ SVC_HEAD "    encap-mtu: 9500\n",
-	  "line 6: service web: encap-mtu: 9500 is out of range (1280-9216)" },
+	  "line 6, column 16: service web: encap-mtu: 9500 is out of range (1280-9216)" },
 	/* admission values */
 	{ SVC_HEAD "    capacity-streams: -1\n",
-	  "line 6: service web: capacity-streams: -1 is not a number (0-4294967295)" },
-	{ SVC_HEAD "    capacity-rate: fast\n",
-	  "line 6: service web: capacity-rate: fast is not a rate (bit/s, like 8mbit or 1gbit)" },
-	{ SVC_HEAD "    priority: 8\n", "line 6: service web: priority: 8 is out of range (0-7)" },
+	  "line 6, column 23: service web: capacity-streams: -1 is not a number (0-4294967295)" },
+	{ SVC_HEAD "    capacity-rate: fast\n", "line 6, column 20: service web: capacity-rate: "
+						"fast is not a rate (bit/s, like 8mbit or 1gbit)" },
+	{ SVC_HEAD "    priority: 8\n",
+	  "line 6, column 15: service web: priority: 8 is out of range (0-7)" },
 	{ SVC_HEAD "    share: fair\n",
-	  "line 6: service web: share: fair is not one of min, priority" },
-	{ SVC_HEAD "    preempt: yes\n", "line 6: service web: preempt: yes is not true or false" },
+	  "line 6, column 12: service web: share: fair is not one of min, priority" },
+	{ SVC_HEAD "    preempt: yes\n",
+	  "line 6, column 14: service web: preempt: yes is not true or false" },
 	{ SVC_HEAD "    admission: red\n",
-	  "line 6: service web: admission: red is not off or pie" },
+	  "line 6, column 16: service web: admission: red is not off or pie" },
 	{ SVC_HEAD "    fallback: local\n",
-	  "line 6: service web: fallback: local is not one of drop, pass" },
+	  "line 6, column 15: service web: fallback: local is not one of drop, pass" },
 	{ SVC_HEAD "    backends: [{addr: 198.18.0.11, standby: 1}]\n",
-	  "line 6: service web: backend 198.18.0.11: standby: 1 is not true or false" },
+	  "line 6, column 45: service web: backend 198.18.0.11: standby: 1 is not true or false" },
 	{ SVC_HEAD "    delay-target: 0ms\n",
-	  "line 6: service web: delay-target: 0ms is not a duration from 1ms to 10s" },
+	  "line 6, column 19: service web: delay-target: 0ms is not a duration from 1ms to 10s" },
 	{ SVC_HEAD "    probe: http:index.html\n",
-	  "line 6: service web: probe: http:index.html is not tcp or http:PATH (a path starting "
+	  "line 6, column 12: service web: probe: http:index.html is not tcp or http:PATH (a path "
+	  "starting "
 	  "with /)" },
 	{ SVC_HEAD "    capacity-limit: \"(streams.active * 2\"\n",
-	  "line 6: service web: capacity-limit: column 20: expected ')' to close '(' of column 1" },
+	  "line 6, column 21: service web: capacity-limit: column 20: expected ')' to close '(' of "
+	  "column 1" },
 	{ SVC_HEAD "    capacity-ranking: \"streams.actve\"\n",
-	  "line 6: service web: capacity-ranking: column 1: unknown metric 'streams.actve' (weir "
+	  "line 6, column 23: service web: capacity-ranking: column 1: unknown metric "
+	  "'streams.actve' (weir "
 	  "measures streams.active, streams.new_rate, streams.ended_rate, rx.bps, rx.pps, "
 	  "refused.rate, probe.latency_ms, allocation.used, allocation.capacity, health.up, "
 	  "breaker.open, weight)" },
 	{ SVC_HEAD "    shuffle-size: \"cpu + 1\"\n",
-	  "line 6: service web: shuffle-size: column 1: cpu is a backend's value: use it inside "
+	  "line 6, column 19: service web: shuffle-size: column 1: cpu is a backend's value: use "
+	  "it inside "
 	  "avg, min, max, sum or count" },
 	{ SVC_HEAD "    breaker-failures: 0%\n",
-	  "line 6: service web: breaker-failures: 0% is not a percentage from 1% to 100%" },
+	  "line 6, column 23: service web: breaker-failures: 0% is not a percentage from 1% to "
+	  "100%" },
 	{ SVC_HEAD "    priority-reserve: 60%\n",
-	  "line 6: service web: priority-reserve: 60% is not a percentage from 0% to 50%" },
+	  "line 6, column 23: service web: priority-reserve: 60% is not a percentage from 0% to "
+	  "50%" },
 	{ SVC_HEAD "    classes: [{name: gold, match: \"port:90-80\", min: 1mbit, max: 2mbit}]\n",
-	  "line 6: service web: class gold: match: port:90-80 is not a match (a client prefix "
+	  "line 6, column 35: service web: class gold: match: port:90-80 is not a match (a client "
+	  "prefix "
 	  "like 198.18.0.0/16, port:N[-M] or dscp:N)" },
 	{ SVC_HEAD "    classes: [{name: gold, match: \"dscp:64\", min: 1mbit, max: 2mbit}]\n",
-	  "line 6: service web: class gold: match: dscp:64 is not a match (a client prefix like "
+	  "line 6, column 35: service web: class gold: match: dscp:64 is not a match (a client "
+	  "prefix like "
 	  "198.18.0.0/16, port:N[-M] or dscp:N)" },
 	{ SVC_HEAD "    classes: [{name: gold, match: 198.18.0.0/33, min: 1mbit, max: 2mbit}]\n",
-	  "line 6: service web: class gold: match: 198.18.0.0/33 is not a match (a client prefix "
+	  "line 6, column 35: service web: class gold: match: 198.18.0.0/33 is not a match (a "
+	  "client prefix "
 	  "like 198.18.0.0/16, port:N[-M] or dscp:N)" },
 	{ SVC_HEAD "    classes: [{name: gold, match: \"dscp:46\", max: 2mbit}]\n",
-	  "line 6: service web: class gold: missing required key 'min'" },
+	  "line 6, column 15: service web: class gold: missing required key 'min'" },
 	{ SVC_HEAD "    classes: [{name: gold, match: \"dscp:46\", min: 1, max: 2, colour: red}]\n",
-	  "line 6: service web: class gold: unknown key 'colour'" },
+	  "line 6, column 62: service web: class gold: unknown key 'colour'" },
 	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        max-streams: x\n",
-	  "line 8: service web: backend 198.18.0.11: max-streams: x is not a number "
+	  "line 8, column 22: service web: backend 198.18.0.11: max-streams: x is not a number "
 	  "(0-4294967295)" },
 	/* missing required keys: reported at the object's first line */
 	{ "services:\n  - vip: 198.18.1.100\n    port: 80\n    proto: tcp\n",
-	  "line 2: service #1: missing required key 'name'" },
+	  "line 2, column 5: service #1: missing required key 'name'" },
 	{ "services:\n  - name: web\n    port: 80\n    proto: tcp\n",
-	  "line 2: service web: missing required key 'vip'" },
+	  "line 2, column 5: service web: missing required key 'vip'" },
 	{ "services:\n  - name: web\n    vip: 198.18.1.100\n    proto: tcp\n",
-	  "line 2: service web: missing required key 'port'" },
+	  "line 2, column 5: service web: missing required key 'port'" },
 	{ "services:\n  - name: web\n    vip: 198.18.1.100\n    port: 80\n",
-	  "line 2: service web: missing required key 'proto'" },
+	  "line 2, column 5: service web: missing required key 'proto'" },
 	{ SVC_HEAD "    backends:\n      - weight: 2\n",
-	  "line 7: service web: backend #1: missing required key 'addr'" },
+	  "line 7, column 9: service web: backend #1: missing required key 'addr'" },
 	/* wrong node types */
-	{ "- a\n- b\n", "line 1: expected a mapping of keys at the top, got a list" },
-	{ "services:\n  name: web\n", "line 2: services: expected a list, got a mapping" },
-	{ "services:\n  - web\n", "line 2: services: expected a mapping, got a value" },
-	{ "interfaces: veth0\n", "line 1: interfaces: expected a list, got a value" },
-	{ "interfaces: [[veth0]]\n", "line 1: interfaces: expected a value, got a list" },
-	{ "xdp-mode: {a: b}\n", "line 1: xdp-mode: expected a value, got a mapping" },
+	{ "- a\n- b\n", "line 1, column 1: expected a mapping of keys at the top, got a list" },
+	{ "services:\n  name: web\n",
+	  "line 2, column 3: services: expected a list, got a mapping" },
+	{ "services:\n  - web\n", "line 2, column 5: services: expected a mapping, got a value" },
+	{ "interfaces: veth0\n", "line 1, column 13: interfaces: expected a list, got a value" },
+	{ "interfaces: [[veth0]]\n",
+	  "line 1, column 14: interfaces: expected a value, got a list" },
+	{ "xdp-mode: {a: b}\n", "line 1, column 11: xdp-mode: expected a value, got a mapping" },
 	{ SVC_HEAD "    health: [1s]\n",
-	  "line 6: service web: health: expected a mapping, got a list" },
+	  "line 6, column 13: service web: health: expected a mapping, got a list" },
 	{ SVC_HEAD "    backends: {addr: 198.18.0.11}\n",
-	  "line 6: service web: backends: expected a list, got a mapping" },
+	  "line 6, column 15: service web: backends: expected a list, got a mapping" },
 	{ SVC_HEAD "    backends:\n",
-	  "line 6: service web: backends: expected a list, got a value" },
+	  "line 6, column 14: service web: backends: expected a list, got a value" },
 	{ SVC_HEAD "    backends: [198.18.0.11]\n",
-	  "line 6: service web: backends: expected a mapping, got a value" },
-	{ "? [a]\n: b\n", "line 1: expected a key, got a list" },
+	  "line 6, column 16: service web: backends: expected a mapping, got a value" },
+	{ "? [a]\n: b\n", "line 1, column 3: expected a key, got a list" },
 	/* bad values */
 	{ "services:\n  - name: web\n    vip: 198.18.1.100\n    port: 70000\n    proto: tcp\n",
-	  "line 4: service web: port: 70000 is not a port (1-65535)" },
+	  "line 4, column 11: service web: port: 70000 is not a port (1-65535)" },
 	{ "services:\n  - name: web\n    vip: 198.18.1.100\n    port: http\n    proto: tcp\n",
-	  "line 4: service web: port: http is not a port (1-65535)" },
+	  "line 4, column 11: service web: port: http is not a port (1-65535)" },
 	{ "services:\n  - name: web\n    vip: 198.18.1.300\n    port: 80\n    proto: tcp\n",
-	  "line 3: service web: vip: 198.18.1.300 is not an IPv4 or IPv6 address" },
+	  "line 3, column 10: service web: vip: 198.18.1.300 is not an IPv4 or IPv6 address" },
 	{ "services:\n  - name: web\n    vip: 198.18.1.100\n    port: 80\n    proto: sctp\n",
-	  "line 5: service web: proto: sctp is not a protocol (tcp or udp)" },
+	  "line 5, column 12: service web: proto: sctp is not a protocol (tcp or udp)" },
 	{ "services:\n  - name: we/b\n    vip: 198.18.1.100\n    port: 80\n    proto: tcp\n",
-	  "line 2: service #1: name: we/b is not a valid name (1-31 of A-Z a-z 0-9 _ . -)" },
+	  "line 2, column 11: service #1: name: we/b is not a valid name (1-31 of A-Z a-z 0-9 _ . "
+	  "-)" },
 	{ "services:\n  - name: abcdefghijabcdefghijabcdefghij12\n",
-	  "line 2: service #1: name: abcdefghijabcdefghijabcdefghij12 is not a valid name "
+	  "line 2, column 11: service #1: name: abcdefghijabcdefghijabcdefghij12 is not a valid "
+	  "name "
 	  "(1-31 of A-Z a-z 0-9 _ . -)" },
 	{ "services:\n  - name: \"w\\0b\"\n",
-	  "line 2: service #1: name: value contains a NUL byte" },
-	{ SVC_HEAD "    steering: random\n",
-	  "line 6: service web: steering: random is not one of round-robin, weighted, maglev" },
-	{ SVC_HEAD "    idle-timeout: 15\n",
-	  "line 6: service web: idle-timeout: 15 is not a duration (a number with ms, s or m)" },
+	  "line 2, column 11: service #1: name: value contains a NUL byte" },
+	{ SVC_HEAD "    steering: random\n", "line 6, column 15: service web: steering: random is "
+					     "not one of round-robin, weighted, maglev" },
+	{ SVC_HEAD "    idle-timeout: 15\n", "line 6, column 19: service web: idle-timeout: 15 is "
+					     "not a duration (a number with ms, s or m)" },
 	{ SVC_HEAD "    idle-timeout: 0s\n",
-	  "line 6: service web: idle-timeout: 0s is too short (must be longer than 0)" },
+	  "line 6, column 19: service web: idle-timeout: 0s is too short (must be longer than 0)" },
 	{ SVC_HEAD "    health:\n      enabled: yes\n",
-	  "line 7: service web: health: enabled: yes is not true or false" },
+	  "line 7, column 16: service web: health: enabled: yes is not true or false" },
 	{ SVC_HEAD "    health:\n      fall: 0\n",
-	  "line 7: service web: health: fall: 0 is out of range (1-4294967295)" },
+	  "line 7, column 13: service web: health: fall: 0 is out of range (1-4294967295)" },
 	{ SVC_HEAD "    health:\n      rise: -1\n",
-	  "line 7: service web: health: rise: -1 is not a number (1-4294967295)" },
+	  "line 7, column 13: service web: health: rise: -1 is not a number (1-4294967295)" },
 	{ SVC_HEAD "    health:\n      port: 65536\n",
-	  "line 7: service web: health: port: 65536 is not a port (1-65535, or 0 for the service "
+	  "line 7, column 13: service web: health: port: 65536 is not a port (1-65535, or 0 for "
+	  "the service "
 	  "port)" },
 	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        weight: 70000\n",
-	  "line 8: service web: backend 198.18.0.11: weight: 70000 is out of range (0-65535)" },
+	  "line 8, column 17: service web: backend 198.18.0.11: weight: 70000 is out of range "
+	  "(0-65535)" },
 	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        mac: 02:00:00:00:00\n",
-	  "line 8: service web: backend 198.18.0.11: mac: 02:00:00:00:00 is not a MAC address "
+	  "line 8, column 14: service web: backend 198.18.0.11: mac: 02:00:00:00:00 is not a MAC "
+	  "address "
 	  "(like 02:00:00:00:00:11)" },
 	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        paused: 1\n",
-	  "line 8: service web: backend 198.18.0.11: paused: 1 is not true or false" },
+	  "line 8, column 17: service web: backend 198.18.0.11: paused: 1 is not true or false" },
 	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n      - addr: nope\n",
-	  "line 8: service web: backend #2: addr: nope is not an IPv4 or IPv6 address" },
-	{ "xdp-mode: skb\n", "line 1: xdp-mode: skb is not one of native, generic" },
+	  "line 8, column 15: service web: backend #2: addr: nope is not an IPv4 or IPv6 address" },
+	{ "xdp-mode: skb\n", "line 1, column 11: xdp-mode: skb is not one of native, generic" },
 	{ "update-interval: 0ms\n",
-	  "line 1: update-interval: 0ms is too short (must be longer than 0)" },
-	{ "stream-table-size: 0\n", "line 1: stream-table-size: 0 is out of range (1-16777216)" },
+	  "line 1, column 18: update-interval: 0ms is too short (must be longer than 0)" },
+	{ "stream-table-size: 0\n",
+	  "line 1, column 20: stream-table-size: 0 is out of range (1-16777216)" },
 	{ "stream-table-size: 16777217\n",
-	  "line 1: stream-table-size: 16777217 is out of range (1-16777216)" },
-	{ "interfaces: [veth0, \"a b\"]\n", "line 1: interfaces: a b is not an interface name" },
+	  "line 1, column 20: stream-table-size: 16777217 is out of range (1-16777216)" },
+	{ "interfaces: [veth0, \"a b\"]\n",
+	  "line 1, column 21: interfaces: a b is not an interface name" },
 	{ "interfaces: [abcdefghijklmnop]\n",
-	  "line 1: interfaces: abcdefghijklmnop is not an interface name" },
+	  "line 1, column 14: interfaces: abcdefghijklmnop is not an interface name" },
 	{ "interfaces: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]\n",
-	  "line 1: interfaces: 17 interfaces, at most 16" },
+	  "line 1, column 13: interfaces: 17 interfaces, at most 16" },
 	/* the second service's error names it and leaves nothing allocated */
 	{ SVC_HEAD "    backends: [{addr: 198.18.0.11}]\n"
 		   "  - name: api\n    vip: 198.18.1.101\n    port: 8o\n    proto: tcp\n",
-	  "line 9: service api: port: 8o is not a port (1-65535)" },
+	  "line 9, column 11: service api: port: 8o is not a port (1-65535)" },
 	{ "xdp-mode: native\n---\nxdp-mode: generic\n",
-	  "line 3: only one YAML document is allowed" },
+	  "line 3, column 1: only one YAML document is allowed" },
 	/* metrics and statsD */
-	{ "metrics: maybe\n", "line 1: metrics: maybe is not on or off" },
-	{ "metrics: true\n", "line 1: metrics: true is not on or off" },
-	{ "metrics-listen: 127.0.0.1\n", "line 1: metrics-listen: 127.0.0.1 is not ADDR:PORT (like "
-					 "127.0.0.1:9469 or [::1]:9469)" },
-	{ "metrics-listen: \"::1:9469\"\n",
-	  "line 1: metrics-listen: ::1:9469 is not ADDR:PORT (like 127.0.0.1:9469 or [::1]:9469)" },
+	{ "metrics: maybe\n", "line 1, column 10: metrics: maybe is not on or off" },
+	{ "metrics: true\n", "line 1, column 10: metrics: true is not on or off" },
+	{ "metrics-listen: 127.0.0.1\n",
+	  "line 1, column 17: metrics-listen: 127.0.0.1 is not ADDR:PORT (like "
+	  "127.0.0.1:9469 or [::1]:9469)" },
+	{ "metrics-listen: \"::1:9469\"\n", "line 1, column 17: metrics-listen: ::1:9469 is not "
+					    "ADDR:PORT (like 127.0.0.1:9469 or [::1]:9469)" },
 	{ "metrics-listen: \"[::1]:70000\"\n",
-	  "line 1: metrics-listen: [::1]:70000 is not ADDR:PORT (like 127.0.0.1:9469 or "
+	  "line 1, column 17: metrics-listen: [::1]:70000 is not ADDR:PORT (like 127.0.0.1:9469 or "
 	  "[::1]:9469)" },
-	{ "metrics-listen: [127.0.0.1]\n", "line 1: metrics-listen: expected a value, got a list" },
-	{ "statsd: localhost:8125\n",
-	  "line 1: statsd: localhost:8125 is not ADDR:PORT (like 127.0.0.1:9469 or [::1]:9469)" },
-	{ "statsd: 127.0.0.1:0\n",
-	  "line 1: statsd: 127.0.0.1:0 is not ADDR:PORT (like 127.0.0.1:9469 or [::1]:9469)" },
+	{ "metrics-listen: [127.0.0.1]\n",
+	  "line 1, column 17: metrics-listen: expected a value, got a list" },
+	{ "statsd: localhost:8125\n", "line 1, column 9: statsd: localhost:8125 is not ADDR:PORT "
+				      "(like 127.0.0.1:9469 or [::1]:9469)" },
+	{ "statsd: 127.0.0.1:0\n", "line 1, column 9: statsd: 127.0.0.1:0 is not ADDR:PORT (like "
+				   "127.0.0.1:9469 or [::1]:9469)" },
 	{ "statsd-interval: 10ms\n",
-	  "line 1: statsd-interval: 10ms is not a duration from 100ms to 1h" },
+	  "line 1, column 18: statsd-interval: 10ms is not a duration from 100ms to 1h" },
 	{ "statsd-interval: 61m\n",
-	  "line 1: statsd-interval: 61m is not a duration from 100ms to 1h" },
+	  "line 1, column 18: statsd-interval: 61m is not a duration from 100ms to 1h" },
 	{ "statsd-prefix: a/b\n",
-	  "line 1: statsd-prefix: a/b is not a prefix (0-31 of A-Z a-z 0-9 _ . -)" },
+	  "line 1, column 16: statsd-prefix: a/b is not a prefix (0-31 of A-Z a-z 0-9 _ . -)" },
 	{ "statsd-prefix: abcdefghijabcdefghijabcdefghij12\n",
-	  "line 1: statsd-prefix: abcdefghijabcdefghijabcdefghij12 is not a prefix (0-31 of A-Z "
+	  "line 1, column 16: statsd-prefix: abcdefghijabcdefghijabcdefghij12 is not a prefix "
+	  "(0-31 of A-Z "
 	  "a-z 0-9 _ . -)" },
 	{ "statsd-sample-rate: 0\n",
-	  "line 1: statsd-sample-rate: 0 is not a number from 0.000001 to 1" },
+	  "line 1, column 21: statsd-sample-rate: 0 is not a number from 0.000001 to 1" },
 	{ "statsd-sample-rate: 1.5\n",
-	  "line 1: statsd-sample-rate: 1.5 is not a number from 0.000001 to 1" },
+	  "line 1, column 21: statsd-sample-rate: 1.5 is not a number from 0.000001 to 1" },
 	{ "statsd-sample-rate: -0.5\n",
-	  "line 1: statsd-sample-rate: -0.5 is not a number from 0.000001 to 1" },
+	  "line 1, column 21: statsd-sample-rate: -0.5 is not a number from 0.000001 to 1" },
 	{ "statsd-sample-rate: 1e-1\n",
-	  "line 1: statsd-sample-rate: 1e-1 is not a number from 0.000001 to 1" },
+	  "line 1, column 21: statsd-sample-rate: 1e-1 is not a number from 0.000001 to 1" },
 	{ "statsd-sample-rate: 0.0000001\n",
-	  "line 1: statsd-sample-rate: 0.0000001 is not a number from 0.000001 to 1" },
-	{ "statsd: 127.0.0.1:8125\nstatsd: off\n", "line 2: duplicate key 'statsd'" },
+	  "line 1, column 21: statsd-sample-rate: 0.0000001 is not a number from 0.000001 to 1" },
+	{ "statsd: 127.0.0.1:8125\nstatsd: off\n", "line 2, column 1: duplicate key 'statsd'" },
 };
 
 static void test_error_case(void **state)
@@ -443,13 +468,13 @@ static void test_yaml_syntax_errors(void **state)
 
 	(void)state;
 	assert_int_equal(parse("services: [\n", &cfg, err), -EINVAL);
-	assert_memory_equal(err, "line 2: ", 8);
+	assert_memory_equal(err, "line 2, column ", 15);
 	assert_empty(&cfg);
 	assert_int_equal(parse("a: b\n c: d\n", &cfg, err), -EINVAL);
-	assert_memory_equal(err, "line 2: ", 8);
+	assert_memory_equal(err, "line 2, column ", 15);
 	assert_empty(&cfg);
 	assert_int_equal(parse(SVC_HEAD "    vip: \"unterminated\n", &cfg, err), -EINVAL);
-	assert_memory_equal(err, "line 7: ", 8);
+	assert_memory_equal(err, "line 7, column ", 15);
 	assert_empty(&cfg);
 }
 
@@ -678,7 +703,7 @@ static void test_nul_byte(void **state)
 
 	(void)state;
 	assert_int_equal(config_parse(doc, sizeof(doc) - 1, &cfg, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "line 7: the file contains a NUL byte");
+	assert_string_equal(err, "line 7, column 1: the file contains a NUL byte");
 	assert_empty(&cfg);
 }
 
@@ -695,16 +720,16 @@ static void test_nesting_depth(void **state)
 	memset(doc, '[', len);
 	doc[len] = '\0';
 	assert_int_equal(config_parse(doc, len, &cfg, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "line 1: nested deeper than 16 levels");
+	assert_string_equal(err, "line 1, column 17: nested deeper than 16 levels");
 	for (i = 0; i < len / 2; i += 2)
 		memcpy(doc + i, "- ", 2);
 	doc[len / 2] = '\0';
 	assert_int_equal(config_parse(doc, len / 2, &cfg, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "line 1: nested deeper than 16 levels");
+	assert_string_equal(err, "line 1, column 33: nested deeper than 16 levels");
 	free(doc);
 	/* 16 levels are not too deep: the walk sees them (and the unknown key) */
 	assert_int_equal(parse("a: [[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]\n", &cfg, err), -EINVAL);
-	assert_string_equal(err, "line 1: unknown key 'a'");
+	assert_string_equal(err, "line 1, column 1: unknown key 'a'");
 }
 
 /* Too many services or backends is refused before anything is allocated,
@@ -723,7 +748,7 @@ static void test_limits(void **state)
 			doc + len, cap - len,
 			"  - {name: s%zu, vip: 198.18.1.1, port: %zu, proto: tcp}\n", i, i + 1);
 	assert_int_equal(parse(doc, &cfg, err), -EINVAL);
-	assert_string_equal(err, "line 2: services: 257 services, at most 256");
+	assert_string_equal(err, "line 2, column 3: services: 257 services, at most 256");
 	assert_empty(&cfg);
 
 	/* 64 aliases of a 64-backend list: a short text, 4160 backends. */
@@ -739,7 +764,8 @@ static void test_limits(void **state)
 					"backends: *b}\n",
 					i, i + 1);
 	assert_int_equal(parse(doc, &cfg, err), -EINVAL);
-	assert_string_equal(err, "line 2: service s64: backends: more than 4096 backends in all");
+	assert_string_equal(
+		err, "line 2, column 64: service s64: backends: more than 4096 backends in all");
 	assert_empty(&cfg);
 	free(doc);
 }

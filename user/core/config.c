@@ -763,8 +763,8 @@ static int fail(struct parse_ctx *ctx, const yaml_node_t *node, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return set_err(ctx->err, ctx->errlen, "line %zu: %s%s", node->start_mark.line + 1,
-		       ctx->where, msg);
+	return set_err(ctx->err, ctx->errlen, "line %zu, column %zu: %s%s",
+		       node->start_mark.line + 1, node->start_mark.column + 1, ctx->where, msg);
 }
 
 static const char *kind(const yaml_node_t *node)
@@ -1804,9 +1804,11 @@ static int yaml_error(const yaml_parser_t *parser, char *err, size_t errlen)
 	if (parser->error == YAML_MEMORY_ERROR || !parser->problem)
 		return set_err(err, errlen, "out of memory reading YAML");
 	if (parser->context)
-		return set_err(err, errlen, "line %zu: %s %s", parser->problem_mark.line + 1,
+		return set_err(err, errlen, "line %zu, column %zu: %s %s",
+			       parser->problem_mark.line + 1, parser->problem_mark.column + 1,
 			       parser->problem, parser->context);
-	return set_err(err, errlen, "line %zu: %s", parser->problem_mark.line + 1, parser->problem);
+	return set_err(err, errlen, "line %zu, column %zu: %s", parser->problem_mark.line + 1,
+		       parser->problem_mark.column + 1, parser->problem);
 }
 
 /* Loads the one document; a second one would be ignored silently, so it is
@@ -1815,7 +1817,7 @@ static int load_document(yaml_parser_t *parser, yaml_document_t *doc, char *err,
 {
 	yaml_document_t extra;
 	yaml_node_t *root;
-	size_t line;
+	size_t line, column;
 
 	if (!yaml_parser_load(parser, doc))
 		return yaml_error(parser, err, errlen);
@@ -1827,25 +1829,30 @@ static int load_document(yaml_parser_t *parser, yaml_document_t *doc, char *err,
 	}
 	root = yaml_document_get_root_node(&extra);
 	line = root ? root->start_mark.line + 1 : 0;
+	column = root ? root->start_mark.column + 1 : 0;
 	yaml_document_delete(&extra);
 	if (!root)
 		return 0;
 	yaml_document_delete(doc);
-	return set_err(err, errlen, "line %zu: only one YAML document is allowed", line);
+	return set_err(err, errlen, "line %zu, column %zu: only one YAML document is allowed", line,
+		       column);
 }
 
 /* A NUL would cut the text short wherever a C string is taken of it. */
 static int check_no_nul(const char *text, size_t len, char *err, size_t errlen)
 {
 	const char *nul = text ? memchr(text, '\0', len) : NULL;
-	size_t line = 1;
+	size_t line = 1, column = 1;
 	const char *p;
 
 	if (!nul)
 		return 0;
-	for (p = text; p < nul; p++)
+	for (p = text; p < nul; p++) {
+		column = *p == '\n' ? 1 : column + 1;
 		line += *p == '\n';
-	return set_err(err, errlen, "line %zu: the file contains a NUL byte", line);
+	}
+	return set_err(err, errlen, "line %zu, column %zu: the file contains a NUL byte", line,
+		       column);
 }
 
 /* Building libyaml's document tree of deeply nested collections takes
@@ -1875,8 +1882,10 @@ static int check_depth(const char *text, size_t len, char *err, size_t errlen)
 			depth--;
 		done = event.type == YAML_STREAM_END_EVENT;
 		if (depth > CONFIG_DEPTH_MAX)
-			ret = set_err(err, errlen, "line %zu: nested deeper than %d levels",
-				      event.start_mark.line + 1, CONFIG_DEPTH_MAX);
+			ret = set_err(err, errlen,
+				      "line %zu, column %zu: nested deeper than %d levels",
+				      event.start_mark.line + 1, event.start_mark.column + 1,
+				      CONFIG_DEPTH_MAX);
 		yaml_event_delete(&event);
 	}
 	yaml_parser_delete(&parser);

@@ -162,7 +162,7 @@ void config_free(struct weir_config *cfg);
 /*
  * Parse YAML text into cfg (initialised here). On error returns -EINVAL,
  * leaves cfg empty, and writes a message naming the line and the object:
- * "line 12: service web: port: 70000 is not a port (1-65535)".
+ * "line 12, column 11: service web: port: 70000 is not a port (1-65535)".
  */
 int config_parse(const char *text, size_t len, struct weir_config *cfg, char *err, size_t errlen);
 
