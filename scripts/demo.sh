@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: a client, the load balancer (this host's root namespace) and
 # three backends in network namespaces; `weir run` with scripts/demo.yaml;
-# real TCP and UDP traffic; how it was balanced and admitted; cleanup.
+# real TCP and UDP traffic; how it was balanced and admitted; a capacity
+# expression steering by reported cpu; weir check; cleanup. The overload
+# demo is scripts/overload-demo.sh (make overload-demo).
 export WEIR_PREFIX="wd$$"
 source "$(dirname "$0")/../tests/netns/lib.sh"
 
@@ -65,6 +67,18 @@ for p in 21000 21001 21002; do
 		awk '{ printf "%.2f", $1 / 1e6 }') Mbit/s at its backend (its share: 10, UDP payload of 1028 IP bytes)"
 done
 w service show radio | grep -E "^(capacity rate|committed bit/s|policed packets):"
+
+say "capacity ranking: video's backends report cpu 90, 10 and 50; new streams follow 1/cpu"
+w service set video --capacity-ranking cpu >/dev/null
+w backend report video 198.18.0.11 cpu=90 >/dev/null
+w backend report video 198.18.0.12 cpu=10 >/dev/null
+w backend report video 198.18.0.13 cpu=50 >/dev/null
+sleep 0.5
+w expr check "cpu" --service video
+split "$(t_clients tcp "$VIP4" 81 131)"
+
+say "weir check: the setup, probed on the wire"
+w check "$TOPO_LB_IF"
 
 say "weir stats: how every stream was balanced and admitted"
 w stats
