@@ -60,7 +60,8 @@ static size_t build_syn(uint8_t *buf, const struct opts *o, uint64_t *seed)
 	struct iphdr *ip = (struct iphdr *)buf;
 	struct tcphdr *tcp = (struct tcphdr *)(ip + 1);
 	uint32_t host_mask = o->prefix >= 32 ? 0 : 0xffffffffU >> o->prefix;
-	uint32_t src = (ntohl(o->net.s_addr) & ~host_mask) | ((uint32_t)next_random(seed) & host_mask);
+	uint32_t src =
+		(ntohl(o->net.s_addr) & ~host_mask) | ((uint32_t)next_random(seed) & host_mask);
 	struct pseudo {
 		uint32_t src, dst;
 		uint8_t zero, proto;
@@ -94,9 +95,12 @@ static size_t build_syn(uint8_t *buf, const struct opts *o, uint64_t *seed)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{ "addr", required_argument, NULL, 'a' },    { "port", required_argument, NULL, 'p' },
-		{ "src-net", required_argument, NULL, 'n' }, { "rate", required_argument, NULL, 'r' },
-		{ "seconds", required_argument, NULL, 's' }, { 0 },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "src-net", required_argument, NULL, 'n' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ 0 },
 	};
 	char net[32], *slash;
 	int opt;
@@ -118,7 +122,8 @@ static int parse(int argc, char **argv, struct opts *o)
 				return -1;
 			*slash = '\0';
 			o->prefix = atoi(slash + 1);
-			if (inet_pton(AF_INET, net, &o->net) != 1 || o->prefix < 8 || o->prefix > 32)
+			if (inet_pton(AF_INET, net, &o->net) != 1 || o->prefix < 8 ||
+			    o->prefix > 32)
 				return -1;
 		}
 		if (opt == '?')
