@@ -4,6 +4,15 @@ BUILD    ?= build
 CC       ?= cc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
+# Where `make install` puts things; DESTDIR stages them (no root needed).
+PREFIX   ?= /usr/local
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/weir
+SYSCONFDIR ?= /etc
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+WEIR_VERSION := $(shell sed -n 's/.*define WEIR_VERSION "\(.*\)"/\1/p' user/ctl/ctl.h)
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 ifeq ($(V),1)
@@ -46,11 +55,15 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/weir-bench
 	$(Q)bench/run.sh
 
-.PHONY: all deps test unit-test bpf-test ctl-test top-test metrics-test netns-test demo overload-demo bench clean format format-check tools
+.PHONY: all deps test unit-test bpf-test ctl-test top-test metrics-test netns-test package-test demo overload-demo bench clean format format-check tools install uninstall FORCE
 .PHONY: fuzz fuzz-smoke fuzz-build sanitize-test
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/weir $(BPF_OBJ) tools
+all: $(BUILD)/weir $(BPF_OBJ) tools $(BUILD)/weir.8 $(BUILD)/weir.service
+
+# $(call replace_if_changed,FILE): FILE.tmp becomes FILE only if they
+# differ, so that what depends on FILE is rebuilt on a real change only.
+replace_if_changed = if cmp -s $(1).tmp $(1); then rm -f $(1).tmp; else mv $(1).tmp $(1); fi
 
 deps:
 	$(Q)scripts/deps.sh
@@ -101,7 +114,21 @@ $(VARIANT)/user/ctl/loader.o: user/ctl/loader.c $(wildcard user/*/*.h) $(VARIANT
 
 $(VARIANT)/weir: $(filter-out $(BUILD)/user/ctl/loader.o,$(WEIR_OBJ)) $(VARIANT)/user/ctl/loader.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(CURSES_LIBS)
+
+# The revision in `weir --version` and `weir status`: `git describe` of
+# this tree (not of one around an unpacked tarball), else WEIR_REVISION=
+# from the command line, else "unknown".
+$(BUILD)/weir_revision.h: FORCE
+	$(Q)mkdir -p $(BUILD)
+	$(Q)r='$(WEIR_REVISION)'; \
+	if [ -z "$$r" ] && [ -e .git ]; then r=$$(git describe --always --dirty 2>/dev/null); fi; \
+	r=$$(printf '%s' "$$r" | tr -cd 'A-Za-z0-9._+~-'); \
+	printf '#define WEIR_REVISION "%s"\n' "$${r:-unknown}" > $@.tmp; \
+	$(call replace_if_changed,$@)
+
+$(BUILD)/user/ctl/revision.o: $(BUILD)/weir_revision.h
+
 
 $(BUILD)/weir: $(WEIR_OBJ)
 	$(call msg,LINK,$@)
@@ -206,6 +233,51 @@ sanitize-test:
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $(MAKE) --no-print-directory SANITIZE=1 BUILD=build-asan unit-test bpf-test ctl-test
 
+# Install into a temporary DESTDIR and back out; the manual, completion,
+# version and unit. No root, no network.
+package-test: $(BUILD)/weir $(BUILD)/weir.8 $(BUILD)/weir.service
+	$(Q)echo "== tests/package/run.sh"; MAKE="$(MAKE)" BUILD="$(BUILD)" tests/package/run.sh
+
+# The paths the manual and the unit name; rewritten when they change, so
+# `make install PREFIX=/usr` after `make` regenerates both.
+$(BUILD)/install-paths: FORCE
+	$(Q)mkdir -p $(BUILD)
+	$(Q)printf '%s\n' '$(SBINDIR)' '$(SYSCONFDIR)' '$(DOCDIR)' '$(SYSTEMD_UNIT_DIR)' > $@.tmp; \
+	$(call replace_if_changed,$@)
+
+subst_paths = sed -e 's|@VERSION@|$(WEIR_VERSION)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	-e 's|@SYSTEMD_UNIT_DIR@|$(SYSTEMD_UNIT_DIR)|g'
+
+# weir(8): dist/weir.8.in around the command sections that the binary
+# prints from its own tables (weir --man-commands).
+$(BUILD)/weir.8: dist/weir.8.in $(BUILD)/weir $(BUILD)/install-paths
+	$(call msg,GEN,$@)
+	$(Q)$(BUILD)/weir --man-commands > $@.commands
+	$(Q)$(subst_paths) -e '/^@COMMANDS@$$/{r $@.commands' -e 'd}' $< > $@.tmp
+	$(Q)rm -f $@.commands; mv $@.tmp $@
+
+$(BUILD)/weir.service: dist/weir.service.in $(BUILD)/install-paths
+	$(call msg,GEN,$@)
+	$(Q)$(subst_paths) $< > $@.tmp && mv $@.tmp $@
+
+install: $(BUILD)/weir $(BUILD)/weir.8 $(BUILD)/weir.service
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(BUILD)/weir $(DESTDIR)$(SBINDIR)/weir
+	$(Q)install -D -m 0644 $(BUILD)/weir.8 $(DESTDIR)$(MANDIR)/man8/weir.8
+	$(Q)install -D -m 0644 dist/weir.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/weir
+	$(Q)install -D -m 0644 $(BUILD)/weir.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/weir.service
+	$(Q)install -D -m 0644 dist/weir.yaml.example $(DESTDIR)$(DOCDIR)/weir.yaml.example
+	$(Q)install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+# Leaves $(SYSCONFDIR)/weir alone: install never writes there.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/weir $(DESTDIR)$(MANDIR)/man8/weir.8 \
+		$(DESTDIR)$(BASH_COMPLETION_DIR)/weir $(DESTDIR)$(SYSTEMD_UNIT_DIR)/weir.service \
+		$(DESTDIR)$(DOCDIR)/weir.yaml.example $(DESTDIR)$(DOCDIR)/README.md
+	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory all
@@ -214,6 +286,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory ctl-test
 	$(Q)$(MAKE) --no-print-directory top-test
 	$(Q)$(MAKE) --no-print-directory metrics-test
+	$(Q)$(MAKE) --no-print-directory package-test
 	$(Q)$(MAKE) --no-print-directory netns-test
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory sanitize-test

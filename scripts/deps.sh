@@ -14,6 +14,7 @@ packages=(
 	iproute2 ethtool iperf3 jq socat python3-scapy      # namespace tests and demo
 	gnuplot-nox                                         # the overload demo's picture
 	nftables                                            # the bench's DNAT baseline
+	groff-base man-db                                   # the package test renders weir(8)
 )
 missing=()
 for p in "${packages[@]}"; do

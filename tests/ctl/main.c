@@ -9,8 +9,8 @@
 int main(void)
 {
 	static const struct test_group *groups[] = {
-		&sweep_group,  &state_group,	&loader_group,
-		&server_group, &overload_group, &metrics_group,
+		&sweep_group,	 &state_group,	 &loader_group, &server_group,
+		&overload_group, &metrics_group, &notify_group,
 	};
 	size_t i;
 	int failed = 0;

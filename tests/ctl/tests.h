@@ -16,6 +16,7 @@ extern const struct test_group loader_group;
 extern const struct test_group server_group;
 extern const struct test_group overload_group;
 extern const struct test_group metrics_group;
+extern const struct test_group notify_group;
 
 /* One TCP service "web" on 198.18.1.100:80 with two backends, health off. */
 #define WEB_DOC                                                     \

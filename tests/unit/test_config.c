@@ -154,6 +154,28 @@ static void test_full_document(void **state)
 	assert_empty(&cfg);
 }
 
+/* The example that `make install` ships parses and passes the checks
+ * (the tests run from the top of the tree). */
+static void test_shipped_example(void **state)
+{
+	char err[WEIR_ERR_MAX] = "", text[16384];
+	FILE *f = fopen("dist/weir.yaml.example", "r");
+	struct weir_config cfg;
+	size_t len;
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	assert_true(len > 0 && len < sizeof(text) - 1);
+	text[len] = '\0';
+	parse_ok(text, &cfg);
+	assert_int_equal(cfg.n_services, 2);
+	assert_int_equal(config_check(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	config_free(&cfg);
+}
+
 static void test_defaults(void **state)
 {
 	struct weir_service_config *tcp, *udp;
@@ -1351,6 +1373,7 @@ int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_full_document),
+		cmocka_unit_test(test_shipped_example),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_defaults_order),
 		cmocka_unit_test(test_empty_documents),

@@ -16,7 +16,7 @@
 
 #define WORDS_MAX 64
 
-static const struct object objects[] = {
+const struct object cli_objects[] = {
 	{ "service", service_cmds, "services: a VIP, port and protocol", NULL },
 	{ "backend", backend_cmds, "backends of a service", NULL },
 	{ "class", class_cmds, "class rules: min, max and priority of the streams they match",
@@ -36,7 +36,7 @@ static const struct object objects[] = {
 struct words {
 	const char *w[WORDS_MAX];
 	int n;
-	bool help;
+	bool help, version;
 };
 
 static void usage_cmd(FILE *f, const char *object, const struct cmd *c)
@@ -51,9 +51,10 @@ static void usage_all(FILE *f)
 	const struct cmd *c;
 
 	fprintf(f, "usage: weir [--json] [--socket PATH] OBJECT [VERB] [ARGS]\n"
-		   "       weir run --help\n\n"
+		   "       weir run --help\n"
+		   "       weir --version\n\n"
 		   "weir is an XDP layer-4 load balancer for stream traffic.\n\n");
-	for (o = objects; o->name; o++)
+	for (o = cli_objects; o->name; o++)
 		for (c = o->cmds; c->verb; c++)
 			usage_cmd(f, o->name, c);
 	fprintf(f, "\nRATE: bit/s with suffixes (8mbit, 1gbit); DUR: ms, s, m (100ms, 30s).\n"
@@ -69,6 +70,8 @@ static int split_globals(int argc, char **argv, struct cli *cli, struct words *w
 			cli->json = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			w->help = true;
+		} else if (!strcmp(argv[i], "--version")) {
+			w->version = true;
 		} else if (!strcmp(argv[i], "--socket")) {
 			if (++i == argc) {
 				fprintf(stderr, "weir: --socket needs a PATH\n");
@@ -89,7 +92,7 @@ static int split_globals(int argc, char **argv, struct cli *cli, struct words *w
 
 /* A flag's spec: "name" takes a value, "name!" none, "name?" an optional
  * "=value" (a switch: --preempt, --preempt=false). */
-static const char *flag_spec(const struct cmd *c, const char *name, char *kind)
+const char *cli_flag_spec(const struct cmd *c, const char *name, char *kind)
 {
 	size_t i, len = strlen(name);
 
@@ -118,7 +121,7 @@ static int add_flag(const struct cmd *c, const struct words *w, int *i, json_obj
 	}
 	memcpy(name, arg, len);
 	name[len] = '\0';
-	if (!flag_spec(c, name, &kind)) {
+	if (!cli_flag_spec(c, name, &kind)) {
 		fprintf(stderr, "weir: unknown option --%s\n", name);
 		return -1;
 	}
@@ -253,11 +256,11 @@ static int execute(const struct cli *cli, const char *object, const struct cmd *
 	return 0;
 }
 
-static const struct object *find_object(const char *name)
+const struct object *cli_find_object(const char *name)
 {
 	const struct object *o;
 
-	for (o = objects; o->name; o++)
+	for (o = cli_objects; o->name; o++)
 		if (!strcmp(o->name, name))
 			return o;
 	return NULL;
@@ -290,6 +293,21 @@ static const struct cmd *find_cmd(const struct object *o, const struct words *w,
 	return NULL;
 }
 
+static void print_version(const struct cli *cli)
+{
+	json_object *v;
+
+	if (!cli->json) {
+		printf("weir %s (revision %s)\n", WEIR_VERSION, weir_revision);
+		return;
+	}
+	v = json_object_new_object();
+	json_object_object_add(v, "version", json_object_new_string(WEIR_VERSION));
+	json_object_object_add(v, "revision", json_object_new_string(weir_revision));
+	out_json(v);
+	json_object_put(v);
+}
+
 int cli_main(int argc, char **argv)
 {
 	struct cli cli = { .socket_path = WEIR_SOCKET_DEFAULT };
@@ -299,13 +317,22 @@ int cli_main(int argc, char **argv)
 	json_object *args;
 	int first, ret;
 
+	/* build-time helpers, not commands: bash completion, the manual */
+	if (argc > 1 && !strcmp(argv[1], "--complete"))
+		return cli_complete(argc - 2, argv + 2);
+	if (argc > 1 && !strcmp(argv[1], "--man-commands"))
+		return cli_man_commands(stdout);
 	if (split_globals(argc, argv, &cli, &w))
 		return 2;
+	if (w.version) {
+		print_version(&cli);
+		return 0;
+	}
 	if (!w.n) {
 		usage_all(w.help ? stdout : stderr);
 		return w.help ? 0 : 2;
 	}
-	o = find_object(w.w[0]);
+	o = cli_find_object(w.w[0]);
 	if (!o) {
 		fprintf(stderr, "weir: unknown command '%s'\n", w.w[0]);
 		usage_all(stderr);

@@ -6,6 +6,7 @@
 #define WEIR_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -67,5 +68,18 @@ void out_fields(json_object *obj, const struct column *cols);
 const char *out_value(json_object *obj, const char *key, char *buf, size_t len);
 
 int cli_main(int argc, char **argv);
+
+/* The tables themselves, for completion and the manual. */
+extern const struct object cli_objects[];
+const struct object *cli_find_object(const char *name);
+/* The spec of --NAME in a command's flags ("name", "name!" or "name?"),
+ * its kind ('\0', '!' or '?') in *kind; NULL if it takes no such flag. */
+const char *cli_flag_spec(const struct cmd *c, const char *name, char *kind);
+
+/* complete.c: `weir --complete WORD... CURRENT` prints what may stand at
+ * CURRENT, one a line. Returns the exit code. */
+int cli_complete(int argc, char **argv);
+/* man.c: the manual's command sections (troff), from the tables. */
+int cli_man_commands(FILE *f);
 
 #endif

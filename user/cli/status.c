@@ -5,6 +5,7 @@
 
 static const struct column status_fields[] = {
 	{ "version", "version" },
+	{ "revision", "revision" },
 	{ "uptime (s)", "uptime_s" },
 	{ "socket", "socket" },
 	{ "pin dir", "pin_dir" },

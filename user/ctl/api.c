@@ -194,6 +194,7 @@ static int cmd_status(struct ctl *c, json_object *args, json_object **out, char 
 		backends += c->services[i].n_backends;
 	*out = json_object_new_object();
 	add_str(*out, "version", WEIR_VERSION);
+	add_str(*out, "revision", weir_revision);
 	json_object_object_add(
 		*out, "uptime_s",
 		json_object_new_uint64((ctl_now_ns() - c->started_ns) / 1000000000ULL));

@@ -20,6 +20,9 @@
 #define WEIR_SOCKET_DEFAULT "/run/weir/weir.sock"
 #define WEIR_PIN_DIR_DEFAULT "/sys/fs/bpf/weir"
 
+/* revision.c: `git describe` of the tree it was built from, or "unknown". */
+extern const char weir_revision[];
+
 /* An active probe of a backend (probe.c): its delay is what PIE
  * regulates, its outcome what the breaker judges. */
 struct ctl_probe {

@@ -19,6 +19,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/log.h"
+#include "ctl/notify.h"
 #include "ctl/run.h"
 
 #define SWEEP_INTERVAL_NS 1000000000ULL
@@ -71,7 +72,7 @@ static void reload_config(struct ctl *c)
 	pr_info("SIGHUP: reloaded %s: %zu services\n", c->config_path, c->n_services);
 }
 
-static const char run_usage[] =
+const char run_usage[] =
 	"usage: weir run [-c FILE] [-i IFACE]... [--xdp-mode native|generic]\n"
 	"                [--socket PATH] [--socket-group GROUP] [--pin-dir DIR] [-v]\n"
 	"\n"
@@ -97,25 +98,26 @@ struct run_opts {
 	bool verbose;
 };
 
+const struct option run_options[] = {
+	{ "config", required_argument, 0, 'c' },
+	{ "interface", required_argument, 0, 'i' },
+	{ "xdp-mode", required_argument, 0, 'm' },
+	{ "socket", required_argument, 0, 's' },
+	{ "socket-group", required_argument, 0, 'g' },
+	{ "pin-dir", required_argument, 0, 'p' },
+	{ "verbose", no_argument, 0, 'v' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0 },
+};
+
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, 0, 'c' },
-		{ "interface", required_argument, 0, 'i' },
-		{ "xdp-mode", required_argument, 0, 'm' },
-		{ "socket", required_argument, 0, 's' },
-		{ "socket-group", required_argument, 0, 'g' },
-		{ "pin-dir", required_argument, 0, 'p' },
-		{ "verbose", no_argument, 0, 'v' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
-	};
 	int opt;
 
 	o->socket_path = WEIR_SOCKET_DEFAULT;
 	o->pin_dir = WEIR_PIN_DIR_DEFAULT;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:i:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:i:vh", run_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			o->config_path = optarg;
@@ -408,7 +410,11 @@ int run_main(int argc, char **argv)
 	config_free(&cfg);
 	if (!ret) {
 		pr_info("running: %zu services, socket %s\n", c.n_services, c.socket_path);
+		/* the socket answers and the maps are in step: ready */
+		if (notify_systemd("READY=1"))
+			pr_warn("cannot tell systemd we are ready ($NOTIFY_SOCKET)\n");
 		ctl_loop(&c);
+		notify_systemd("STOPPING=1");
 	}
 	ctl_finish(&c);
 	return ret ? 1 : 0;
