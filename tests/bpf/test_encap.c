@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "tests.h"
+#include "weir/csum.h"
 
 #define BACKEND 7
 #define REMOTE4 "198.18.2.11"
@@ -47,21 +48,6 @@ static void scene4(struct lb *lb, __u16 mtu)
 	ipip_backend(lb, WEIR_AF_INET, REMOTE4, "198.19.254.0", 24, mtu);
 }
 
-static __u16 csum16(const void *data, size_t len)
-{
-	const __u8 *b = data;
-	__u32 sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (b[i] << 8) | b[i + 1];
-	if (len & 1)
-		sum += b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
 /* Outer IPv4 of a forwarded frame; returns its source. */
 static __u32 check_outer4(const struct pkt *in, const struct pkt *out)
 {
@@ -82,7 +68,7 @@ static __u32 check_outer4(const struct pkt *in, const struct pkt *out)
 	assert_int_equal(ntohs(ip->tot_len), ntohs(inner->tot_len) + 20);
 	assert_int_equal(ip->frag_off & htons(IP_DF), inner->frag_off & htons(IP_DF));
 	assert_int_equal(ip->tos >> 2, inner->tos >> 2);
-	assert_int_equal(csum16(ip, sizeof(*ip)), 0);
+	assert_int_equal(weir_csum(ip, sizeof(*ip), 0), 0);
 	assert_int_equal(inet_pton(AF_INET, REMOTE4, &dst), 1);
 	assert_int_equal(ip->daddr, dst);
 	src = ntohl(ip->saddr);
@@ -196,11 +182,11 @@ static void too_big_ipv4(void **state)
 	assert_int_equal(ip->protocol, IPPROTO_ICMP);
 	assert_memory_equal(&ip->daddr, in.data + in.l3_off + 12, 4); /* to the client */
 	assert_memory_equal(&ip->saddr, in.data + in.l3_off + 16, 4); /* from the VIP */
-	assert_int_equal(csum16(ip, sizeof(*ip)), 0);
+	assert_int_equal(weir_csum(ip, sizeof(*ip), 0), 0);
 	assert_int_equal(icmp->type, ICMP_DEST_UNREACH);
 	assert_int_equal(icmp->code, ICMP_FRAG_NEEDED);
 	assert_int_equal(ntohs(icmp->un.frag.mtu), 280);
-	assert_int_equal(csum16(icmp, ntohs(ip->tot_len) - sizeof(*ip)), 0);
+	assert_int_equal(weir_csum(icmp, ntohs(ip->tot_len) - sizeof(*ip), 0), 0);
 	assert_int_equal(lb_reason(*state, WEIR_DROP_TOO_BIG), 1);
 	/* not counted as forwarded */
 	assert_int_equal(lb_backend_counters(*state, BACKEND).packets, 1);

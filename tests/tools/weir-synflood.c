@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "weir/csum.h"
+
 struct opts {
 	struct in_addr dst, net;
 	int port, prefix;
@@ -30,20 +32,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static uint16_t csum(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *b = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (b[i] << 8) | b[i + 1];
-	if (len & 1)
-		sum += b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
 }
 
 /* xorshift64: fast, and deterministic per seed */
@@ -78,7 +66,7 @@ static size_t build_syn(uint8_t *buf, const struct opts *o, uint64_t *seed)
 	ip->protocol = IPPROTO_TCP;
 	ip->saddr = htonl(src);
 	ip->daddr = o->dst.s_addr;
-	ip->check = csum(ip, sizeof(*ip), 0);
+	ip->check = htons(weir_csum(ip, sizeof(*ip), 0));
 	tcp->source = htons(1024 + next_random(seed) % 60000);
 	tcp->dest = htons(o->port);
 	tcp->seq = htonl((uint32_t)next_random(seed));
@@ -88,7 +76,7 @@ static size_t build_syn(uint8_t *buf, const struct opts *o, uint64_t *seed)
 	pseudo = (struct pseudo){ ip->saddr, ip->daddr, 0, IPPROTO_TCP, htons(sizeof(*tcp)) };
 	for (i = 0; i < sizeof(pseudo); i += 2)
 		sum += (((uint8_t *)&pseudo)[i] << 8) | ((uint8_t *)&pseudo)[i + 1];
-	tcp->check = csum(tcp, sizeof(*tcp), sum);
+	tcp->check = htons(weir_csum(tcp, sizeof(*tcp), sum));
 	return sizeof(*ip) + sizeof(*tcp);
 }
 

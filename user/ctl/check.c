@@ -30,6 +30,7 @@
 #include <bpf/libbpf.h>
 
 #include "weir/abi.h"
+#include "weir/csum.h"
 #include "ctl/check.h"
 #include "ctl/log.h"
 #include "ctl/sockaddr.h"
@@ -140,20 +141,6 @@ static int packet_socket(int ifindex, uint16_t proto)
 	return fd;
 }
 
-static uint16_t csum(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *b = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (b[i] << 8) | b[i + 1];
-	if (len & 1)
-		sum += b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
 struct syn_frame {
 	struct ethhdr eth;
 	struct iphdr ip;
@@ -176,7 +163,7 @@ static void build_syn(struct syn_frame *f, const struct check_iface *ifc, const 
 	f->ip.protocol = IPPROTO_TCP;
 	f->ip.saddr = ifc->addr4;
 	f->ip.daddr = vip;
-	f->ip.check = csum(&f->ip, sizeof(f->ip), 0);
+	f->ip.check = htons(weir_csum(&f->ip, sizeof(f->ip), 0));
 	f->tcp.source = htons(sport);
 	f->tcp.dest = htons(port);
 	f->tcp.seq = htonl(0x77656972);
@@ -186,7 +173,7 @@ static void build_syn(struct syn_frame *f, const struct check_iface *ifc, const 
 	sum = (ntohl(f->ip.saddr) >> 16) + (ntohl(f->ip.saddr) & 0xffff) +
 	      (ntohl(f->ip.daddr) >> 16) + (ntohl(f->ip.daddr) & 0xffff) + IPPROTO_TCP +
 	      sizeof(f->tcp);
-	f->tcp.check = csum(&f->tcp, sizeof(f->tcp), sum);
+	f->tcp.check = htons(weir_csum(&f->tcp, sizeof(f->tcp), sum));
 }
 
 /* The backend's answer to our SYN, if this frame is it. */
