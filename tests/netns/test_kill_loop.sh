@@ -20,6 +20,7 @@ held=$!
 T_PIDS+=("$held")
 sleep 1
 admitted() { "$WEIR" --socket "$T_SOCK" --json service show live | jq '.admitted_streams'; }
+admitted_is() { [ "$(admitted)" = "$1" ]; }
 [ "$(admitted)" = 12 ] || fail "12 streams running, $(admitted) admitted"
 for round in $(seq 14); do
 	kill -9 "$WEIR_PID"
@@ -28,7 +29,7 @@ for round in $(seq 14); do
 	out=$(t_clients tcp "$VIP4" 80 9)
 	[ "$(echo "$out" | jq '.failed')" = 0 ] || fail "round $round: connections failed without a controller: $out"
 	t_weir_start "$config"
-	t_wait_for 3 test "$(admitted)" = 12 ||
+	t_wait_for 3 admitted_is 12 ||
 		fail "round $round: admission counts $(admitted), 12 streams run"
 	sleep 3
 done

@@ -76,7 +76,11 @@ w backend del web 198.18.0.13 >/dev/null || fail "del b3"
 w backend add web 198.18.0.13 >/dev/null || fail "add b3 again"
 t_wait_usable web 3
 early=$(t_clients tcp "$VIP4" 80 60 | jq '.replies.b3 // 0')
-sleep 6.5
+[ "$(t_backend_counter web 198.18.0.13 slow_start_left_ms)" -gt 0 ] || fail "b3 shows no slow start left"
+ramp_done() { [ "$(t_backend_counter web 198.18.0.13 slow_start_left_ms)" = 0 ]; }
+t_wait_for 9 ramp_done ||
+	fail "b3's slow start did not end: $(w --json backend list web | jq -c '.[] | {addr, slow_start_left_ms}')"
+sleep 0.3 # the tick after the ramp's end writes the whole weight
 late=$(t_clients tcp "$VIP4" 80 60 | jq '.replies.b3 // 0')
 t_log "slow start: b3 got $early of 60 new streams at once, $late of 60 after the window"
 [ "$early" -le 12 ] || fail "b3 got $early of 60 at the start of its ramp"

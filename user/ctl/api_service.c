@@ -499,6 +499,9 @@ json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 	json_object_object_add(o, "health_up", json_object_new_boolean(be->up));
 	json_object_object_add(o, "usable", json_object_new_boolean(state_backend_usable(svc, be)));
 	json_object_object_add(o, "standby", json_object_new_boolean(be->cfg.standby));
+	json_object_object_add(
+		o, "slow_start_left_ms",
+		json_object_new_uint64(lifecycle_ramp_left(svc, be, ctl_now_ns()) / 1000000));
 	json_object_object_add(o, "id", json_object_new_int64(be->id));
 	json_object_object_add(o, "streams", json_object_new_uint64(be->active_streams));
 	backend_overload_json(svc, be, o);

@@ -367,6 +367,9 @@ void lifecycle_ramp(const struct ctl_service *svc, uint32_t *weights, const uint
 /* Every tick: when backends became usable; slot tables of ramping ones. */
 void lifecycle_step(struct ctl *c, uint64_t now);
 bool lifecycle_in_use(const struct ctl_service *svc, const struct ctl_backend *be);
+/* How much of its slow start a backend has left (0: none, or done). */
+uint64_t lifecycle_ramp_left(const struct ctl_service *svc, const struct ctl_backend *be,
+			     uint64_t now);
 
 /* probe.c */
 #define PROBE_INFLIGHT_MAX 256

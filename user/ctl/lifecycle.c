@@ -53,6 +53,18 @@ void lifecycle_ramp(const struct ctl_service *svc, uint32_t *weights, const uint
 	}
 }
 
+uint64_t lifecycle_ramp_left(const struct ctl_service *svc, const struct ctl_backend *be,
+			     uint64_t now)
+{
+	uint64_t end = be->usable_since_ns + svc->cfg.slow_start_ns;
+
+	if (!svc->cfg.slow_start_ns || !state_backend_usable(svc, be))
+		return 0;
+	if (!be->was_usable)
+		return svc->cfg.slow_start_ns;
+	return end > now ? end - now : 0;
+}
+
 void lifecycle_step(struct ctl *c, uint64_t now)
 {
 	size_t i, j;
