@@ -68,7 +68,7 @@ for p in 21000 21001 21002; do
 done
 w service show radio | grep -E "^(capacity rate|committed bit/s|policed packets):"
 
-say "capacity ranking: video's backends report cpu 90, 10 and 50; new streams follow 1/cpu"
+say "capacity ranking: video's backends report cpu 90, 10 and 50; new streams follow 1/cpu times their weights 1:2:3"
 w service set video --capacity-ranking cpu >/dev/null
 w backend report video 198.18.0.11 cpu=90 >/dev/null
 w backend report video 198.18.0.12 cpu=10 >/dev/null
