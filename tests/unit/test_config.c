@@ -1018,7 +1018,7 @@ static void test_emit_format(void **state)
 				   "    scale-cooldown: 1m\n"
 				   "    fallback: drop\n"
 				   "    maglev-table-size: 65537\n"
-				   "    encap-source: \"172.16.0.0/16\"\n"
+				   "    encap-source: \"198.19.254.0/24\"\n"
 				   "    encap-mtu: 1500\n"
 				   "    slow-start: 0\n"
 				   "    classes: []\n"
@@ -1084,7 +1084,7 @@ static void test_emit_format(void **state)
 				   "    scale-cooldown: 1m\n"
 				   "    fallback: drop\n"
 				   "    maglev-table-size: 65537\n"
-				   "    encap-source: \"172.16.0.0/16\"\n"
+				   "    encap-source: \"198.19.254.0/24\"\n"
 				   "    encap-mtu: 1500\n"
 				   "    slow-start: 0\n"
 				   "    classes: []\n"
@@ -1093,9 +1093,10 @@ static void test_emit_format(void **state)
 	char *text;
 
 	(void)state;
-	parse_ok("interfaces: [veth0]\n" SVC_HEAD
+	parse_ok("interfaces: [veth0]\n" SVC_HEAD "    encap-source: 198.19.254.0/24\n"
 		 "    backends: [{addr: 198.18.0.11, mac: 02:00:00:00:00:11}]\n"
-		 "  - {name: empty, vip: 198.18.1.101, port: 81, proto: tcp}\n",
+		 "  - {name: empty, vip: 198.18.1.101, port: 81, proto: tcp,\n"
+		 "     encap-source: 198.19.254.0/24}\n",
 		 &cfg);
 	assert_int_equal(config_emit(&cfg, &text), 0);
 	assert_string_equal(text, want);
