@@ -184,3 +184,14 @@ struct ctl_backend *scene_backend(struct scene *s, const char *service, const ch
 	fail_msg("no backend %s in %s", addr, service);
 	return NULL;
 }
+
+uint16_t scene_slot_count(struct scene *s)
+{
+	struct weir_service_key key = { .family = WEIR_AF_INET, .proto = 6 };
+	struct weir_service val;
+
+	key.port = htons(80);
+	memcpy(key.addr, "\xc6\x12\x01\x64", 4); /* 198.18.1.100 */
+	assert_int_equal(bpf_map_lookup_elem(s->c.loader.maps.services, &key, &val), 0);
+	return val.slot_count;
+}

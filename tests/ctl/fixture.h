@@ -48,5 +48,7 @@ int scene_stream_count(struct scene *s);
 void scene_sweep(struct scene *s);
 
 struct ctl_backend *scene_backend(struct scene *s, const char *service, const char *addr);
+/* The slot count written for WEB_DOC's service (198.18.1.100:80/tcp). */
+uint16_t scene_slot_count(struct scene *s);
 
 #endif

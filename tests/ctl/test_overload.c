@@ -130,17 +130,6 @@ static void bad_report_changes_nothing(void **state)
 	free(reply);
 }
 
-static uint16_t slot_count(struct scene *s)
-{
-	struct weir_service_key key = { .port = __builtin_bswap16(80), .proto = 6 };
-	struct weir_service val;
-
-	key.family = WEIR_AF_INET;
-	memcpy(key.addr, "\xc6\x12\x01\x64", 4); /* 198.18.1.100 */
-	assert_int_equal(bpf_map_lookup_elem(s->c.loader.maps.services, &key, &val), 0);
-	return val.slot_count;
-}
-
 /* The probes are the test's: none is started. */
 static void no_probes(struct scene *s)
 {
@@ -164,23 +153,23 @@ static void breaker_slots(void **state)
 	svc = state_find_service(&s->c, "web");
 	be = scene_backend(s, "web", "198.18.0.13");
 	overload_step(&s->c, t);
-	assert_int_equal(slot_count(s), 3);
+	assert_int_equal(scene_slot_count(s), 3);
 	for (i = 0; i < 5; i++) /* five failures in a row */
 		overload_probe_done(&s->c, svc, be, false, 0, t + i * 100 * MS);
 	assert_int_equal(breaker_state(&be->breaker), BREAKER_OPEN);
 	assert_false(state_backend_usable(svc, be));
 	assert_string_equal(state_backend_status(svc, be), "breaker-open");
 	overload_step(&s->c, t + 500 * MS);
-	assert_int_equal(slot_count(s), 2);
+	assert_int_equal(scene_slot_count(s), 2);
 	/* after the cool-down: half-open, one slot in 33 */
 	overload_step(&s->c, t + 1500 * MS);
 	assert_int_equal(breaker_state(&be->breaker), BREAKER_HALF_OPEN);
-	assert_int_equal(slot_count(s), 33);
+	assert_int_equal(scene_slot_count(s), 33);
 	for (i = 0; i < 3; i++)
 		overload_probe_done(&s->c, svc, be, true, 1 * MS, t + (1600 + i * 100) * MS);
 	assert_int_equal(breaker_state(&be->breaker), BREAKER_CLOSED);
 	overload_step(&s->c, t + 2000 * MS);
-	assert_int_equal(slot_count(s), 3);
+	assert_int_equal(scene_slot_count(s), 3);
 	assert_int_equal(be->breaker_events[BREAKER_EV_OPENED], 1);
 	assert_int_equal(be->breaker_events[BREAKER_EV_HALF_OPENED], 1);
 	assert_int_equal(be->breaker_events[BREAKER_EV_CLOSED], 1);
@@ -191,7 +180,7 @@ static void breaker_slots(void **state)
 	scene_apply_ok(s, WEB_DOC THREE_BACKENDS "    admission: pie\n    breaker: false\n");
 	no_probes(s);
 	overload_step(&s->c, t + 4000 * MS);
-	assert_int_equal(slot_count(s), 3);
+	assert_int_equal(scene_slot_count(s), 3);
 }
 
 static const struct CMUnitTest tests[] = {

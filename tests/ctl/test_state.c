@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The running state against the maps: adoption after a restart, ids held
- * while streams name them, another writer's changes undone. */
+ * while streams name them, another writer's changes undone, a slow start
+ * that ends on a late tick. */
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -140,12 +141,38 @@ static void verify_restores(void **state)
 	assert_int_not_equal(bpf_map_lookup_elem(s->c.loader.maps.services, &key, &stray), 0);
 }
 
+/* A slow start's last ramped table is replaced by the full weights on the
+ * first tick after the window, however late that tick comes: a tick that
+ * skipped past the window's end left b2 short of its share for good. */
+static void slow_start_ends_after_late_tick(void **state)
+{
+	struct scene *s = *state;
+	struct ctl_backend *b1, *b2;
+	uint64_t now = ctl_now_ns();
+
+	scene_apply_ok(s, WEB_DOC "    slow-start: 6s\n");
+	b1 = scene_backend(s, "web", "198.18.0.11");
+	b2 = scene_backend(s, "web", "198.18.0.12");
+	ctl_tick(&s->c, now); /* what a first tick settles */
+	b1->usable_since_ns = now - 10 * SEC; /* ramped up long ago */
+	b2->usable_since_ns = now - 3 * SEC; /* half way */
+	ctl_tick(&s->c, now + 100000000);
+	assert_int_not_equal(scene_slot_count(s), 2);
+	/* the next tick comes 4 s late: b2's window ended 1 s before it */
+	b2->usable_since_ns = now - 7 * SEC;
+	ctl_tick(&s->c, ctl_now_ns());
+	assert_int_equal(scene_slot_count(s), 2);
+	assert_int_equal(lifecycle_ramp_left(state_find_service(&s->c, "web"), b2, ctl_now_ns()),
+			 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	ctl_test(adoption_without_mac),
 	ctl_test(adoption_rejects_zero_mac),
 	ctl_test(id_held_while_streams_name_it),
 	ctl_test(service_id_held_across_restart),
 	ctl_test(verify_restores),
+	ctl_test(slow_start_ends_after_late_tick),
 };
 
 const struct test_group state_group = { "state", tests, ARRAY_SIZE(tests) };

@@ -150,6 +150,7 @@ struct ctl_service {
 	} scale[2]; /* out, in */
 	pid_t hook_pid;
 	bool dirty; /* usable set may have changed: recompute its slots */
+	bool ramp_written; /* its table holds a slow start's ramped weights */
 	bool fresh; /* its id was just assigned: its counters start at 0 */
 	uint64_t active_streams;
 };
@@ -361,8 +362,9 @@ size_t expressions_steer(const struct ctl_service *svc, uint32_t *weights, uint3
 
 /* lifecycle.c: standby, slow start, drain. */
 bool lifecycle_primary_usable(const struct ctl_service *svc);
-/* Weights of backends in slow start, ramped (others scaled to match). */
-void lifecycle_ramp(const struct ctl_service *svc, uint32_t *weights, const uint32_t *index,
+/* Weights of backends in slow start, ramped (others scaled to match).
+ * true when one was. */
+bool lifecycle_ramp(const struct ctl_service *svc, uint32_t *weights, const uint32_t *index,
 		    size_t n, uint64_t now);
 /* Every tick: when backends became usable; slot tables of ramping ones. */
 void lifecycle_step(struct ctl *c, uint64_t now);

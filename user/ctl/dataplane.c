@@ -117,7 +117,7 @@ static int sync_backends(struct ctl *c, const struct ctl_service *svc)
  * is usable) and their weights: their own (weighted, maglev) or all equal
  * (round-robin), a trickle for a half-open breaker, a ramp in slow start.
  * Returns how many, their indexes in index[]. */
-static size_t steerable(const struct ctl_service *svc, uint32_t *weights, uint32_t *index)
+static size_t steerable(struct ctl_service *svc, uint32_t *weights, uint32_t *index)
 {
 	bool standbys = !lifecycle_primary_usable(svc);
 	size_t i, n = 0;
@@ -132,13 +132,13 @@ static size_t steerable(const struct ctl_service *svc, uint32_t *weights, uint32
 	}
 	n = expressions_steer(svc, weights, index, n);
 	overload_trickle(svc, weights, index, n);
-	lifecycle_ramp(svc, weights, index, n, ctl_now_ns());
+	svc->ramp_written = lifecycle_ramp(svc, weights, index, n, ctl_now_ns());
 	return n;
 }
 
 /* Slot table of the steerable backends; returns the slot count, in
  * backend ids in out[]. */
-static int build_slots(const struct ctl_service *svc, uint32_t *out)
+static int build_slots(struct ctl_service *svc, uint32_t *out)
 {
 	uint32_t weights[WEIR_MAX_SLOTS], index[WEIR_MAX_SLOTS] = { 0 };
 	size_t i, n = steerable(svc, weights, index);
@@ -166,7 +166,7 @@ static void maglev_key(const struct ctl_backend *be, uint8_t *key, struct maglev
  * memory where it changed: each entry a whole u32, so a reader sees the
  * old or the new backend of an entry, both of the service. Returns how
  * many backends it holds, the service's slot_count. */
-static int sync_maglev(struct ctl *c, const struct ctl_service *svc)
+static int sync_maglev(struct ctl *c, struct ctl_service *svc)
 {
 	static uint32_t weights[WEIR_MAX_SLOTS], index[WEIR_MAX_SLOTS], table[WEIR_MAGLEV_SIZE_MAX];
 	static struct maglev_backend mb[WEIR_MAX_SLOTS];

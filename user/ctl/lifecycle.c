@@ -34,7 +34,7 @@ static bool ramping(const struct ctl_service *svc, const struct ctl_backend *be,
 	return window && (!be->was_usable || now - be->usable_since_ns < window);
 }
 
-void lifecycle_ramp(const struct ctl_service *svc, uint32_t *weights, const uint32_t *index,
+bool lifecycle_ramp(const struct ctl_service *svc, uint32_t *weights, const uint32_t *index,
 		    size_t n, uint64_t now)
 {
 	const struct ctl_backend *be;
@@ -51,6 +51,7 @@ void lifecycle_ramp(const struct ctl_service *svc, uint32_t *weights, const uint
 						be->was_usable ? now - be->usable_since_ns : 0,
 						svc->cfg.slow_start_ns);
 	}
+	return any;
 }
 
 uint64_t lifecycle_ramp_left(const struct ctl_service *svc, const struct ctl_backend *be,
@@ -79,9 +80,12 @@ void lifecycle_step(struct ctl *c, uint64_t now)
 			if (usable && !be->was_usable)
 				be->usable_since_ns = now;
 			be->was_usable = usable;
-			/* the ramp moves: its slots are rebuilt every tick */
-			if (usable && ramping(svc, be, now - c->top.update_interval_ns))
+			if (usable && ramping(svc, be, now))
 				svc->dirty = true;
 		}
+		/* The ramp moves: its slots are rebuilt every tick, and once
+		 * more after it ends, however late that tick comes. */
+		if (svc->ramp_written)
+			svc->dirty = true;
 	}
 }
