@@ -43,8 +43,12 @@ t_wait_for 8 bash -c "[ \"\$($WEIR --socket $T_SOCK --json backend list web | jq
 	fail "b3 not back to standby: $(w backend list web)"
 t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=15 b2=15 b3=0
 
-# drain: b1 carries a running iperf3 stream (b2 and b3 paused while it starts)
+# drain: b1 carries a running iperf3 stream (b2 and b3 paused while it starts).
+# weir sees only the client's half of a stream (DSR): when the iperf3 server
+# ends it with a RST (it closes with data unread), its end is the idle
+# timeout, 6 s here (longer than iperf3's quiet control connection).
 t_wait_usable bulk 3
+w service set bulk --idle-timeout 6s >/dev/null || fail "idle-timeout"
 w backend pause bulk 198.18.0.12 >/dev/null && w backend pause bulk 198.18.0.13 >/dev/null || fail "pause"
 ip netns exec "${TOPO_P}c" iperf3 -c "$VIP4" -p 5201 -t 4 -J >"$T_RUN/iperf.json" &
 iperf_pid=$!
@@ -61,7 +65,7 @@ b1_new=$(t_backend_counter bulk 198.18.0.11 new_streams)
 ip netns exec "${TOPO_P}c" bash -c "for i in \$(seq 20); do
 	timeout 1 bash -c 'exec 3<>/dev/tcp/$VIP4/5201' 2>/dev/null; done"
 start=$SECONDS
-out=$(w --json backend drain bulk 198.18.0.11 --wait 15s) || fail "drain --wait 15s: $out"
+out=$(w --json backend drain bulk 198.18.0.11 --wait 20s) || fail "drain --wait 20s: $out"
 waited=$(echo "$out" | jq '.waited_ms')
 t_log "drain of b1 returned after $waited ms: $(echo "$out" | jq -c .)"
 echo "$out" | jq -e '.drained' >/dev/null || fail "not drained: $out"
