@@ -232,7 +232,7 @@ struct weir_stream {
 	__u16 service_id;
 	__u16 class_id;
 	__u8 state; /* enum weir_stream_state */
-	__u8 flags;
+	__u8 reserved2;
 	__u16 grant; /* weir_grants slot + 1 of the request it was granted by; 0: none */
 	__u32 epoch; /* the epoch slot of its class it is counted in (counted states) */
 	__u64 first_seen_ns;
