@@ -115,8 +115,6 @@ __noinline int weir_encap(struct xdp_md *ctx, struct packet *p, const struct wei
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (l3 > ENCAP_ETH_MAX)
-		return XDP_DROP;
 	if (p->key.family == WEIR_AF_INET) {
 		if (data + l3 + sizeof(struct iphdr) > end)
 			return XDP_DROP;

@@ -249,7 +249,7 @@ static __always_inline int reply_icmp4(struct xdp_md *ctx, const struct packet *
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (l3 > ETH_HLEN + VLAN_HLEN || data + sizeof(eth) > end)
+	if (data + sizeof(eth) > end)
 		return XDP_DROP;
 	r = data + l3;
 	if ((void *)(r + 1) > end)
@@ -301,7 +301,7 @@ static __always_inline int reply_icmp6(struct xdp_md *ctx, const struct packet *
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (l3 > ETH_HLEN + VLAN_HLEN || data + sizeof(eth) > end)
+	if (data + sizeof(eth) > end)
 		return XDP_DROP;
 	r = data + l3;
 	if ((void *)(r + 1) + ICMP6_QUOTED > end)
