@@ -12,10 +12,8 @@
 #include "weir/counts.h"
 #include "weir/hash.h"
 
-#define ETH_ALEN 6
-#define ETH_HLEN 14
-
 #include "lib/maps.h"
+#include "lib/eth.h"
 #include "lib/clock.h"
 #include "lib/parse.h"
 #include "lib/stats.h"

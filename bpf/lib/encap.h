@@ -9,7 +9,6 @@
 #ifndef WEIR_BPF_ENCAP_H
 #define WEIR_BPF_ENCAP_H
 
-#define ENCAP_ETH_MAX (ETH_HLEN + 2 * 4) /* two VLAN tags */
 #define ENCAP_TTL 64
 #define IPPROTO_IPIP_OUTER 4
 #define IPPROTO_IPV6_OUTER 41
@@ -66,33 +65,6 @@ static __always_inline void encap_ipv6(struct ipv6hdr *ip, const struct packet *
 	__builtin_memcpy(&ip->daddr, be->addr, 16);
 }
 
-/* The frame's Ethernet header (and VLAN tags), written back in front of
- * the outer header: to the next hop, from us. */
-static __always_inline int encap_move_eth(struct xdp_md *ctx, __u32 l3, __u32 grow,
-					  const struct weir_backend *be)
-{
-	__u8 eth[ENCAP_ETH_MAX] = {};
-	void *data, *end;
-
-	if (l3 > ENCAP_ETH_MAX || bpf_xdp_load_bytes(ctx, 0, eth, l3 > ETH_HLEN ? l3 : ETH_HLEN))
-		return -1;
-	if (bpf_xdp_adjust_head(ctx, -(int)grow))
-		return -1;
-	__builtin_memcpy(eth + ETH_ALEN, eth, ETH_ALEN);
-	__builtin_memcpy(eth, be->mac, ETH_ALEN);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (data + ENCAP_ETH_MAX > end)
-		return -1;
-	if (l3 == ETH_HLEN)
-		__builtin_memcpy(data, eth, ETH_HLEN);
-	else if (l3 == ETH_HLEN + 4)
-		__builtin_memcpy(data, eth, ETH_HLEN + 4);
-	else
-		__builtin_memcpy(data, eth, ENCAP_ETH_MAX);
-	return 0;
-}
-
 /* Encapsulates and sends the packet to the backend's next hop: XDP_TX, or
  * -WEIR_DROP_TOO_BIG with p->mtu set (the caller answers with ICMP), or
  * XDP_DROP when the frame cannot be grown. A global function: verified
@@ -111,7 +83,8 @@ __noinline int weir_encap(struct xdp_md *ctx, struct packet *p, const struct wei
 		return -WEIR_DROP_TOO_BIG;
 	}
 	hash = weir_hash_stream(&p->key);
-	if (encap_move_eth(ctx, l3, grow, be))
+	/* to the next hop toward the backend */
+	if (eth_push(ctx, l3, grow, be->mac))
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;

@@ -12,7 +12,6 @@
 
 #define REPLY_BURST_NS 100000000ULL /* a burst of 100 ms of replies may go at once */
 #define REPLY_TTL 64
-#define VLAN_HLEN 4
 #define ICMP_PORT_UNREACH 3
 #define ICMPV6_PORT_UNREACH 4
 
@@ -51,16 +50,6 @@ static __always_inline __u16 csum_fold(__s64 sum)
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return ~(__u16)s;
-}
-
-/* The frame goes back: to the client's MAC, from ours. */
-static __always_inline void reply_swap_macs(struct ethhdr *eth)
-{
-	__u8 mac[ETH_ALEN];
-
-	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
 }
 
 /* RFC 793: a reset answers an ACK with its ack number as sequence, and
@@ -123,7 +112,7 @@ static __always_inline int reply_rst4(struct xdp_md *ctx, const struct packet *p
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.tcp, sizeof(r.tcp), sum);
 	r.tcp.check = csum_fold(sum);
-	reply_swap_macs(data);
+	eth_swap_macs(data);
 	__builtin_memcpy(at, &r, sizeof(r));
 	if (reply_trim(ctx, l3 + sizeof(r)))
 		return XDP_DROP;
@@ -179,51 +168,26 @@ static __always_inline int reply_rst6(struct xdp_md *ctx, const struct packet *p
 	sum = reply_pseudo6(&r.ip, sizeof(r.tcp), IPPROTO_TCP);
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.tcp, sizeof(r.tcp), sum);
 	r.tcp.check = csum_fold(sum);
-	reply_swap_macs(data);
+	eth_swap_macs(data);
 	__builtin_memcpy(at, &r, sizeof(r));
 	if (reply_trim(ctx, l3 + sizeof(r)))
 		return XDP_DROP;
 	return XDP_TX;
 }
 
-/* The Ethernet header (and VLAN tag) of the reply, from the request's. */
-struct reply_eth {
-	__u8 dst[ETH_ALEN], src[ETH_ALEN];
-	__be16 proto_or_tpid;
-	__be16 tci, proto; /* VLAN only */
-};
-
 /*
  * ICMP errors grow the packet at the front by the new IP and ICMP headers:
  * the request's IP header then sits right where the quoted datagram
  * belongs (it quotes that header and 8 bytes of UDP), and only the
- * Ethernet header is written again, before it.
+ * Ethernet header is written again, before it. The frame then ends keep
+ * bytes after them.
  */
 static __always_inline int reply_grow(struct xdp_md *ctx, const struct packet *p, __u32 grow,
-				      __u32 keep, struct reply_eth *eth)
+				      __u32 keep)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u32 l3 = p->l3_off;
-
-	if (l3 > ETH_HLEN + VLAN_HLEN || data + sizeof(*eth) > end)
+	if (eth_push(ctx, p->l3_off, grow, NULL))
 		return -1;
-	__builtin_memcpy(eth, data, sizeof(*eth));
-	if (bpf_xdp_adjust_head(ctx, -(int)grow))
-		return -1;
-	return reply_trim(ctx, l3 + grow + keep) ? -1 : 0;
-}
-
-static __always_inline void reply_put_eth(void *data, const struct reply_eth *in, __u32 l3)
-{
-	struct reply_eth *out = data;
-
-	__builtin_memcpy(out->dst, in->src, ETH_ALEN);
-	__builtin_memcpy(out->src, in->dst, ETH_ALEN);
-	out->proto_or_tpid = in->proto_or_tpid;
-	if (l3 > ETH_HLEN) {
-		out->tci = in->tci;
-		out->proto = in->proto;
-	}
+	return reply_trim(ctx, p->l3_off + grow + keep) ? -1 : 0;
 }
 
 struct icmp4_reply {
@@ -242,19 +206,15 @@ static __always_inline int reply_icmp4(struct xdp_md *ctx, const struct packet *
 	__u32 l3 = p->l3_off, quoted = p->l4_off - p->l3_off + sizeof(struct udphdr);
 	__u8 body[sizeof(struct icmphdr) + ICMP4_QUOTED_MAX] = {};
 	struct icmp4_reply *r;
-	struct reply_eth eth;
 	void *data, *end;
 
-	if (quoted > ICMP4_QUOTED_MAX || reply_grow(ctx, p, sizeof(*r), quoted, &eth))
+	if (quoted > ICMP4_QUOTED_MAX || reply_grow(ctx, p, sizeof(*r), quoted))
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (data + sizeof(eth) > end)
-		return XDP_DROP;
 	r = data + l3;
 	if ((void *)(r + 1) > end)
 		return XDP_DROP;
-	reply_put_eth(data, &eth, l3);
 	__builtin_memset(r, 0, sizeof(*r));
 	r->ip.version = 4;
 	r->ip.ihl = 5;
@@ -293,20 +253,16 @@ static __always_inline int reply_icmp6(struct xdp_md *ctx, const struct packet *
 {
 	__u32 l3 = p->l3_off, len = sizeof(struct icmp6hdr) + ICMP6_QUOTED;
 	struct icmp6_reply *r;
-	struct reply_eth eth;
 	void *data, *end;
 	__s64 sum;
 
-	if (reply_grow(ctx, p, sizeof(*r), ICMP6_QUOTED, &eth))
+	if (reply_grow(ctx, p, sizeof(*r), ICMP6_QUOTED))
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (data + sizeof(eth) > end)
-		return XDP_DROP;
 	r = data + l3;
 	if ((void *)(r + 1) + ICMP6_QUOTED > end)
 		return XDP_DROP;
-	reply_put_eth(data, &eth, l3);
 	__builtin_memset(r, 0, sizeof(*r));
 	reply_ipv6_header(&r->ip, p, len, IPPROTO_ICMPV6);
 	r->icmp.icmp6_type = type;
