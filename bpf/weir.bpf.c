@@ -14,6 +14,7 @@
 
 #include "lib/maps.h"
 #include "lib/eth.h"
+#include "lib/csum.h"
 #include "lib/clock.h"
 #include "lib/parse.h"
 #include "lib/stats.h"

@@ -40,7 +40,7 @@ static __always_inline void encap_ipv4(struct iphdr *ip, const struct packet *p,
 	ip->protocol = IPPROTO_IPIP_OUTER;
 	ip->saddr = encap_host_bits(be, src, plen >= 32 ? 0 : 32 - plen, hash);
 	__builtin_memcpy(&ip->daddr, be->addr, 4);
-	ip->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
+	ip->check = csum_ipv4_header(ip);
 }
 
 static __always_inline void encap_ipv6(struct ipv6hdr *ip, const struct packet *p,

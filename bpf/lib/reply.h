@@ -43,18 +43,10 @@ static __always_inline int reply_trim(struct xdp_md *ctx, __u32 len)
 	return bpf_xdp_adjust_tail(ctx, (int)((__s64)len - have));
 }
 
-static __always_inline __u16 csum_fold(__s64 sum)
-{
-	__u64 s = (__u32)sum;
-
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return ~(__u16)s;
-}
-
 /* RFC 793: a reset answers an ACK with its ack number as sequence, and
- * anything else (the SYN) with an ACK of what it carried. */
-static __always_inline void reply_rst_header(struct tcphdr *tcp, const struct packet *p)
+ * anything else (the SYN) with an ACK of what it carried. sum: its
+ * pseudo-header's. */
+static __always_inline void reply_rst_header(struct tcphdr *tcp, const struct packet *p, __s64 sum)
 {
 	__u32 len =
 		p->l4_payload + !!(p->tcp_flags & TCP_FLAG_SYN) + !!(p->tcp_flags & TCP_FLAG_FIN);
@@ -70,65 +62,23 @@ static __always_inline void reply_rst_header(struct tcphdr *tcp, const struct pa
 		tcp->ack = 1;
 		tcp->ack_seq = bpf_htonl(p->tcp_seq + len);
 	}
+	tcp->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)tcp, sizeof(*tcp), sum));
 }
 
-struct rst4 {
-	struct iphdr ip;
-	struct tcphdr tcp;
-};
-
-struct pseudo4 {
-	__be32 saddr, daddr;
-	__u8 zero, proto;
-	__be16 len;
-};
-
-static __always_inline int reply_rst4(struct xdp_md *ctx, const struct packet *p)
+/* The reply's IP header: from the VIP to the client. */
+static __always_inline void reply_ipv4_header(struct iphdr *ip, const struct packet *p, __u16 total,
+					      __u8 proto, __u16 frag_off)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u32 l3 = p->l3_off;
-	struct pseudo4 ph = { .proto = IPPROTO_TCP, .len = bpf_htons(sizeof(struct tcphdr)) };
-	struct rst4 r = {};
-	void *at;
-	__s64 sum;
-
-	if (l3 > ETH_HLEN + VLAN_HLEN || data + ETH_HLEN > end)
-		return XDP_DROP;
-	at = data + l3;
-	if (at + sizeof(r) > end)
-		return XDP_DROP;
-	r.ip.version = 4;
-	r.ip.ihl = 5;
-	r.ip.tot_len = bpf_htons(sizeof(r));
-	r.ip.frag_off = bpf_htons(IP_DF);
-	r.ip.ttl = REPLY_TTL;
-	r.ip.protocol = IPPROTO_TCP;
-	__builtin_memcpy(&r.ip.saddr, p->key.dst, 4);
-	__builtin_memcpy(&r.ip.daddr, p->key.src, 4);
-	r.ip.check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)&r.ip, sizeof(r.ip), 0));
-	reply_rst_header(&r.tcp, p);
-	ph.saddr = r.ip.saddr;
-	ph.daddr = r.ip.daddr;
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.tcp, sizeof(r.tcp), sum);
-	r.tcp.check = csum_fold(sum);
-	eth_swap_macs(data);
-	__builtin_memcpy(at, &r, sizeof(r));
-	if (reply_trim(ctx, l3 + sizeof(r)))
-		return XDP_DROP;
-	return XDP_TX;
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = bpf_htons(total);
+	ip->frag_off = bpf_htons(frag_off);
+	ip->ttl = REPLY_TTL;
+	ip->protocol = proto;
+	__builtin_memcpy(&ip->saddr, p->key.dst, 4);
+	__builtin_memcpy(&ip->daddr, p->key.src, 4);
+	ip->check = csum_ipv4_header(ip);
 }
-
-struct rst6 {
-	struct ipv6hdr ip;
-	struct tcphdr tcp;
-};
-
-struct pseudo6 {
-	__u8 saddr[16], daddr[16];
-	__be32 len;
-	__u8 zero[3], next;
-};
 
 static __always_inline void reply_ipv6_header(struct ipv6hdr *ip, const struct packet *p,
 					      __u16 payload, __u8 next)
@@ -141,6 +91,30 @@ static __always_inline void reply_ipv6_header(struct ipv6hdr *ip, const struct p
 	__builtin_memcpy(&ip->daddr, p->key.src, 16);
 }
 
+struct pseudo4 {
+	__be32 saddr, daddr;
+	__u8 zero, proto;
+	__be16 len;
+};
+
+static __always_inline __s64 reply_pseudo4(const struct iphdr *ip, __u16 len, __u8 proto)
+{
+	struct pseudo4 ph = {
+		.saddr = ip->saddr,
+		.daddr = ip->daddr,
+		.proto = proto,
+		.len = bpf_htons(len),
+	};
+
+	return bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+}
+
+struct pseudo6 {
+	__u8 saddr[16], daddr[16];
+	__be32 len;
+	__u8 zero[3], next;
+};
+
 static __always_inline __s64 reply_pseudo6(const struct ipv6hdr *ip, __u32 len, __u8 next)
 {
 	struct pseudo6 ph = { .len = bpf_htonl(len), .next = next };
@@ -150,29 +124,53 @@ static __always_inline __s64 reply_pseudo6(const struct ipv6hdr *ip, __u32 len, 
 	return bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
 }
 
-static __always_inline int reply_rst6(struct xdp_md *ctx, const struct packet *p)
+/* The RST (IP and TCP headers, size bytes: a constant, for the copy) is
+ * written over the request's IP header, and the frame ends with it. */
+static __always_inline int reply_rst_send(struct xdp_md *ctx, const struct packet *p,
+					  const void *rst, __u32 size)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u32 l3 = p->l3_off;
-	struct rst6 r = {};
 	void *at;
-	__s64 sum;
 
 	if (l3 > ETH_HLEN + VLAN_HLEN || data + ETH_HLEN > end)
 		return XDP_DROP;
 	at = data + l3;
-	if (at + sizeof(r) > end)
+	if (at + size > end)
 		return XDP_DROP;
-	reply_ipv6_header(&r.ip, p, sizeof(r.tcp), IPPROTO_TCP);
-	reply_rst_header(&r.tcp, p);
-	sum = reply_pseudo6(&r.ip, sizeof(r.tcp), IPPROTO_TCP);
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.tcp, sizeof(r.tcp), sum);
-	r.tcp.check = csum_fold(sum);
 	eth_swap_macs(data);
-	__builtin_memcpy(at, &r, sizeof(r));
-	if (reply_trim(ctx, l3 + sizeof(r)))
+	__builtin_memcpy(at, rst, size);
+	if (reply_trim(ctx, l3 + size))
 		return XDP_DROP;
 	return XDP_TX;
+}
+
+struct rst4 {
+	struct iphdr ip;
+	struct tcphdr tcp;
+};
+
+static __always_inline int reply_rst4(struct xdp_md *ctx, const struct packet *p)
+{
+	struct rst4 r = {};
+
+	reply_ipv4_header(&r.ip, p, sizeof(r), IPPROTO_TCP, IP_DF);
+	reply_rst_header(&r.tcp, p, reply_pseudo4(&r.ip, sizeof(r.tcp), IPPROTO_TCP));
+	return reply_rst_send(ctx, p, &r, sizeof(r));
+}
+
+struct rst6 {
+	struct ipv6hdr ip;
+	struct tcphdr tcp;
+};
+
+static __always_inline int reply_rst6(struct xdp_md *ctx, const struct packet *p)
+{
+	struct rst6 r = {};
+
+	reply_ipv6_header(&r.ip, p, sizeof(r.tcp), IPPROTO_TCP);
+	reply_rst_header(&r.tcp, p, reply_pseudo6(&r.ip, sizeof(r.tcp), IPPROTO_TCP));
+	return reply_rst_send(ctx, p, &r, sizeof(r));
 }
 
 /*
@@ -216,14 +214,7 @@ static __always_inline int reply_icmp4(struct xdp_md *ctx, const struct packet *
 	if ((void *)(r + 1) > end)
 		return XDP_DROP;
 	__builtin_memset(r, 0, sizeof(*r));
-	r->ip.version = 4;
-	r->ip.ihl = 5;
-	r->ip.tot_len = bpf_htons(sizeof(*r) + quoted);
-	r->ip.ttl = REPLY_TTL;
-	r->ip.protocol = IPPROTO_ICMP;
-	__builtin_memcpy(&r->ip.saddr, p->key.dst, 4);
-	__builtin_memcpy(&r->ip.daddr, p->key.src, 4);
-	r->ip.check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)&r->ip, sizeof(r->ip), 0));
+	reply_ipv4_header(&r->ip, p, sizeof(*r) + quoted, IPPROTO_ICMP, 0);
 	r->icmp.type = ICMP_DEST_UNREACH;
 	r->icmp.code = code;
 	r->icmp.un.frag.mtu = bpf_htons(mtu);
