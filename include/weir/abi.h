@@ -494,15 +494,23 @@ enum weir_drop {
 _Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_reasons");
 #define WEIR_REASONS_PER_SERVICE 32
 
-/* Reasons from NO_BACKEND on are dropped, but FALLBACK; those before it
- * are passed. */
-#define WEIR_DROP_IS_DROP(reason) \
-	((reason) >= WEIR_DROP_NO_BACKEND && (reason) != WEIR_DROP_FALLBACK)
-/* Reasons that refuse a stream: counted per service, answered by reset. */
-#define WEIR_DROP_IS_REFUSAL(reason)                                            \
-	((reason) == WEIR_DROP_NO_BACKEND ||                                    \
-	 ((reason) >= WEIR_DROP_CAPACITY && (reason) <= WEIR_DROP_CONTENDED) || \
-	 (reason) == WEIR_DROP_PIE)
+#define WEIR_DROP_BIT(reason) (1U << (reason))
+/* Reasons that refuse a stream: counted per service (and class), answered
+ * by the service's refuse action. */
+#define WEIR_DROP_REFUSALS                                                            \
+	(WEIR_DROP_BIT(WEIR_DROP_NO_BACKEND) | WEIR_DROP_BIT(WEIR_DROP_CAPACITY) |    \
+	 WEIR_DROP_BIT(WEIR_DROP_MIN_UNMET) | WEIR_DROP_BIT(WEIR_DROP_PREEMPTED) |    \
+	 WEIR_DROP_BIT(WEIR_DROP_BACKEND_FULL) | WEIR_DROP_BIT(WEIR_DROP_CONTENDED) | \
+	 WEIR_DROP_BIT(WEIR_DROP_PIE))
+/* Reasons whose packet is dropped (refusals among them); the others pass. */
+#define WEIR_DROP_DROPS                                                               \
+	(WEIR_DROP_REFUSALS | WEIR_DROP_BIT(WEIR_DROP_STREAM_TABLE) |                 \
+	 WEIR_DROP_BIT(WEIR_DROP_STRAY_RST) | WEIR_DROP_BIT(WEIR_DROP_NO_STREAM) |    \
+	 WEIR_DROP_BIT(WEIR_DROP_SERVICE_PAUSED) | WEIR_DROP_BIT(WEIR_DROP_POLICED) | \
+	 WEIR_DROP_BIT(WEIR_DROP_TOO_BIG))
+#define WEIR_DROP_IN(mask, reason) ((__u32)(reason) < 32 && (((mask) >> (reason)) & 1))
+#define WEIR_DROP_IS_DROP(reason) WEIR_DROP_IN(WEIR_DROP_DROPS, reason)
+#define WEIR_DROP_IS_REFUSAL(reason) WEIR_DROP_IN(WEIR_DROP_REFUSALS, reason)
 
 #define WEIR_DROP_NAMES                                                                         \
 	{                                                                                       \
