@@ -501,7 +501,7 @@ _Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_r
 	(WEIR_DROP_BIT(WEIR_DROP_NO_BACKEND) | WEIR_DROP_BIT(WEIR_DROP_CAPACITY) |    \
 	 WEIR_DROP_BIT(WEIR_DROP_MIN_UNMET) | WEIR_DROP_BIT(WEIR_DROP_PREEMPTED) |    \
 	 WEIR_DROP_BIT(WEIR_DROP_BACKEND_FULL) | WEIR_DROP_BIT(WEIR_DROP_CONTENDED) | \
-	 WEIR_DROP_BIT(WEIR_DROP_PIE))
+	 WEIR_DROP_BIT(WEIR_DROP_SERVICE_PAUSED) | WEIR_DROP_BIT(WEIR_DROP_PIE))
 /* Reasons whose packet is dropped (refusals among them); the others pass. */
 #define WEIR_DROP_DROPS                                                               \
 	(WEIR_DROP_REFUSALS | WEIR_DROP_BIT(WEIR_DROP_STREAM_TABLE) |                 \
