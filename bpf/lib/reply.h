@@ -15,19 +15,23 @@
 #define ICMP_PORT_UNREACH 3
 #define ICMPV6_PORT_UNREACH 4
 
-static __always_inline int reply_allowed(const struct packet *p, __u64 now)
+/* The service's reply pace on this CPU. */
+static __always_inline struct weir_limiter *reply_limiter(const struct packet *p)
 {
-	__u64 interval = p->refuse_interval_ns, next;
 	__u32 id = p->service_id;
-	struct weir_limiter *l;
 
-	if (!interval)
+	return bpf_map_lookup_elem(&weir_limiter, &id);
+}
+
+/* Virtual scheduling: a reply is due every interval (0: none), after a
+ * burst of REPLY_BURST_NS worth. next_ns: when the next one is due. */
+static __always_inline int reply_allowed(__u64 *next_ns, __u64 interval, __u64 now)
+{
+	__u64 next = *next_ns;
+
+	if (!interval || next > now + REPLY_BURST_NS)
 		return 0;
-	l = bpf_map_lookup_elem(&weir_limiter, &id);
-	if (!l || l->next_ns > now + REPLY_BURST_NS)
-		return 0;
-	next = l->next_ns > now ? l->next_ns : now;
-	l->next_ns = next + interval;
+	*next_ns = (next > now ? next : now) + interval;
 	return 1;
 }
 
@@ -269,7 +273,12 @@ static __always_inline int reply_icmp6(struct xdp_md *ctx, const struct packet *
  * function: verified once, not on every path that refuses. */
 __noinline int weir_reply(struct xdp_md *ctx, const struct packet *p, __u64 now)
 {
-	if (!ctx || !p || !reply_allowed(p, now))
+	struct weir_limiter *l;
+
+	if (!ctx || !p)
+		return XDP_DROP;
+	l = reply_limiter(p);
+	if (!l || !reply_allowed(&l->next_ns, p->refuse_interval_ns, now))
 		return XDP_DROP;
 	if (p->key.proto == IPPROTO_TCP) {
 		/* a RST is never answered, or two balancers could ping-pong */
@@ -289,14 +298,17 @@ __noinline int weir_reply(struct xdp_md *ctx, const struct packet *p, __u64 now)
 
 /* A datagram too big to encapsulate: "fragmentation needed" (IPv4 with
  * DF) or "packet too big" (IPv6), so the client's path MTU discovery
- * lowers its size; paced per service and CPU like refusals. A global
- * function, as weir_reply. */
-__noinline int weir_reply_too_big(struct xdp_md *ctx, struct packet *p, __u64 now)
+ * lowers its size; paced per service and CPU like refusals, but on a pace
+ * of its own: a flood of big datagrams must not use up the refusals'
+ * replies, nor refusals these. A global function, as weir_reply. */
+__noinline int weir_reply_too_big(struct xdp_md *ctx, const struct packet *p, __u64 now)
 {
+	struct weir_limiter *l;
+
 	if (!ctx || !p)
 		return XDP_DROP;
-	p->refuse_interval_ns = REPLY_TOO_BIG_INTERVAL_NS;
-	if (!reply_allowed(p, now))
+	l = reply_limiter(p);
+	if (!l || !reply_allowed(&l->too_big_next_ns, REPLY_TOO_BIG_INTERVAL_NS, now))
 		return XDP_DROP;
 	if (p->key.family == WEIR_AF_INET)
 		return p->df ? reply_icmp4(ctx, p, ICMP_FRAG_NEEDED, p->mtu) : XDP_DROP;

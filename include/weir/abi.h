@@ -405,10 +405,10 @@ enum weir_grant_state {
 };
 
 /* Value of weir_limiter (PERCPU_ARRAY, index = service id): the pace of
- * refusal replies (RST, ICMP), a virtual-scheduling limiter per CPU. */
+ * replies, virtual-scheduling limiters per CPU. */
 struct weir_limiter {
-	__u64 next_ns; /* when the next reply is due */
-	__u64 reserved;
+	__u64 next_ns; /* when the next refusal reply (RST, ICMP) is due */
+	__u64 too_big_next_ns; /* when the next ICMP "too big" (IP-in-IP) is due */
 };
 _Static_assert(sizeof(struct weir_limiter) == 16, "abi: limiter");
 

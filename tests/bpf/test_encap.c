@@ -222,9 +222,37 @@ static void too_big_ipv6(void **state)
 	assert_int_equal(lb_reason(*state, WEIR_DROP_TOO_BIG), 1);
 }
 
+/* "Too big" replies and refusal replies are paced apart: a service whose
+ * one refusal reply a second is spent still answers a big datagram. */
+static void too_big_paced_apart(void **state)
+{
+	struct weir_service_key key = lb_service_key(WEIR_AF_INET, VIP4, VIP_PORT, IPPROTO_TCP);
+	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40000, PKT_ACK);
+	struct pkt out;
+	struct weir_service svc;
+
+	scene4(*state, 300);
+	lb_set_limits(*state, &key, 1, ~0ULL);
+	svc = lb_get_service(*state, &key);
+	svc.refuse = WEIR_REFUSE_RESET;
+	svc.refuse_interval_ns = 1000000000U;
+	lb_update_service(*state, &key, &svc);
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_TX);
+	syn.sport = 40001;
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_TX); /* refused: our RST */
+	assert_int_equal(lb_service_counters(*state, SVC_ID).replies, 1);
+	ack.payload_len = 300;
+	ack.frag_off = IP_DF;
+	assert_int_equal(lb_send(*state, &ack, &out), XDP_TX);
+	assert_int_equal(out.data[out.l3_off + 9], IPPROTO_ICMP);
+	syn.sport = 40002;
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_DROP); /* the refusals' pace */
+}
+
 static const struct CMUnitTest tests[] = {
-	lb_test(encap_ipv4), lb_test(sources_spread), lb_test(encap_vlan),
-	lb_test(encap_ipv6), lb_test(too_big_ipv4),   lb_test(too_big_ipv6),
+	lb_test(encap_ipv4),	      lb_test(sources_spread), lb_test(encap_vlan),
+	lb_test(encap_ipv6),	      lb_test(too_big_ipv4),   lb_test(too_big_ipv6),
+	lb_test(too_big_paced_apart),
 };
 
 const struct test_group encap_group = { "encap", tests, ARRAY_SIZE(tests) };
