@@ -282,16 +282,6 @@ __noinline int weir_forget(const struct weir_service *svc, struct weir_stream *s
 	return 0;
 }
 
-/* A RST of a stream we no longer steer (never seen, or its backend was
- * deleted) would reach a backend that does not know the connection: drop
- * it, and the entry with it, rather than open a stream for it. */
-static __always_inline int stream_stray_rst(const struct packet *p, const struct weir_stream *s)
-{
-	if (s)
-		bpf_map_delete_elem(&weir_streams, &p->key);
-	return -WEIR_DROP_STRAY_RST;
-}
-
 /* Counts a forwarded packet on its stream. */
 static __always_inline void stream_count(struct weir_stream *s, const struct packet *p, __u64 now)
 {

@@ -168,6 +168,7 @@ static void too_big_ipv4(void **state)
 	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40000, PKT_ACK);
 	const struct iphdr *ip;
 	const struct icmphdr *icmp;
+	struct weir_stream st;
 	struct pkt in, out;
 
 	scene4(*state, 300);
@@ -195,6 +196,14 @@ static void too_big_ipv4(void **state)
 	pkt_build(&in, &ack);
 	assert_int_equal(lb_run(*state, &in, &out), XDP_DROP);
 	assert_int_equal(lb_reason(*state, WEIR_DROP_TOO_BIG), 2);
+	/* nor is one of a closing stream */
+	syn.tcp_flags = PKT_FIN | PKT_ACK;
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_TX);
+	assert_int_equal(lb_send(*state, &ack, &out), XDP_DROP);
+	assert_int_equal(lb_stream(*state, &ack, &st), 0);
+	assert_int_equal(st.state, WEIR_STATE_CLOSING);
+	assert_int_equal(st.packets, 2);
+	assert_int_equal(lb_backend_counters(*state, BACKEND).packets, 2);
 }
 
 /* IPv6: "packet too big", never below the IPv6 minimum of 1280. */
