@@ -161,7 +161,6 @@ static __always_inline int balance_police(struct weir_stream *s, const struct we
 {
 	if (!cls || !police(s, cls, p->ip_len, now))
 		return 0;
-	s->last_seen_ns = now;
 	s->policed += 1;
 	stats_class_policed(s->class_id, p->ip_len);
 	return -WEIR_DROP_POLICED;

@@ -258,10 +258,45 @@ static void too_big_paced_apart(void **state)
 	assert_int_equal(lb_send(*state, &syn, &out), XDP_DROP); /* the refusals' pace */
 }
 
+/* Packets of a policed stream until one is policed, all at time t. */
+static int send_until_policed(struct lb *lb, struct pkt_spec *s, __u64 t)
+{
+	struct pkt out;
+	int sent = 0;
+
+	lb_set_time(lb, t);
+	while (lb_send(lb, s, &out) == XDP_TX)
+		sent++;
+	return sent;
+}
+
+/* A datagram too big to encapsulate still took its refill: 5 ms at
+ * 1 Mbyte/s refill 5000 bytes once, less its 340, so 18 datagrams of 250
+ * bytes pass after it, not 38. */
+static void too_big_refills_once(void **state)
+{
+	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40000, PKT_ACK);
+	struct pkt_spec big = ack;
+	struct pkt out;
+	__u64 t0 = 1000ULL << WEIR_EPOCH_SHIFT;
+
+	scene4(*state, 300);
+	lb_set_class(*state, SVC_ID, SVC_ID, 0, 0, 8000000); /* 10000-byte bucket */
+	lb_set_time(*state, t0);
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_TX);
+	ack.payload_len = 250 - 40;
+	assert_int_equal(send_until_policed(*state, &ack, t0), 40);
+	big.payload_len = 340 - 40;
+	lb_set_time(*state, t0 + 5000000);
+	assert_int_equal(lb_send(*state, &big, &out), XDP_DROP);
+	assert_int_equal(lb_reason(*state, WEIR_DROP_TOO_BIG), 1);
+	assert_int_equal(send_until_policed(*state, &ack, t0 + 5000000), 18);
+}
+
 static const struct CMUnitTest tests[] = {
-	lb_test(encap_ipv4),	      lb_test(sources_spread), lb_test(encap_vlan),
-	lb_test(encap_ipv6),	      lb_test(too_big_ipv4),   lb_test(too_big_ipv6),
-	lb_test(too_big_paced_apart),
+	lb_test(encap_ipv4),	      lb_test(sources_spread),	     lb_test(encap_vlan),
+	lb_test(encap_ipv6),	      lb_test(too_big_ipv4),	     lb_test(too_big_ipv6),
+	lb_test(too_big_paced_apart), lb_test(too_big_refills_once),
 };
 
 const struct test_group encap_group = { "encap", tests, ARRAY_SIZE(tests) };
