@@ -54,10 +54,12 @@ static __always_inline int balance_new(struct xdp_md *ctx, struct packet *p,
 	ret = grant ? 0 : weir_admit(svc, class_id);
 	if (ret)
 		return ret;
-	ret = steer_pick(svc, svc->steering == WEIR_STEER_MAGLEV ? weir_hash_stream(&p->key) : 0,
-			 &backend_id, &be);
+	ret = steer_pick(svc, svc->steering == WEIR_STEER_MAGLEV ? stream_hash(p) : 0, &backend_id,
+			 &be);
 	if (ret)
 		goto unadmit;
+	if (be->flags & WEIR_BACKEND_IPIP)
+		stream_hash(p); /* for every packet's outer header: into the entry */
 	epoch = stream_first_epoch(svc, p, now);
 	ret = weir_enter(svc->id, class_id, epoch);
 	if (ret)
@@ -90,6 +92,7 @@ static __always_inline int balance_icmp_error(struct xdp_md *ctx, struct packet 
 	be = s ? steer_backend(s->backend_id, svc->id) : NULL;
 	if (!be)
 		return -WEIR_DROP_ICMP_NO_STREAM;
+	p->hash = s->hash;
 	counters = stats_service(svc->id);
 	if (counters)
 		counters->icmp_forwarded += 1;
@@ -118,7 +121,7 @@ static __always_inline int balance_stateless(struct xdp_md *ctx, struct packet *
 	__u32 backend_id;
 	int ret;
 
-	if (!svc->slot_count || steer_maglev(svc, weir_hash_stream(&p->key), 0, &backend_id))
+	if (!svc->slot_count || steer_maglev(svc, stream_hash(p), 0, &backend_id))
 		return -WEIR_DROP_NO_STREAM;
 	be = steer_backend(backend_id, svc->id);
 	if (!be)
@@ -189,6 +192,7 @@ static __always_inline int balance_forward(struct xdp_md *ctx, struct packet *p,
 	/* the last segment of a stream is never policed away */
 	if (!ended && balance_police(s, cls, p, now))
 		return -WEIR_DROP_POLICED;
+	p->hash = s->hash;
 	ret = fwd(ctx, p, be);
 	if (ret != XDP_TX)
 		return ret; /* too big to encapsulate: not forwarded, not counted */

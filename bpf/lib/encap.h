@@ -82,7 +82,7 @@ __noinline int weir_encap(struct xdp_md *ctx, struct packet *p, const struct wei
 		p->mtu = be->encap_mtu > grow ? be->encap_mtu - grow : 0;
 		return -WEIR_DROP_TOO_BIG;
 	}
-	hash = weir_hash_stream(&p->key);
+	hash = stream_hash(p);
 	/* to the next hop toward the backend */
 	if (eth_push(ctx, l3, grow, be->mac))
 		return XDP_DROP;

@@ -61,6 +61,7 @@ struct packet {
 	 * quoted datagram with source and destination swapped back. */
 	__u8 icmp_error;
 	__u16 mtu; /* WEIR_DROP_TOO_BIG: the largest datagram that fits */
+	__u32 hash; /* its stream's weir_hash_stream(), once known; 0: not yet */
 };
 
 static __always_inline int parse_eth(struct cursor *c, struct packet *p, __be16 *proto)

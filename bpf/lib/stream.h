@@ -66,6 +66,15 @@ static __always_inline __u32 stream_first_epoch(const struct weir_service *svc,
 	return e - svc->pause_epochs + wait;
 }
 
+/* The stream's hash, computed once: maglev steers by it and every
+ * IP-in-IP outer header carries it. The entry keeps it. */
+static __always_inline __u32 stream_hash(struct packet *p)
+{
+	if (!p->hash)
+		p->hash = weir_hash_stream(&p->key);
+	return p->hash;
+}
+
 /* Records a new stream, counted in epoch, its bucket full. */
 static __always_inline int stream_open(const struct packet *p, __u32 class_id, __u32 backend_id,
 				       __u32 epoch, __u16 grant, __u64 now)
@@ -82,6 +91,7 @@ static __always_inline int stream_open(const struct packet *p, __u32 class_id, _
 		.last_seen_ns = now,
 		.packets = 1,
 		.bytes = p->ip_len,
+		.hash = p->hash,
 	};
 
 	if (cls)
@@ -282,12 +292,14 @@ __noinline int weir_forget(const struct weir_service *svc, struct weir_stream *s
 	return 0;
 }
 
-/* Counts a forwarded packet on its stream. */
+/* Counts a forwarded packet on its stream, and keeps a hash forwarding
+ * computed (an entry an older build opened has none). */
 static __always_inline void stream_count(struct weir_stream *s, const struct packet *p, __u64 now)
 {
 	s->last_seen_ns = now;
 	s->packets += 1;
 	s->bytes += p->ip_len;
+	s->hash = p->hash;
 }
 
 #endif

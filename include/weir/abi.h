@@ -232,7 +232,7 @@ struct weir_stream {
 	__u16 service_id;
 	__u16 class_id;
 	__u8 state; /* enum weir_stream_state */
-	__u8 reserved2;
+	__u8 reserved;
 	__u16 grant; /* weir_grants slot + 1 of the request it was granted by; 0: none */
 	__u32 epoch; /* the epoch slot of its class it is counted in (counted states) */
 	__u64 first_seen_ns;
@@ -241,7 +241,9 @@ struct weir_stream {
 	__u64 bytes; /* IP bytes, as the policer counts */
 	__u64 tokens; /* what its bucket holds, 2^-30 bytes */
 	__u32 policed; /* packets its bucket dropped */
-	__u32 reserved;
+	/* weir_hash_stream() of its key, kept once maglev or IP-in-IP needed
+	 * it; 0: not computed yet (or an entry of an older build) */
+	__u32 hash;
 };
 _Static_assert(sizeof(struct weir_stream) == 64, "abi: stream");
 _Static_assert(sizeof(struct weir_stream_key) + sizeof(struct weir_stream) <= 128,

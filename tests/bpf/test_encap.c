@@ -15,6 +15,7 @@
 
 #include "tests.h"
 #include "weir/csum.h"
+#include "weir/hash.h"
 
 #define BACKEND 7
 #define REMOTE4 "198.18.2.11"
@@ -82,6 +83,8 @@ static __u32 check_outer4(const struct pkt *in, const struct pkt *out)
 static void encap_ipv4(void **state)
 {
 	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40000, PKT_ACK);
+	struct weir_stream_key key = lb_stream_key(&syn);
+	struct weir_stream st;
 	struct pkt in, out;
 	__u32 first, again;
 
@@ -96,6 +99,17 @@ static void encap_ipv4(void **state)
 	again = check_outer4(&in, &out);
 	assert_int_equal(first, again); /* one outer source per stream */
 	assert_int_equal(lb_backend_counters(*state, BACKEND).packets, 2);
+	/* the stream's hash, computed when it opened, is in its entry */
+	assert_int_equal(lb_stream(*state, &ack, &st), 0);
+	assert_int_equal(st.hash, weir_hash_stream(&key));
+	/* an entry an older build opened has none: the same source still */
+	st.hash = 0;
+	assert_int_equal(bpf_map_update_elem(((struct lb *)*state)->streams, &key, &st, BPF_EXIST),
+			 0);
+	assert_int_equal(lb_run(*state, &in, &out), XDP_TX);
+	assert_int_equal(check_outer4(&in, &out), first);
+	assert_int_equal(lb_stream(*state, &ack, &st), 0);
+	assert_int_equal(st.hash, weir_hash_stream(&key));
 }
 
 /* Many streams, many outer sources: the backend's NIC spreads them. */
