@@ -9,14 +9,9 @@
 #ifndef WEIR_BPF_ENCAP_H
 #define WEIR_BPF_ENCAP_H
 
-#define ENCAP_TTL 64
-#define IPPROTO_IPIP_OUTER 4
-#define IPPROTO_IPV6_OUTER 41
-
 /* The outer source: the backend's encap prefix, the rest of its last 32
  * bits from the stream's hash (stable per stream, spread over streams). */
-static __always_inline __be32 encap_host_bits(const struct weir_backend *be, __be32 prefix_word,
-					      __u32 bits, __u32 hash)
+static __always_inline __be32 encap_host_bits(__be32 prefix_word, __u32 bits, __u32 hash)
 {
 	__u32 mask = bits >= 32 ? ~0U : (1U << bits) - 1;
 
@@ -36,9 +31,9 @@ static __always_inline void encap_ipv4(struct iphdr *ip, const struct packet *p,
 	ip->tos = p->dscp << 2;
 	ip->tot_len = bpf_htons(p->ip_len + sizeof(*ip));
 	ip->frag_off = p->df ? bpf_htons(IP_DF) : 0;
-	ip->ttl = ENCAP_TTL;
-	ip->protocol = IPPROTO_IPIP_OUTER;
-	ip->saddr = encap_host_bits(be, src, plen >= 32 ? 0 : 32 - plen, hash);
+	ip->ttl = IP_TTL;
+	ip->protocol = IPPROTO_IPIP;
+	ip->saddr = encap_host_bits(src, plen >= 32 ? 0 : 32 - plen, hash);
 	__builtin_memcpy(&ip->daddr, be->addr, 4);
 	ip->check = csum_ipv4_header(ip);
 }
@@ -57,11 +52,11 @@ static __always_inline void encap_ipv6(struct ipv6hdr *ip, const struct packet *
 	ip->flow_lbl[1] = hash >> 8;
 	ip->flow_lbl[2] = hash;
 	ip->payload_len = bpf_htons(p->ip_len);
-	ip->nexthdr = IPPROTO_IPV6_OUTER;
-	ip->hop_limit = ENCAP_TTL;
+	ip->nexthdr = IPPROTO_IPV6;
+	ip->hop_limit = IP_TTL;
 	__builtin_memcpy(&ip->saddr, be->encap_source, 16);
 	__builtin_memcpy(&last, be->encap_source + 12, 4);
-	ip->saddr.in6_u.u6_addr32[3] = encap_host_bits(be, last, bits > 32 ? 32 : bits, hash);
+	ip->saddr.in6_u.u6_addr32[3] = encap_host_bits(last, bits > 32 ? 32 : bits, hash);
 	__builtin_memcpy(&ip->daddr, be->addr, 16);
 }
 

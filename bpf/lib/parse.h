@@ -17,6 +17,7 @@
 #define ICMPV6_PKT_TOOBIG 2
 #define IP_MF 0x2000
 #define IP_DF 0x4000
+#define IP_TTL 64 /* of the IP headers the balancer writes: Linux's default */
 #define IP_OFFSET 0x1FFF
 
 #define TCP_FLAG_FIN 0x01

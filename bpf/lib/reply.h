@@ -11,7 +11,6 @@
 #define WEIR_BPF_REPLY_H
 
 #define REPLY_BURST_NS 100000000ULL /* a burst of 100 ms of replies may go at once */
-#define REPLY_TTL 64
 #define ICMP_PORT_UNREACH 3
 #define ICMPV6_PORT_UNREACH 4
 
@@ -77,7 +76,7 @@ static __always_inline void reply_ipv4_header(struct iphdr *ip, const struct pac
 	ip->ihl = 5;
 	ip->tot_len = bpf_htons(total);
 	ip->frag_off = bpf_htons(frag_off);
-	ip->ttl = REPLY_TTL;
+	ip->ttl = IP_TTL;
 	ip->protocol = proto;
 	__builtin_memcpy(&ip->saddr, p->key.dst, 4);
 	__builtin_memcpy(&ip->daddr, p->key.src, 4);
@@ -90,7 +89,7 @@ static __always_inline void reply_ipv6_header(struct ipv6hdr *ip, const struct p
 	ip->version = 6;
 	ip->payload_len = bpf_htons(payload);
 	ip->nexthdr = next;
-	ip->hop_limit = REPLY_TTL;
+	ip->hop_limit = IP_TTL;
 	__builtin_memcpy(&ip->saddr, p->key.dst, 16);
 	__builtin_memcpy(&ip->daddr, p->key.src, 16);
 }
@@ -293,7 +292,6 @@ __noinline int weir_reply(struct xdp_md *ctx, const struct packet *p, __u64 now)
 
 #define REPLY_TOO_BIG_INTERVAL_NS 10000 /* 100,000 a second per CPU at most */
 #define ICMP_FRAG_NEEDED 4
-#define ICMPV6_PACKET_TOO_BIG 2
 #define IPV6_MIN_MTU 1280
 
 /* A datagram too big to encapsulate: "fragmentation needed" (IPv4 with
@@ -312,7 +310,7 @@ __noinline int weir_reply_too_big(struct xdp_md *ctx, const struct packet *p, __
 		return XDP_DROP;
 	if (p->key.family == WEIR_AF_INET)
 		return p->df ? reply_icmp4(ctx, p, ICMP_FRAG_NEEDED, p->mtu) : XDP_DROP;
-	return reply_icmp6(ctx, p, ICMPV6_PACKET_TOO_BIG, 0,
+	return reply_icmp6(ctx, p, ICMPV6_PKT_TOOBIG, 0,
 			   p->mtu < IPV6_MIN_MTU ? IPV6_MIN_MTU : p->mtu);
 }
 
