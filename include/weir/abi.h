@@ -45,7 +45,9 @@
 #define WEIR_EPOCH_SHIFT 30
 #define WEIR_EPOCH_NS (1ULL << WEIR_EPOCH_SHIFT)
 #define WEIR_EPOCH_SLOTS 64
-#define WEIR_PAUSE_EPOCHS_MAX 56 /* a slot is released well before it comes round */
+/* A service's pause-after at most (the controller's limit derives from it):
+ * a slot is released well before it comes round. */
+#define WEIR_PAUSE_EPOCHS_MAX 56
 #define WEIR_SLOT_RELEASED (1U << 31)
 
 /* A class rate that is not policed. */
