@@ -105,9 +105,11 @@ enum weir_steering {
 	WEIR_STEER_MAGLEV = 2, /* weir_maglev's table, indexed by the stream's hash */
 };
 
+/* A service's forwarding, as configured; the data plane sees it on each
+ * backend (WEIR_BACKEND_IPIP). */
 enum weir_forwarding {
 	WEIR_FWD_DSR = 0,
-	WEIR_FWD_IPIP = 1, /* reserved: not built yet */
+	WEIR_FWD_IPIP = 1, /* IP-in-IP to the backend's address */
 };
 
 enum weir_refuse {
@@ -134,7 +136,7 @@ struct weir_service {
 	__u32 id; /* index into weir_slots, weir_cursors and the per-service maps */
 	__u16 slot_count;
 	__u8 steering; /* enum weir_steering */
-	__u8 forwarding; /* enum weir_forwarding */
+	__u8 reserved; /* forwarding is per backend: WEIR_BACKEND_IPIP */
 	__u8 refuse; /* enum weir_refuse */
 	__u8 flags; /* WEIR_SERVICE_* */
 	__u8 n_rules; /* class rules at weir_rules[id * WEIR_MAX_RULES ...] */
