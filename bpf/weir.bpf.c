@@ -12,10 +12,9 @@
 #include "weir/counts.h"
 #include "weir/hash.h"
 
-#define ETH_ALEN 6
-#define ETH_HLEN 14
-
 #include "lib/maps.h"
+#include "lib/eth.h"
+#include "lib/csum.h"
 #include "lib/clock.h"
 #include "lib/parse.h"
 #include "lib/stats.h"
@@ -55,10 +54,12 @@ static __always_inline int balance_new(struct xdp_md *ctx, struct packet *p,
 	ret = grant ? 0 : weir_admit(svc, class_id);
 	if (ret)
 		return ret;
-	ret = steer_pick(svc, svc->steering == WEIR_STEER_MAGLEV ? weir_hash_stream(&p->key) : 0,
-			 &backend_id, &be);
+	ret = steer_pick(svc, svc->steering == WEIR_STEER_MAGLEV ? stream_hash(p) : 0, &backend_id,
+			 &be);
 	if (ret)
 		goto unadmit;
+	if (be->flags & WEIR_BACKEND_IPIP)
+		stream_hash(p); /* for every packet's outer header: into the entry */
 	epoch = stream_first_epoch(svc, p, now);
 	ret = weir_enter(svc->id, class_id, epoch);
 	if (ret)
@@ -91,6 +92,7 @@ static __always_inline int balance_icmp_error(struct xdp_md *ctx, struct packet 
 	be = s ? steer_backend(s->backend_id, svc->id) : NULL;
 	if (!be)
 		return -WEIR_DROP_ICMP_NO_STREAM;
+	p->hash = s->hash;
 	counters = stats_service(svc->id);
 	if (counters)
 		counters->icmp_forwarded += 1;
@@ -119,7 +121,7 @@ static __always_inline int balance_stateless(struct xdp_md *ctx, struct packet *
 	__u32 backend_id;
 	int ret;
 
-	if (!svc->slot_count || steer_maglev(svc, weir_hash_stream(&p->key), 0, &backend_id))
+	if (!svc->slot_count || steer_maglev(svc, stream_hash(p), 0, &backend_id))
 		return -WEIR_DROP_NO_STREAM;
 	be = steer_backend(backend_id, svc->id);
 	if (!be)
@@ -145,36 +147,15 @@ static __always_inline int balance_miss(struct xdp_md *ctx, struct packet *p,
 	    svc->steering == WEIR_STEER_MAGLEV && !s)
 		return balance_stateless(ctx, p, svc);
 	if (p->key.proto == IPPROTO_TCP) {
+		/* A RST of a stream we no longer steer (never seen, or its
+		 * backend was deleted) would reach a backend that does not
+		 * know the connection: it opens nothing. */
 		if (p->tcp_flags & TCP_FLAG_RST)
-			return stream_stray_rst(p, s);
+			return -WEIR_DROP_STRAY_RST;
 		if (!stream_is_bare_syn(p))
 			return -WEIR_DROP_NO_STREAM;
 	}
 	return balance_new(ctx, p, svc, now);
-}
-
-/* An ended stream (closing, preempted) follows its backend for the last
- * ACKs, or is refused; a RST takes its entry away. */
-static __always_inline int balance_ended(struct xdp_md *ctx, struct packet *p,
-					 struct weir_stream *s, const struct weir_backend *be,
-					 __u64 now)
-{
-	int rst = stream_is_tcp_rst(p);
-
-	if (s->state == WEIR_STATE_PREEMPTED) {
-		/* A RST takes the entry away, and is refused like every
-		 * packet of the stream: a bare XDP_DROP here left the drop
-		 * uncounted (a RST is never answered, so no reply either). */
-		if (rst)
-			bpf_map_delete_elem(&weir_streams, &p->key);
-		p->class_id = s->class_id;
-		return -WEIR_DROP_PREEMPTED;
-	}
-	stream_count(s, p, now);
-	stats_count_forward(p->service_id, s->backend_id, p->len, 0, 0);
-	if (rst)
-		bpf_map_delete_elem(&weir_streams, &p->key);
-	return fwd(ctx, p, be);
 }
 
 /* The packet's bucket: its class's rate. */
@@ -183,7 +164,7 @@ static __always_inline int balance_police(struct weir_stream *s, const struct we
 {
 	if (!cls || !police(s, cls, p->ip_len, now))
 		return 0;
-	s->last_seen_ns = now;
+	s->policed += 1;
 	stats_class_policed(s->class_id, p->ip_len);
 	return -WEIR_DROP_POLICED;
 }
@@ -200,7 +181,8 @@ static __always_inline int class_preempt_waits(const struct weir_class *cls, __u
 	return !cc || weir_read(&cc->preempt_pending);
 }
 
-/* Forwards a packet of a stream with nothing to account: policed, counted. */
+/* Forwards a packet of a stream with nothing to account: policed by its
+ * class (if given), counted. */
 static __always_inline int balance_forward(struct xdp_md *ctx, struct packet *p,
 					   struct weir_stream *s, const struct weir_class *cls,
 					   const struct weir_backend *be, __u64 now, int ended)
@@ -210,6 +192,7 @@ static __always_inline int balance_forward(struct xdp_md *ctx, struct packet *p,
 	/* the last segment of a stream is never policed away */
 	if (!ended && balance_police(s, cls, p, now))
 		return -WEIR_DROP_POLICED;
+	p->hash = s->hash;
 	ret = fwd(ctx, p, be);
 	if (ret != XDP_TX)
 		return ret; /* too big to encapsulate: not forwarded, not counted */
@@ -217,6 +200,21 @@ static __always_inline int balance_forward(struct xdp_md *ctx, struct packet *p,
 	stats_count_forward(s->service_id, s->backend_id, p->len, 0, ended);
 	stats_class_packet(stats_class(s->class_id), p->ip_len);
 	return ret;
+}
+
+/* An ended stream (closing, preempted) follows its backend for the last
+ * ACKs, unpoliced, or is refused. */
+static __always_inline int balance_ended(struct xdp_md *ctx, struct packet *p,
+					 struct weir_stream *s, const struct weir_backend *be,
+					 __u64 now)
+{
+	if (s->state == WEIR_STATE_PREEMPTED) {
+		/* refused like every packet of the stream, a RST too (never
+		 * answered, so no reply either) */
+		p->class_id = s->class_id;
+		return -WEIR_DROP_PREEMPTED;
+	}
+	return balance_forward(ctx, p, s, NULL, be, now, 0);
 }
 
 /*
@@ -264,11 +262,8 @@ static __always_inline int balance_known(struct xdp_md *ctx, struct packet *p,
 		return ret;
 	}
 	class_id = s->class_id;
-	ret = balance_forward(ctx, p, s, bpf_map_lookup_elem(&weir_classes, &class_id), be, now,
-			      ret);
-	if (stream_is_tcp_rst(p))
-		bpf_map_delete_elem(&weir_streams, &p->key);
-	return ret;
+	return balance_forward(ctx, p, s, bpf_map_lookup_elem(&weir_classes, &class_id), be, now,
+			       ret);
 }
 
 /* A port no service listens on: the packet is not ours (one array
@@ -309,9 +304,12 @@ static __always_inline int balance(struct xdp_md *ctx, struct packet *p)
 		return balance_icmp_error(ctx, p, svc);
 	if (s && !stream_is_reopened(s, p))
 		be = steer_backend(s->backend_id, svc->id);
-	if (!be)
-		return balance_miss(ctx, p, svc, s, now);
-	return balance_known(ctx, p, svc, s, be, now);
+	ret = be ? balance_known(ctx, p, svc, s, be, now) : balance_miss(ctx, p, svc, s, now);
+	/* A RST takes its stream's entry away, whatever became of the packet
+	 * (forwarded, refused, or its backend gone). */
+	if (s && stream_is_tcp_rst(p))
+		bpf_map_delete_elem(&weir_streams, &p->key);
+	return ret;
 }
 
 /* A refused stream: counted on its service by reason, and answered when

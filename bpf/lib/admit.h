@@ -29,15 +29,20 @@ static __always_inline int admit_lookup(__u32 service_id, __u32 class_id, struct
 	return 0;
 }
 
-/* The active count moved by the data plane: counted for reconciliation. */
-static __always_inline void admit_moved(__u32 class_id, __u64 in, __u64 out)
+/* n counted streams stop counting (ended, or their place given back).
+ * Unlike the controller, the data plane counts every change of an active
+ * count (counted_out) for the controller's reconciliation. */
+static __always_inline void admit_uncount(const struct admit_ctx *a, __u64 n)
 {
-	struct weir_class_stats *cs = bpf_map_lookup_elem(&weir_class_stats, &class_id);
+	weir_uncount(a->sc, a->cc, a->cls->min_bps, n);
+	stats_class_counted(a->class_id, 0, n);
+}
 
-	if (!cs)
-		return;
-	cs->counted_in += in;
-	cs->counted_out += out;
+/* n counted streams are paused: their share is released, they stay. */
+static __always_inline void admit_release(const struct admit_ctx *a, __u64 n)
+{
+	weir_release(a->sc, a->cc, a->cls->min_bps, n);
+	stats_class_counted(a->class_id, 0, n);
 }
 
 /* Streams and committed rate as admission sees them: places promised to a
@@ -75,7 +80,7 @@ static __always_inline int admit_take(const struct weir_service *svc, const stru
 		return ret;
 	}
 	__sync_fetch_and_add(&a->cc->active, 1);
-	admit_moved(a->class_id, 1, 0);
+	stats_class_counted(a->class_id, 1, 0);
 	return 0;
 }
 

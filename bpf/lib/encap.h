@@ -9,15 +9,9 @@
 #ifndef WEIR_BPF_ENCAP_H
 #define WEIR_BPF_ENCAP_H
 
-#define ENCAP_ETH_MAX (ETH_HLEN + 2 * 4) /* two VLAN tags */
-#define ENCAP_TTL 64
-#define IPPROTO_IPIP_OUTER 4
-#define IPPROTO_IPV6_OUTER 41
-
 /* The outer source: the backend's encap prefix, the rest of its last 32
  * bits from the stream's hash (stable per stream, spread over streams). */
-static __always_inline __be32 encap_host_bits(const struct weir_backend *be, __be32 prefix_word,
-					      __u32 bits, __u32 hash)
+static __always_inline __be32 encap_host_bits(__be32 prefix_word, __u32 bits, __u32 hash)
 {
 	__u32 mask = bits >= 32 ? ~0U : (1U << bits) - 1;
 
@@ -37,11 +31,11 @@ static __always_inline void encap_ipv4(struct iphdr *ip, const struct packet *p,
 	ip->tos = p->dscp << 2;
 	ip->tot_len = bpf_htons(p->ip_len + sizeof(*ip));
 	ip->frag_off = p->df ? bpf_htons(IP_DF) : 0;
-	ip->ttl = ENCAP_TTL;
-	ip->protocol = IPPROTO_IPIP_OUTER;
-	ip->saddr = encap_host_bits(be, src, plen >= 32 ? 0 : 32 - plen, hash);
+	ip->ttl = IP_TTL;
+	ip->protocol = IPPROTO_IPIP;
+	ip->saddr = encap_host_bits(src, plen >= 32 ? 0 : 32 - plen, hash);
 	__builtin_memcpy(&ip->daddr, be->addr, 4);
-	ip->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
+	ip->check = csum_ipv4_header(ip);
 }
 
 static __always_inline void encap_ipv6(struct ipv6hdr *ip, const struct packet *p,
@@ -58,39 +52,12 @@ static __always_inline void encap_ipv6(struct ipv6hdr *ip, const struct packet *
 	ip->flow_lbl[1] = hash >> 8;
 	ip->flow_lbl[2] = hash;
 	ip->payload_len = bpf_htons(p->ip_len);
-	ip->nexthdr = IPPROTO_IPV6_OUTER;
-	ip->hop_limit = ENCAP_TTL;
+	ip->nexthdr = IPPROTO_IPV6;
+	ip->hop_limit = IP_TTL;
 	__builtin_memcpy(&ip->saddr, be->encap_source, 16);
 	__builtin_memcpy(&last, be->encap_source + 12, 4);
-	ip->saddr.in6_u.u6_addr32[3] = encap_host_bits(be, last, bits > 32 ? 32 : bits, hash);
+	ip->saddr.in6_u.u6_addr32[3] = encap_host_bits(last, bits > 32 ? 32 : bits, hash);
 	__builtin_memcpy(&ip->daddr, be->addr, 16);
-}
-
-/* The frame's Ethernet header (and VLAN tags), written back in front of
- * the outer header: to the next hop, from us. */
-static __always_inline int encap_move_eth(struct xdp_md *ctx, __u32 l3, __u32 grow,
-					  const struct weir_backend *be)
-{
-	__u8 eth[ENCAP_ETH_MAX] = {};
-	void *data, *end;
-
-	if (l3 > ENCAP_ETH_MAX || bpf_xdp_load_bytes(ctx, 0, eth, l3 > ETH_HLEN ? l3 : ETH_HLEN))
-		return -1;
-	if (bpf_xdp_adjust_head(ctx, -(int)grow))
-		return -1;
-	__builtin_memcpy(eth + ETH_ALEN, eth, ETH_ALEN);
-	__builtin_memcpy(eth, be->mac, ETH_ALEN);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (data + ENCAP_ETH_MAX > end)
-		return -1;
-	if (l3 == ETH_HLEN)
-		__builtin_memcpy(data, eth, ETH_HLEN);
-	else if (l3 == ETH_HLEN + 4)
-		__builtin_memcpy(data, eth, ETH_HLEN + 4);
-	else
-		__builtin_memcpy(data, eth, ENCAP_ETH_MAX);
-	return 0;
 }
 
 /* Encapsulates and sends the packet to the backend's next hop: XDP_TX, or
@@ -110,13 +77,12 @@ __noinline int weir_encap(struct xdp_md *ctx, struct packet *p, const struct wei
 		p->mtu = be->encap_mtu > grow ? be->encap_mtu - grow : 0;
 		return -WEIR_DROP_TOO_BIG;
 	}
-	hash = weir_hash_stream(&p->key);
-	if (encap_move_eth(ctx, l3, grow, be))
+	hash = stream_hash(p);
+	/* to the next hop toward the backend */
+	if (eth_push(ctx, l3, grow, be->mac))
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (l3 > ENCAP_ETH_MAX)
-		return XDP_DROP;
 	if (p->key.family == WEIR_AF_INET) {
 		if (data + l3 + sizeof(struct iphdr) > end)
 			return XDP_DROP;

@@ -17,6 +17,7 @@
 #define ICMPV6_PKT_TOOBIG 2
 #define IP_MF 0x2000
 #define IP_DF 0x4000
+#define IP_TTL 64 /* of the IP headers the balancer writes: Linux's default */
 #define IP_OFFSET 0x1FFF
 
 #define TCP_FLAG_FIN 0x01
@@ -61,6 +62,7 @@ struct packet {
 	 * quoted datagram with source and destination swapped back. */
 	__u8 icmp_error;
 	__u16 mtu; /* WEIR_DROP_TOO_BIG: the largest datagram that fits */
+	__u32 hash; /* its stream's weir_hash_stream(), once known; 0: not yet */
 };
 
 static __always_inline int parse_eth(struct cursor *c, struct packet *p, __be16 *proto)

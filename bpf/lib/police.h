@@ -7,7 +7,9 @@
 
 /* Refills the bucket for the time since the stream's last packet, then
  * takes the packet's bytes; -WEIR_DROP_POLICED when they are not there.
- * The caller sets last_seen_ns afterwards, policed or not. */
+ * The refill time is last_seen_ns, moved here, policed or not: a packet
+ * that is then not sent (too big to encapsulate) must not leave the same
+ * time to be refilled again. */
 static __always_inline int police(struct weir_stream *s, const struct weir_class *cls, __u32 bytes,
 				  __u64 now)
 {
@@ -25,6 +27,7 @@ static __always_inline int police(struct weir_stream *s, const struct weir_class
 		tokens += elapsed * fill;
 	if (tokens > cls->depth)
 		tokens = cls->depth;
+	s->last_seen_ns = now;
 	if (tokens < need) {
 		s->tokens = tokens;
 		return -WEIR_DROP_POLICED;

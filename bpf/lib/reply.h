@@ -11,24 +11,26 @@
 #define WEIR_BPF_REPLY_H
 
 #define REPLY_BURST_NS 100000000ULL /* a burst of 100 ms of replies may go at once */
-#define REPLY_TTL 64
-#define VLAN_HLEN 4
 #define ICMP_PORT_UNREACH 3
 #define ICMPV6_PORT_UNREACH 4
 
-static __always_inline int reply_allowed(const struct packet *p, __u64 now)
+/* The service's reply pace on this CPU. */
+static __always_inline struct weir_limiter *reply_limiter(const struct packet *p)
 {
-	__u64 interval = p->refuse_interval_ns, next;
 	__u32 id = p->service_id;
-	struct weir_limiter *l;
 
-	if (!interval)
+	return bpf_map_lookup_elem(&weir_limiter, &id);
+}
+
+/* Virtual scheduling: a reply is due every interval (0: none), after a
+ * burst of REPLY_BURST_NS worth. next_ns: when the next one is due. */
+static __always_inline int reply_allowed(__u64 *next_ns, __u64 interval, __u64 now)
+{
+	__u64 next = *next_ns;
+
+	if (!interval || next > now + REPLY_BURST_NS)
 		return 0;
-	l = bpf_map_lookup_elem(&weir_limiter, &id);
-	if (!l || l->next_ns > now + REPLY_BURST_NS)
-		return 0;
-	next = l->next_ns > now ? l->next_ns : now;
-	l->next_ns = next + interval;
+	*next_ns = (next > now ? next : now) + interval;
 	return 1;
 }
 
@@ -44,28 +46,10 @@ static __always_inline int reply_trim(struct xdp_md *ctx, __u32 len)
 	return bpf_xdp_adjust_tail(ctx, (int)((__s64)len - have));
 }
 
-static __always_inline __u16 csum_fold(__s64 sum)
-{
-	__u64 s = (__u32)sum;
-
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return ~(__u16)s;
-}
-
-/* The frame goes back: to the client's MAC, from ours. */
-static __always_inline void reply_swap_macs(struct ethhdr *eth)
-{
-	__u8 mac[ETH_ALEN];
-
-	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
-}
-
 /* RFC 793: a reset answers an ACK with its ack number as sequence, and
- * anything else (the SYN) with an ACK of what it carried. */
-static __always_inline void reply_rst_header(struct tcphdr *tcp, const struct packet *p)
+ * anything else (the SYN) with an ACK of what it carried. sum: its
+ * pseudo-header's. */
+static __always_inline void reply_rst_header(struct tcphdr *tcp, const struct packet *p, __s64 sum)
 {
 	__u32 len =
 		p->l4_payload + !!(p->tcp_flags & TCP_FLAG_SYN) + !!(p->tcp_flags & TCP_FLAG_FIN);
@@ -81,65 +65,23 @@ static __always_inline void reply_rst_header(struct tcphdr *tcp, const struct pa
 		tcp->ack = 1;
 		tcp->ack_seq = bpf_htonl(p->tcp_seq + len);
 	}
+	tcp->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)tcp, sizeof(*tcp), sum));
 }
 
-struct rst4 {
-	struct iphdr ip;
-	struct tcphdr tcp;
-};
-
-struct pseudo4 {
-	__be32 saddr, daddr;
-	__u8 zero, proto;
-	__be16 len;
-};
-
-static __always_inline int reply_rst4(struct xdp_md *ctx, const struct packet *p)
+/* The reply's IP header: from the VIP to the client. */
+static __always_inline void reply_ipv4_header(struct iphdr *ip, const struct packet *p, __u16 total,
+					      __u8 proto, __u16 frag_off)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u32 l3 = p->l3_off;
-	struct pseudo4 ph = { .proto = IPPROTO_TCP, .len = bpf_htons(sizeof(struct tcphdr)) };
-	struct rst4 r = {};
-	void *at;
-	__s64 sum;
-
-	if (l3 > ETH_HLEN + VLAN_HLEN || data + ETH_HLEN > end)
-		return XDP_DROP;
-	at = data + l3;
-	if (at + sizeof(r) > end)
-		return XDP_DROP;
-	r.ip.version = 4;
-	r.ip.ihl = 5;
-	r.ip.tot_len = bpf_htons(sizeof(r));
-	r.ip.frag_off = bpf_htons(IP_DF);
-	r.ip.ttl = REPLY_TTL;
-	r.ip.protocol = IPPROTO_TCP;
-	__builtin_memcpy(&r.ip.saddr, p->key.dst, 4);
-	__builtin_memcpy(&r.ip.daddr, p->key.src, 4);
-	r.ip.check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)&r.ip, sizeof(r.ip), 0));
-	reply_rst_header(&r.tcp, p);
-	ph.saddr = r.ip.saddr;
-	ph.daddr = r.ip.daddr;
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.tcp, sizeof(r.tcp), sum);
-	r.tcp.check = csum_fold(sum);
-	reply_swap_macs(data);
-	__builtin_memcpy(at, &r, sizeof(r));
-	if (reply_trim(ctx, l3 + sizeof(r)))
-		return XDP_DROP;
-	return XDP_TX;
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = bpf_htons(total);
+	ip->frag_off = bpf_htons(frag_off);
+	ip->ttl = IP_TTL;
+	ip->protocol = proto;
+	__builtin_memcpy(&ip->saddr, p->key.dst, 4);
+	__builtin_memcpy(&ip->daddr, p->key.src, 4);
+	ip->check = csum_ipv4_header(ip);
 }
-
-struct rst6 {
-	struct ipv6hdr ip;
-	struct tcphdr tcp;
-};
-
-struct pseudo6 {
-	__u8 saddr[16], daddr[16];
-	__be32 len;
-	__u8 zero[3], next;
-};
 
 static __always_inline void reply_ipv6_header(struct ipv6hdr *ip, const struct packet *p,
 					      __u16 payload, __u8 next)
@@ -147,10 +89,34 @@ static __always_inline void reply_ipv6_header(struct ipv6hdr *ip, const struct p
 	ip->version = 6;
 	ip->payload_len = bpf_htons(payload);
 	ip->nexthdr = next;
-	ip->hop_limit = REPLY_TTL;
+	ip->hop_limit = IP_TTL;
 	__builtin_memcpy(&ip->saddr, p->key.dst, 16);
 	__builtin_memcpy(&ip->daddr, p->key.src, 16);
 }
+
+struct pseudo4 {
+	__be32 saddr, daddr;
+	__u8 zero, proto;
+	__be16 len;
+};
+
+static __always_inline __s64 reply_pseudo4(const struct iphdr *ip, __u16 len, __u8 proto)
+{
+	struct pseudo4 ph = {
+		.saddr = ip->saddr,
+		.daddr = ip->daddr,
+		.proto = proto,
+		.len = bpf_htons(len),
+	};
+
+	return bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+}
+
+struct pseudo6 {
+	__u8 saddr[16], daddr[16];
+	__be32 len;
+	__u8 zero[3], next;
+};
 
 static __always_inline __s64 reply_pseudo6(const struct ipv6hdr *ip, __u32 len, __u8 next)
 {
@@ -161,69 +127,68 @@ static __always_inline __s64 reply_pseudo6(const struct ipv6hdr *ip, __u32 len, 
 	return bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
 }
 
-static __always_inline int reply_rst6(struct xdp_md *ctx, const struct packet *p)
+/* The RST (IP and TCP headers, size bytes: a constant, for the copy) is
+ * written over the request's IP header, and the frame ends with it. */
+static __always_inline int reply_rst_send(struct xdp_md *ctx, const struct packet *p,
+					  const void *rst, __u32 size)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u32 l3 = p->l3_off;
-	struct rst6 r = {};
 	void *at;
-	__s64 sum;
 
 	if (l3 > ETH_HLEN + VLAN_HLEN || data + ETH_HLEN > end)
 		return XDP_DROP;
 	at = data + l3;
-	if (at + sizeof(r) > end)
+	if (at + size > end)
 		return XDP_DROP;
-	reply_ipv6_header(&r.ip, p, sizeof(r.tcp), IPPROTO_TCP);
-	reply_rst_header(&r.tcp, p);
-	sum = reply_pseudo6(&r.ip, sizeof(r.tcp), IPPROTO_TCP);
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.tcp, sizeof(r.tcp), sum);
-	r.tcp.check = csum_fold(sum);
-	reply_swap_macs(data);
-	__builtin_memcpy(at, &r, sizeof(r));
-	if (reply_trim(ctx, l3 + sizeof(r)))
+	eth_swap_macs(data);
+	__builtin_memcpy(at, rst, size);
+	if (reply_trim(ctx, l3 + size))
 		return XDP_DROP;
 	return XDP_TX;
 }
 
-/* The Ethernet header (and VLAN tag) of the reply, from the request's. */
-struct reply_eth {
-	__u8 dst[ETH_ALEN], src[ETH_ALEN];
-	__be16 proto_or_tpid;
-	__be16 tci, proto; /* VLAN only */
+struct rst4 {
+	struct iphdr ip;
+	struct tcphdr tcp;
 };
+
+static __always_inline int reply_rst4(struct xdp_md *ctx, const struct packet *p)
+{
+	struct rst4 r = {};
+
+	reply_ipv4_header(&r.ip, p, sizeof(r), IPPROTO_TCP, IP_DF);
+	reply_rst_header(&r.tcp, p, reply_pseudo4(&r.ip, sizeof(r.tcp), IPPROTO_TCP));
+	return reply_rst_send(ctx, p, &r, sizeof(r));
+}
+
+struct rst6 {
+	struct ipv6hdr ip;
+	struct tcphdr tcp;
+};
+
+static __always_inline int reply_rst6(struct xdp_md *ctx, const struct packet *p)
+{
+	struct rst6 r = {};
+
+	reply_ipv6_header(&r.ip, p, sizeof(r.tcp), IPPROTO_TCP);
+	reply_rst_header(&r.tcp, p, reply_pseudo6(&r.ip, sizeof(r.tcp), IPPROTO_TCP));
+	return reply_rst_send(ctx, p, &r, sizeof(r));
+}
 
 /*
  * ICMP errors grow the packet at the front by the new IP and ICMP headers:
  * the request's IP header then sits right where the quoted datagram
  * belongs (it quotes that header and 8 bytes of UDP), and only the
- * Ethernet header is written again, before it.
+ * Ethernet header is written again, before it. The frame then ends keep
+ * bytes after them.
  */
 static __always_inline int reply_grow(struct xdp_md *ctx, const struct packet *p, __u32 grow,
-				      __u32 keep, struct reply_eth *eth)
+				      __u32 keep)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u32 l3 = p->l3_off;
-
-	if (l3 > ETH_HLEN + VLAN_HLEN || data + sizeof(*eth) > end)
+	if (eth_push(ctx, p->l3_off, grow, NULL))
 		return -1;
-	__builtin_memcpy(eth, data, sizeof(*eth));
-	if (bpf_xdp_adjust_head(ctx, -(int)grow))
-		return -1;
-	return reply_trim(ctx, l3 + grow + keep) ? -1 : 0;
-}
-
-static __always_inline void reply_put_eth(void *data, const struct reply_eth *in, __u32 l3)
-{
-	struct reply_eth *out = data;
-
-	__builtin_memcpy(out->dst, in->src, ETH_ALEN);
-	__builtin_memcpy(out->src, in->dst, ETH_ALEN);
-	out->proto_or_tpid = in->proto_or_tpid;
-	if (l3 > ETH_HLEN) {
-		out->tci = in->tci;
-		out->proto = in->proto;
-	}
+	return reply_trim(ctx, p->l3_off + grow + keep) ? -1 : 0;
 }
 
 struct icmp4_reply {
@@ -242,28 +207,17 @@ static __always_inline int reply_icmp4(struct xdp_md *ctx, const struct packet *
 	__u32 l3 = p->l3_off, quoted = p->l4_off - p->l3_off + sizeof(struct udphdr);
 	__u8 body[sizeof(struct icmphdr) + ICMP4_QUOTED_MAX] = {};
 	struct icmp4_reply *r;
-	struct reply_eth eth;
 	void *data, *end;
 
-	if (quoted > ICMP4_QUOTED_MAX || reply_grow(ctx, p, sizeof(*r), quoted, &eth))
+	if (quoted > ICMP4_QUOTED_MAX || reply_grow(ctx, p, sizeof(*r), quoted))
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (l3 > ETH_HLEN + VLAN_HLEN || data + sizeof(eth) > end)
-		return XDP_DROP;
 	r = data + l3;
 	if ((void *)(r + 1) > end)
 		return XDP_DROP;
-	reply_put_eth(data, &eth, l3);
 	__builtin_memset(r, 0, sizeof(*r));
-	r->ip.version = 4;
-	r->ip.ihl = 5;
-	r->ip.tot_len = bpf_htons(sizeof(*r) + quoted);
-	r->ip.ttl = REPLY_TTL;
-	r->ip.protocol = IPPROTO_ICMP;
-	__builtin_memcpy(&r->ip.saddr, p->key.dst, 4);
-	__builtin_memcpy(&r->ip.daddr, p->key.src, 4);
-	r->ip.check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)&r->ip, sizeof(r->ip), 0));
+	reply_ipv4_header(&r->ip, p, sizeof(*r) + quoted, IPPROTO_ICMP, 0);
 	r->icmp.type = ICMP_DEST_UNREACH;
 	r->icmp.code = code;
 	r->icmp.un.frag.mtu = bpf_htons(mtu);
@@ -293,20 +247,16 @@ static __always_inline int reply_icmp6(struct xdp_md *ctx, const struct packet *
 {
 	__u32 l3 = p->l3_off, len = sizeof(struct icmp6hdr) + ICMP6_QUOTED;
 	struct icmp6_reply *r;
-	struct reply_eth eth;
 	void *data, *end;
 	__s64 sum;
 
-	if (reply_grow(ctx, p, sizeof(*r), ICMP6_QUOTED, &eth))
+	if (reply_grow(ctx, p, sizeof(*r), ICMP6_QUOTED))
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (l3 > ETH_HLEN + VLAN_HLEN || data + sizeof(eth) > end)
-		return XDP_DROP;
 	r = data + l3;
 	if ((void *)(r + 1) + ICMP6_QUOTED > end)
 		return XDP_DROP;
-	reply_put_eth(data, &eth, l3);
 	__builtin_memset(r, 0, sizeof(*r));
 	reply_ipv6_header(&r->ip, p, len, IPPROTO_ICMPV6);
 	r->icmp.icmp6_type = type;
@@ -322,7 +272,12 @@ static __always_inline int reply_icmp6(struct xdp_md *ctx, const struct packet *
  * function: verified once, not on every path that refuses. */
 __noinline int weir_reply(struct xdp_md *ctx, const struct packet *p, __u64 now)
 {
-	if (!ctx || !p || !reply_allowed(p, now))
+	struct weir_limiter *l;
+
+	if (!ctx || !p)
+		return XDP_DROP;
+	l = reply_limiter(p);
+	if (!l || !reply_allowed(&l->next_ns, p->refuse_interval_ns, now))
 		return XDP_DROP;
 	if (p->key.proto == IPPROTO_TCP) {
 		/* a RST is never answered, or two balancers could ping-pong */
@@ -337,23 +292,25 @@ __noinline int weir_reply(struct xdp_md *ctx, const struct packet *p, __u64 now)
 
 #define REPLY_TOO_BIG_INTERVAL_NS 10000 /* 100,000 a second per CPU at most */
 #define ICMP_FRAG_NEEDED 4
-#define ICMPV6_PACKET_TOO_BIG 2
 #define IPV6_MIN_MTU 1280
 
 /* A datagram too big to encapsulate: "fragmentation needed" (IPv4 with
  * DF) or "packet too big" (IPv6), so the client's path MTU discovery
- * lowers its size; paced per service and CPU like refusals. A global
- * function, as weir_reply. */
-__noinline int weir_reply_too_big(struct xdp_md *ctx, struct packet *p, __u64 now)
+ * lowers its size; paced per service and CPU like refusals, but on a pace
+ * of its own: a flood of big datagrams must not use up the refusals'
+ * replies, nor refusals these. A global function, as weir_reply. */
+__noinline int weir_reply_too_big(struct xdp_md *ctx, const struct packet *p, __u64 now)
 {
+	struct weir_limiter *l;
+
 	if (!ctx || !p)
 		return XDP_DROP;
-	p->refuse_interval_ns = REPLY_TOO_BIG_INTERVAL_NS;
-	if (!reply_allowed(p, now))
+	l = reply_limiter(p);
+	if (!l || !reply_allowed(&l->too_big_next_ns, REPLY_TOO_BIG_INTERVAL_NS, now))
 		return XDP_DROP;
 	if (p->key.family == WEIR_AF_INET)
 		return p->df ? reply_icmp4(ctx, p, ICMP_FRAG_NEEDED, p->mtu) : XDP_DROP;
-	return reply_icmp6(ctx, p, ICMPV6_PACKET_TOO_BIG, 0,
+	return reply_icmp6(ctx, p, ICMPV6_PKT_TOOBIG, 0,
 			   p->mtu < IPV6_MIN_MTU ? IPV6_MIN_MTU : p->mtu);
 }
 

@@ -84,6 +84,34 @@ static __always_inline void stats_class_policed(__u32 class_id, __u32 ip_len)
 	cs->policed_bytes += ip_len;
 }
 
+/* The data plane moved the class's active count: counted for the
+ * controller's reconciliation. */
+static __always_inline void stats_class_counted(__u32 class_id, __u64 in, __u64 out)
+{
+	struct weir_class_stats *cs = stats_class(class_id);
+
+	if (!cs)
+		return;
+	cs->counted_in += in;
+	cs->counted_out += out;
+}
+
+static __always_inline void stats_class_preempted(__u32 class_id)
+{
+	struct weir_class_stats *cs = stats_class(class_id);
+
+	if (cs)
+		cs->preempted += 1;
+}
+
+static __always_inline void stats_class_resumed(__u32 class_id)
+{
+	struct weir_class_stats *cs = stats_class(class_id);
+
+	if (cs)
+		cs->resumed += 1;
+}
+
 /* A stream refused, by reason: on its service, its class if it has one,
  * and whether the refusal was answered. */
 static __always_inline void stats_count_refused(const struct packet *p, __u32 reason, int replied)

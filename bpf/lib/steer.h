@@ -69,7 +69,19 @@ static __always_inline void steer_give_back(__u32 backend_id)
 		__sync_fetch_and_sub(&bc->streams, 1);
 }
 
-static __always_inline struct weir_backend *steer_backend(__u32 backend_id, __u32 service_id);
+#define STEER_USABLE (WEIR_BACKEND_IN_USE | WEIR_BACKEND_MAC_VALID)
+
+/* The backend a stream is pinned to, if it still exists for that service
+ * and has a MAC to send to; a deleted backend's streams are steered again
+ * on their next SYN. */
+static __always_inline struct weir_backend *steer_backend(__u32 backend_id, __u32 service_id)
+{
+	struct weir_backend *be = bpf_map_lookup_elem(&weir_backends, &backend_id);
+
+	if (!be || (be->flags & STEER_USABLE) != STEER_USABLE || be->service_id != service_id)
+		return NULL;
+	return be;
+}
 
 /* The next backend in the rotation with room for one more stream; a full
  * one is passed over (up to STEER_TRIES slots). */
@@ -100,20 +112,6 @@ static __always_inline int steer_pick(const struct weir_service *svc, __u32 hash
 		}
 	}
 	return ret;
-}
-
-#define STEER_USABLE (WEIR_BACKEND_IN_USE | WEIR_BACKEND_MAC_VALID)
-
-/* The backend a stream is pinned to, if it still exists for that service
- * and has a MAC to send to; a deleted backend's streams are steered again
- * on their next SYN. */
-static __always_inline struct weir_backend *steer_backend(__u32 backend_id, __u32 service_id)
-{
-	struct weir_backend *be = bpf_map_lookup_elem(&weir_backends, &backend_id);
-
-	if (!be || (be->flags & STEER_USABLE) != STEER_USABLE || be->service_id != service_id)
-		return NULL;
-	return be;
 }
 
 #endif

@@ -66,6 +66,15 @@ static __always_inline __u32 stream_first_epoch(const struct weir_service *svc,
 	return e - svc->pause_epochs + wait;
 }
 
+/* The stream's hash, computed once: maglev steers by it and every
+ * IP-in-IP outer header carries it. The entry keeps it. */
+static __always_inline __u32 stream_hash(struct packet *p)
+{
+	if (!p->hash)
+		p->hash = weir_hash_stream(&p->key);
+	return p->hash;
+}
+
 /* Records a new stream, counted in epoch, its bucket full. */
 static __always_inline int stream_open(const struct packet *p, __u32 class_id, __u32 backend_id,
 				       __u32 epoch, __u16 grant, __u64 now)
@@ -82,6 +91,7 @@ static __always_inline int stream_open(const struct packet *p, __u32 class_id, _
 		.last_seen_ns = now,
 		.packets = 1,
 		.bytes = p->ip_len,
+		.hash = p->hash,
 	};
 
 	if (cls)
@@ -99,10 +109,8 @@ static __always_inline int stream_enter(const struct admit_ctx *a, __u32 epoch)
 
 	if (!weir_slot_enter(a->cc, epoch, &stale))
 		return -WEIR_DROP_CONTENDED;
-	if (stale) {
-		weir_release(a->sc, a->cc, a->cls->min_bps, stale);
-		admit_moved(a->class_id, 0, stale);
-	}
+	if (stale)
+		admit_release(a, stale);
 	return 0;
 }
 
@@ -114,8 +122,7 @@ static __always_inline int stream_uncount(const struct weir_stream *s, const str
 	if (weir_slot_leave(a->cc, s->epoch) <= 0)
 		return 0;
 	weir_take_preemption(a->sc, a->cc, a->cls->min_bps);
-	weir_uncount(a->sc, a->cc, a->cls->min_bps, 1);
-	admit_moved(a->class_id, 0, 1);
+	admit_uncount(a, 1);
 	return 1;
 }
 
@@ -139,10 +146,8 @@ static __always_inline int stream_resume(const struct weir_service *svc, struct 
 
 	if (!ret) {
 		ret = stream_enter(a, e);
-		if (ret) {
-			weir_uncount(a->sc, a->cc, a->cls->min_bps, 1);
-			admit_moved(a->class_id, 0, 1);
-		}
+		if (ret)
+			admit_uncount(a, 1);
 	}
 	if (ret) {
 		s->state = WEIR_STATE_REFUSED;
@@ -170,8 +175,7 @@ static __always_inline void stream_move(struct weir_stream *s, const struct admi
 	}
 	if (stream_enter(a, e)) {
 		/* no slot: it gives its place back rather than count nowhere */
-		weir_release(a->sc, a->cc, a->cls->min_bps, 1);
-		admit_moved(a->class_id, 0, 1);
+		admit_release(a, 1);
 		s->state = WEIR_STATE_PAUSED;
 		return;
 	}
@@ -189,27 +193,14 @@ static __always_inline int stream_preempted(struct weir_stream *s, const struct 
 		return 0;
 	if (!weir_take_preemption(a->sc, a->cc, a->cls->min_bps)) {
 		/* another stream took it first: this one counts on */
-		if (!weir_slot_enter(a->cc, s->epoch, &stale)) {
-			weir_release(a->sc, a->cc, a->cls->min_bps, 1);
-			admit_moved(a->class_id, 0, 1);
-		}
+		if (!weir_slot_enter(a->cc, s->epoch, &stale))
+			admit_release(a, 1);
 		return 0;
 	}
-	weir_uncount(a->sc, a->cc, a->cls->min_bps, 1);
-	admit_moved(a->class_id, 0, 1);
+	admit_uncount(a, 1);
 	steer_give_back(s->backend_id);
 	s->state = WEIR_STATE_PREEMPTED;
 	return 1;
-}
-
-static __always_inline void stream_count_class(__u32 class_id, int preempted, int resumed)
-{
-	struct weir_class_stats *cs = stats_class(class_id);
-
-	if (!cs)
-		return;
-	cs->preempted += preempted;
-	cs->resumed += resumed;
 }
 
 /*
@@ -229,7 +220,7 @@ __noinline int weir_account(const struct weir_service *svc, struct weir_stream *
 	ends = stream_is_tcp_fin(p) || stream_is_tcp_rst(p);
 	if (stream_is_counted(s) && (svc->flags & WEIR_SERVICE_PREEMPT) && !ends &&
 	    stream_preempted(s, &a)) {
-		stream_count_class(a.class_id, 1, 0);
+		stats_class_preempted(a.class_id);
 		return -WEIR_DROP_PREEMPTED;
 	}
 	if (ends) {
@@ -246,7 +237,7 @@ __noinline int weir_account(const struct weir_service *svc, struct weir_stream *
 		return 0;
 	ret = stream_resume(svc, s, &a, now);
 	if (ret > 0)
-		stream_count_class(a.class_id, 0, 1);
+		stats_class_resumed(a.class_id);
 	return ret < 0 ? ret : 0;
 }
 
@@ -283,10 +274,8 @@ __noinline int weir_unadmit(__u32 service_id, __u32 class_id, __u32 grant)
 						    WEIR_GRANT_GRANTED);
 		return 0;
 	}
-	if (!admit_lookup(service_id, class_id, &a)) {
-		weir_uncount(a.sc, a.cc, a.cls->min_bps, 1);
-		admit_moved(class_id, 0, 1);
-	}
+	if (!admit_lookup(service_id, class_id, &a))
+		admit_uncount(&a, 1);
 	return 0;
 }
 
@@ -303,22 +292,14 @@ __noinline int weir_forget(const struct weir_service *svc, struct weir_stream *s
 	return 0;
 }
 
-/* A RST of a stream we no longer steer (never seen, or its backend was
- * deleted) would reach a backend that does not know the connection: drop
- * it, and the entry with it, rather than open a stream for it. */
-static __always_inline int stream_stray_rst(const struct packet *p, const struct weir_stream *s)
-{
-	if (s)
-		bpf_map_delete_elem(&weir_streams, &p->key);
-	return -WEIR_DROP_STRAY_RST;
-}
-
-/* Counts a forwarded packet on its stream. */
+/* Counts a forwarded packet on its stream, and keeps a hash forwarding
+ * computed (an entry an older build opened has none). */
 static __always_inline void stream_count(struct weir_stream *s, const struct packet *p, __u64 now)
 {
 	s->last_seen_ns = now;
 	s->packets += 1;
 	s->bytes += p->ip_len;
+	s->hash = p->hash;
 }
 
 #endif

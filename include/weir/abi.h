@@ -45,7 +45,9 @@
 #define WEIR_EPOCH_SHIFT 30
 #define WEIR_EPOCH_NS (1ULL << WEIR_EPOCH_SHIFT)
 #define WEIR_EPOCH_SLOTS 64
-#define WEIR_PAUSE_EPOCHS_MAX 56 /* a slot is released well before it comes round */
+/* A service's pause-after at most (the controller's limit derives from it):
+ * a slot is released well before it comes round. */
+#define WEIR_PAUSE_EPOCHS_MAX 56
 #define WEIR_SLOT_RELEASED (1U << 31)
 
 /* A class rate that is not policed. */
@@ -103,9 +105,11 @@ enum weir_steering {
 	WEIR_STEER_MAGLEV = 2, /* weir_maglev's table, indexed by the stream's hash */
 };
 
+/* A service's forwarding, as configured; the data plane sees it on each
+ * backend (WEIR_BACKEND_IPIP). */
 enum weir_forwarding {
 	WEIR_FWD_DSR = 0,
-	WEIR_FWD_IPIP = 1, /* reserved: not built yet */
+	WEIR_FWD_IPIP = 1, /* IP-in-IP to the backend's address */
 };
 
 enum weir_refuse {
@@ -132,7 +136,7 @@ struct weir_service {
 	__u32 id; /* index into weir_slots, weir_cursors and the per-service maps */
 	__u16 slot_count;
 	__u8 steering; /* enum weir_steering */
-	__u8 forwarding; /* enum weir_forwarding */
+	__u8 reserved; /* forwarding is per backend: WEIR_BACKEND_IPIP */
 	__u8 refuse; /* enum weir_refuse */
 	__u8 flags; /* WEIR_SERVICE_* */
 	__u8 n_rules; /* class rules at weir_rules[id * WEIR_MAX_RULES ...] */
@@ -232,7 +236,7 @@ struct weir_stream {
 	__u16 service_id;
 	__u16 class_id;
 	__u8 state; /* enum weir_stream_state */
-	__u8 flags;
+	__u8 reserved;
 	__u16 grant; /* weir_grants slot + 1 of the request it was granted by; 0: none */
 	__u32 epoch; /* the epoch slot of its class it is counted in (counted states) */
 	__u64 first_seen_ns;
@@ -241,7 +245,9 @@ struct weir_stream {
 	__u64 bytes; /* IP bytes, as the policer counts */
 	__u64 tokens; /* what its bucket holds, 2^-30 bytes */
 	__u32 policed; /* packets its bucket dropped */
-	__u32 reserved;
+	/* weir_hash_stream() of its key, kept once maglev or IP-in-IP needed
+	 * it; 0: not computed yet (or an entry of an older build) */
+	__u32 hash;
 };
 _Static_assert(sizeof(struct weir_stream) == 64, "abi: stream");
 _Static_assert(sizeof(struct weir_stream_key) + sizeof(struct weir_stream) <= 128,
@@ -405,10 +411,10 @@ enum weir_grant_state {
 };
 
 /* Value of weir_limiter (PERCPU_ARRAY, index = service id): the pace of
- * refusal replies (RST, ICMP), a virtual-scheduling limiter per CPU. */
+ * replies, virtual-scheduling limiters per CPU. */
 struct weir_limiter {
-	__u64 next_ns; /* when the next reply is due */
-	__u64 reserved;
+	__u64 next_ns; /* when the next refusal reply (RST, ICMP) is due */
+	__u64 too_big_next_ns; /* when the next ICMP "too big" (IP-in-IP) is due */
 };
 _Static_assert(sizeof(struct weir_limiter) == 16, "abi: limiter");
 
@@ -494,15 +500,23 @@ enum weir_drop {
 _Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_reasons");
 #define WEIR_REASONS_PER_SERVICE 32
 
-/* Reasons from NO_BACKEND on are dropped, but FALLBACK; those before it
- * are passed. */
-#define WEIR_DROP_IS_DROP(reason) \
-	((reason) >= WEIR_DROP_NO_BACKEND && (reason) != WEIR_DROP_FALLBACK)
-/* Reasons that refuse a stream: counted per service, answered by reset. */
-#define WEIR_DROP_IS_REFUSAL(reason)                                            \
-	((reason) == WEIR_DROP_NO_BACKEND ||                                    \
-	 ((reason) >= WEIR_DROP_CAPACITY && (reason) <= WEIR_DROP_CONTENDED) || \
-	 (reason) == WEIR_DROP_PIE)
+#define WEIR_DROP_BIT(reason) (1U << (reason))
+/* Reasons that refuse a stream: counted per service (and class), answered
+ * by the service's refuse action. */
+#define WEIR_DROP_REFUSALS                                                            \
+	(WEIR_DROP_BIT(WEIR_DROP_NO_BACKEND) | WEIR_DROP_BIT(WEIR_DROP_CAPACITY) |    \
+	 WEIR_DROP_BIT(WEIR_DROP_MIN_UNMET) | WEIR_DROP_BIT(WEIR_DROP_PREEMPTED) |    \
+	 WEIR_DROP_BIT(WEIR_DROP_BACKEND_FULL) | WEIR_DROP_BIT(WEIR_DROP_CONTENDED) | \
+	 WEIR_DROP_BIT(WEIR_DROP_SERVICE_PAUSED) | WEIR_DROP_BIT(WEIR_DROP_PIE))
+/* Reasons whose packet is dropped (refusals among them); the others pass. */
+#define WEIR_DROP_DROPS                                                               \
+	(WEIR_DROP_REFUSALS | WEIR_DROP_BIT(WEIR_DROP_STREAM_TABLE) |                 \
+	 WEIR_DROP_BIT(WEIR_DROP_STRAY_RST) | WEIR_DROP_BIT(WEIR_DROP_NO_STREAM) |    \
+	 WEIR_DROP_BIT(WEIR_DROP_SERVICE_PAUSED) | WEIR_DROP_BIT(WEIR_DROP_POLICED) | \
+	 WEIR_DROP_BIT(WEIR_DROP_TOO_BIG))
+#define WEIR_DROP_IN(mask, reason) ((__u32)(reason) < 32 && (((mask) >> (reason)) & 1))
+#define WEIR_DROP_IS_DROP(reason) WEIR_DROP_IN(WEIR_DROP_DROPS, reason)
+#define WEIR_DROP_IS_REFUSAL(reason) WEIR_DROP_IN(WEIR_DROP_REFUSALS, reason)
 
 #define WEIR_DROP_NAMES                                                                         \
 	{                                                                                       \

@@ -360,7 +360,7 @@ struct weir_counters lb_backend_counters(struct lb *lb, __u32 id)
 }
 
 /* The stream key is the 5-tuple as the client sent it. */
-int lb_stream(struct lb *lb, const struct pkt_spec *s, struct weir_stream *out)
+struct weir_stream_key lb_stream_key(const struct pkt_spec *s)
 {
 	struct weir_stream_key key = {
 		.sport = htons(s->sport),
@@ -371,6 +371,13 @@ int lb_stream(struct lb *lb, const struct pkt_spec *s, struct weir_stream *out)
 
 	pkt_set_addr(key.src, s->family, s->src);
 	pkt_set_addr(key.dst, s->family, s->dst);
+	return key;
+}
+
+int lb_stream(struct lb *lb, const struct pkt_spec *s, struct weir_stream *out)
+{
+	struct weir_stream_key key = lb_stream_key(s);
+
 	return bpf_map_lookup_elem(lb->streams, &key, out) ? -errno : 0;
 }
 

@@ -98,6 +98,7 @@ __u64 lb_reason(struct lb *lb, __u32 reason);
 void lb_reasons(struct lb *lb, __u64 counts[WEIR_DROP_MAX]);
 struct weir_counters lb_service_counters(struct lb *lb, __u32 id);
 struct weir_counters lb_backend_counters(struct lb *lb, __u32 id);
+struct weir_stream_key lb_stream_key(const struct pkt_spec *s);
 int lb_stream(struct lb *lb, const struct pkt_spec *s, struct weir_stream *out);
 int lb_stream_count(struct lb *lb);
 /* Every entry of the stream table, read in batches into arrays of *max

@@ -17,6 +17,7 @@
 #include <linux/udp.h>
 
 #include "weir/abi.h"
+#include "weir/csum.h"
 #include "packet.h"
 
 #define VLAN_HLEN 4
@@ -41,25 +42,6 @@ static __be32 ipv4_addr(const char *text)
 	pkt_set_addr(addr, WEIR_AF_INET, text);
 	memcpy(&out, addr, sizeof(out));
 	return out;
-}
-
-static __u32 csum_add(__u32 sum, const void *data, size_t len)
-{
-	const __u8 *b = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (b[i] << 8) | b[i + 1];
-	if (len & 1)
-		sum += b[len - 1] << 8;
-	return sum;
-}
-
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
 }
 
 static __u32 l4_header_len(__u8 proto)
@@ -94,7 +76,7 @@ void pkt_ipv4_csum(struct pkt *p)
 	struct iphdr *ip = (struct iphdr *)(p->data + p->l3_off);
 
 	ip->check = 0;
-	ip->check = csum_fold(csum_add(0, ip, ip->ihl * 4));
+	ip->check = htons(weir_csum(ip, ip->ihl * 4, 0));
 }
 
 static __u32 put_ipv4(struct pkt *p, const struct pkt_spec *s, __u32 l4_len)
@@ -181,13 +163,10 @@ static __u32 pseudo_sum(const struct pkt *p, const struct pkt_spec *s)
 {
 	__u32 len = p->len - p->l4_off;
 	__u8 src[16], dst[16];
-	size_t alen = s->family == WEIR_AF_INET6 ? 16 : 4;
-	__u32 sum;
 
 	pkt_set_addr(src, s->family, s->src);
 	pkt_set_addr(dst, s->family, s->dst);
-	sum = csum_add(csum_add(0, src, alen), dst, alen);
-	return sum + s->proto + (len & 0xffff) + (len >> 16);
+	return weir_csum_pseudo(src, dst, s->family == WEIR_AF_INET6 ? 16 : 4, s->proto, len);
 }
 
 static void put_l4_csum(struct pkt *p, const struct pkt_spec *s)
@@ -204,7 +183,7 @@ static void put_l4_csum(struct pkt *p, const struct pkt_spec *s)
 		at = offsetof(struct udphdr, check);
 	if (s->proto != IPPROTO_ICMP)
 		sum = pseudo_sum(p, s);
-	csum = csum_fold(csum_add(sum, l4, len));
+	csum = htons(weir_csum(l4, len, sum));
 	memcpy(l4 + at, &csum, 2);
 }
 

@@ -272,6 +272,33 @@ static void backend_full(void **state)
 	assert_int_equal(lb_stream_count(*state), 2);
 }
 
+/* A paused service takes no new stream: it is refused like one over
+ * capacity (counted on the service by reason, answered by the refuse
+ * action); its running streams go on. */
+static void paused_service_refuses(void **state)
+{
+	struct weir_service_key key = scene(*state);
+	struct weir_service svc = lb_get_service(*state, &key);
+	struct pkt_spec s = lb_client_tcp(40001, PKT_SYN);
+	struct pkt out;
+
+	assert_int_equal(syn(*state, 40000), XDP_TX);
+	assert_int_equal(send_flags(*state, 40000, PKT_ACK), XDP_TX);
+	svc.flags |= WEIR_SERVICE_PAUSED;
+	svc.refuse = WEIR_REFUSE_RESET;
+	lb_update_service(*state, &key, &svc);
+	assert_int_equal(lb_send(*state, &s, &out), XDP_TX);
+	assert_int_equal(out.data[out.l4_off + 13], PKT_RST | PKT_ACK);
+	assert_int_equal(lb_reason(*state, WEIR_DROP_SERVICE_PAUSED), 1);
+	assert_int_equal(lb_service_reason(*state, SVC_ID, WEIR_DROP_SERVICE_PAUSED), 1);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).refused, 1);
+	assert_int_equal(lb_service_counters(*state, SVC_ID).replies, 1);
+	assert_int_equal(lb_class_stats(*state, SVC_ID).refused, 1);
+	assert_int_equal(lb_stream_count(*state), 1);
+	assert_int_equal(send_flags(*state, 40000, PKT_ACK | PKT_PSH), XDP_TX);
+	assert_int_equal(lb_service_counts(*state, SVC_ID).streams, 1);
+}
+
 /* A SYN holds a provisional place, in an epoch released when its
  * handshake timeout passes; the ACK moves it to the current epoch. */
 static void provisional_until_ack(void **state)
@@ -374,7 +401,7 @@ static const struct CMUnitTest tests[] = {
 	lb_test(capacity_exact),	  lb_test(capacity_exact_two_cpus), lb_test(min_unmet),
 	lb_test(reserve_for_priority),	  lb_test(rules_in_order),	    lb_test(backend_full),
 	lb_test(provisional_until_ack),	  lb_test(provisional_released),    lb_test(grant_binds),
-	lb_test(grant_expired_not_bound),
+	lb_test(grant_expired_not_bound), lb_test(paused_service_refuses),
 };
 
 const struct test_group admit_group = { "admit", tests, ARRAY_SIZE(tests) };

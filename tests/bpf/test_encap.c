@@ -15,6 +15,7 @@
 
 #include "tests.h"
 #include "weir/csum.h"
+#include "weir/hash.h"
 
 #define BACKEND 7
 #define REMOTE4 "198.18.2.11"
@@ -82,6 +83,8 @@ static __u32 check_outer4(const struct pkt *in, const struct pkt *out)
 static void encap_ipv4(void **state)
 {
 	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40000, PKT_ACK);
+	struct weir_stream_key key = lb_stream_key(&syn);
+	struct weir_stream st;
 	struct pkt in, out;
 	__u32 first, again;
 
@@ -96,6 +99,17 @@ static void encap_ipv4(void **state)
 	again = check_outer4(&in, &out);
 	assert_int_equal(first, again); /* one outer source per stream */
 	assert_int_equal(lb_backend_counters(*state, BACKEND).packets, 2);
+	/* the stream's hash, computed when it opened, is in its entry */
+	assert_int_equal(lb_stream(*state, &ack, &st), 0);
+	assert_int_equal(st.hash, weir_hash_stream(&key));
+	/* an entry an older build opened has none: the same source still */
+	st.hash = 0;
+	assert_int_equal(bpf_map_update_elem(((struct lb *)*state)->streams, &key, &st, BPF_EXIST),
+			 0);
+	assert_int_equal(lb_run(*state, &in, &out), XDP_TX);
+	assert_int_equal(check_outer4(&in, &out), first);
+	assert_int_equal(lb_stream(*state, &ack, &st), 0);
+	assert_int_equal(st.hash, weir_hash_stream(&key));
 }
 
 /* Many streams, many outer sources: the backend's NIC spreads them. */
@@ -168,6 +182,7 @@ static void too_big_ipv4(void **state)
 	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40000, PKT_ACK);
 	const struct iphdr *ip;
 	const struct icmphdr *icmp;
+	struct weir_stream st;
 	struct pkt in, out;
 
 	scene4(*state, 300);
@@ -195,6 +210,14 @@ static void too_big_ipv4(void **state)
 	pkt_build(&in, &ack);
 	assert_int_equal(lb_run(*state, &in, &out), XDP_DROP);
 	assert_int_equal(lb_reason(*state, WEIR_DROP_TOO_BIG), 2);
+	/* nor is one of a closing stream */
+	syn.tcp_flags = PKT_FIN | PKT_ACK;
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_TX);
+	assert_int_equal(lb_send(*state, &ack, &out), XDP_DROP);
+	assert_int_equal(lb_stream(*state, &ack, &st), 0);
+	assert_int_equal(st.state, WEIR_STATE_CLOSING);
+	assert_int_equal(st.packets, 2);
+	assert_int_equal(lb_backend_counters(*state, BACKEND).packets, 2);
 }
 
 /* IPv6: "packet too big", never below the IPv6 minimum of 1280. */
@@ -222,9 +245,72 @@ static void too_big_ipv6(void **state)
 	assert_int_equal(lb_reason(*state, WEIR_DROP_TOO_BIG), 1);
 }
 
+/* "Too big" replies and refusal replies are paced apart: a service whose
+ * one refusal reply a second is spent still answers a big datagram. */
+static void too_big_paced_apart(void **state)
+{
+	struct weir_service_key key = lb_service_key(WEIR_AF_INET, VIP4, VIP_PORT, IPPROTO_TCP);
+	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40000, PKT_ACK);
+	struct pkt out;
+	struct weir_service svc;
+
+	scene4(*state, 300);
+	lb_set_limits(*state, &key, 1, ~0ULL);
+	svc = lb_get_service(*state, &key);
+	svc.refuse = WEIR_REFUSE_RESET;
+	svc.refuse_interval_ns = 1000000000U;
+	lb_update_service(*state, &key, &svc);
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_TX);
+	syn.sport = 40001;
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_TX); /* refused: our RST */
+	assert_int_equal(lb_service_counters(*state, SVC_ID).replies, 1);
+	ack.payload_len = 300;
+	ack.frag_off = IP_DF;
+	assert_int_equal(lb_send(*state, &ack, &out), XDP_TX);
+	assert_int_equal(out.data[out.l3_off + 9], IPPROTO_ICMP);
+	syn.sport = 40002;
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_DROP); /* the refusals' pace */
+}
+
+/* Packets of a policed stream until one is policed, all at time t. */
+static int send_until_policed(struct lb *lb, struct pkt_spec *s, __u64 t)
+{
+	struct pkt out;
+	int sent = 0;
+
+	lb_set_time(lb, t);
+	while (lb_send(lb, s, &out) == XDP_TX)
+		sent++;
+	return sent;
+}
+
+/* A datagram too big to encapsulate still took its refill: 5 ms at
+ * 1 Mbyte/s refill 5000 bytes once, less its 340, so 18 datagrams of 250
+ * bytes pass after it, not 38. */
+static void too_big_refills_once(void **state)
+{
+	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40000, PKT_ACK);
+	struct pkt_spec big = ack;
+	struct pkt out;
+	__u64 t0 = 1000ULL << WEIR_EPOCH_SHIFT;
+
+	scene4(*state, 300);
+	lb_set_class(*state, SVC_ID, SVC_ID, 0, 0, 8000000); /* 10000-byte bucket */
+	lb_set_time(*state, t0);
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_TX);
+	ack.payload_len = 250 - 40;
+	assert_int_equal(send_until_policed(*state, &ack, t0), 40);
+	big.payload_len = 340 - 40;
+	lb_set_time(*state, t0 + 5000000);
+	assert_int_equal(lb_send(*state, &big, &out), XDP_DROP);
+	assert_int_equal(lb_reason(*state, WEIR_DROP_TOO_BIG), 1);
+	assert_int_equal(send_until_policed(*state, &ack, t0 + 5000000), 18);
+}
+
 static const struct CMUnitTest tests[] = {
-	lb_test(encap_ipv4), lb_test(sources_spread), lb_test(encap_vlan),
-	lb_test(encap_ipv6), lb_test(too_big_ipv4),   lb_test(too_big_ipv6),
+	lb_test(encap_ipv4),	      lb_test(sources_spread),	     lb_test(encap_vlan),
+	lb_test(encap_ipv6),	      lb_test(too_big_ipv4),	     lb_test(too_big_ipv6),
+	lb_test(too_big_paced_apart), lb_test(too_big_refills_once),
 };
 
 const struct test_group encap_group = { "encap", tests, ARRAY_SIZE(tests) };

@@ -67,6 +67,7 @@
 #include "core/maglev.h"
 #include "tests.h"
 #include "weir/counts.h"
+#include "weir/csum.h"
 #include "weir.skel.h"
 
 #define PACKETS 1000000
@@ -293,38 +294,6 @@ static __u32 addr_len(__u8 family)
 /* ------------------------------------------------------------------ */
 /* Checksums                                                          */
 
-static __u32 sum16(const __u8 *b, size_t len, __u32 sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (b[i] << 8) | b[i + 1];
-	if (len & 1)
-		sum += b[len - 1] << 8;
-	return sum;
-}
-
-static __u16 fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-/* The pseudo-header of TCP, UDP and ICMPv6 over IPv4 or IPv6. */
-static __u32 pseudo_sum(__u8 family, const __u8 *src, const __u8 *dst, __u8 proto, __u32 len)
-{
-	__u32 alen = addr_len(family);
-
-	return sum16(dst, alen, sum16(src, alen, 0)) + proto + (len >> 16) + (len & 0xffff);
-}
-
-/* A received checksum is valid when the data sums to 0xffff with it. */
-static int csum_valid(__u32 sum)
-{
-	return fold(sum) == 0xffff;
-}
-
 /* ------------------------------------------------------------------ */
 /* Building a frame from a shape                                      */
 
@@ -392,7 +361,7 @@ static __u32 put_ipv4(struct frame *f, const struct shape *s, __u32 off, __u32 l
 	memcpy(ip + 12, s->src, 4);
 	memcpy(ip + 16, s->dst, 4);
 	memset(ip + 20, 1, s->ip_options); /* NOPs */
-	put16(ip + 10, ~fold(sum16(ip, hlen, 0)));
+	put16(ip + 10, weir_csum(ip, hlen, 0));
 	add_cut(f, off + 20);
 	add_cut(f, off + hlen);
 	return off + hlen;
@@ -448,7 +417,7 @@ static void put_quote(__u8 *q, const struct shape *s)
 		memcpy(q + 12, s->q_src, 4);
 		memcpy(q + 16, s->q_dst, 4);
 		memset(q + 20, 1, s->q_options);
-		put16(q + 10, ~fold(sum16(q, hlen, 0)));
+		put16(q + 10, weir_csum(q, hlen, 0));
 	}
 	memset(l4, 0x77, s->q_l4);
 	put16(l4, s->q_sport);
@@ -508,8 +477,8 @@ static void put_l4_csum(struct frame *f, const struct shape *s)
 		return;
 	at = s->proto == TCP ? 16 : s->proto == UDP ? 6 : 2;
 	if (s->proto != IPPROTO_ICMP)
-		sum = pseudo_sum(s->family, s->src, s->dst, s->proto, len);
-	put16(l4 + at, ~fold(sum16(l4, len, sum)));
+		sum = weir_csum_pseudo(s->src, s->dst, addr_len(s->family), s->proto, len);
+	put16(l4 + at, weir_csum(l4, len, sum));
 }
 
 static void frame_build(struct frame *f, const struct shape *s)
@@ -1117,8 +1086,8 @@ static void check_rst(struct hostile *h, const struct view *v, const __u8 *ip, _
 {
 	const __u8 *tcp = ip + hlen;
 	__u32 len = v->tcp_payload + !!(v->tcp_flags & PKT_SYN) + !!(v->tcp_flags & PKT_FIN);
-	__u32 sum = pseudo_sum(v->key.family, ip + (hlen == 40 ? 8 : 12),
-			       ip + (hlen == 40 ? 24 : 16), TCP, 20);
+	__u32 sum = weir_csum_pseudo(ip + (hlen == 40 ? 8 : 12), ip + (hlen == 40 ? 24 : 16),
+				     addr_len(v->key.family), TCP, 20);
 
 	expect(h, get16(ip + (hlen == 40 ? 4 : 2)) == (hlen == 40 ? 20 : 40), "RST of %u bytes",
 	       get16(ip + (hlen == 40 ? 4 : 2)));
@@ -1131,7 +1100,7 @@ static void check_rst(struct hostile *h, const struct view *v, const __u8 *ip, _
 	else
 		expect(h, tcp[13] == (PKT_RST | PKT_ACK) && get32(tcp + 8) == v->tcp_seq + len,
 		       "RST to a non-ACK: flags %#x ack %u", tcp[13], get32(tcp + 8));
-	expect(h, csum_valid(sum16(tcp, 20, sum)), "RST with a bad TCP checksum");
+	expect(h, weir_csum(tcp, 20, sum) == 0, "RST with a bad TCP checksum");
 }
 
 /* Port unreachable quoting the refused datagram's IP header and 8 bytes. */
@@ -1140,13 +1109,13 @@ static void check_unreachable(struct hostile *h, const struct view *v, const __u
 	const __u8 *icmp = ip + hlen;
 	int v6 = v->key.family == AF6;
 	__u32 quoted = v6 ? 48 : v->l4 - v->l3 + 8, len = 8 + quoted;
-	__u32 sum = v6 ? pseudo_sum(AF6, ip + 8, ip + 24, IPPROTO_ICMPV6, len) : 0;
+	__u32 sum = v6 ? weir_csum_pseudo(ip + 8, ip + 24, 16, IPPROTO_ICMPV6, len) : 0;
 
 	expect(h, get16(ip + (v6 ? 4 : 2)) == (v6 ? 0 : hlen) + len, "ICMP reply of %u bytes",
 	       get16(ip + (v6 ? 4 : 2)));
 	expect(h, icmp[0] == (v6 ? 1 : 3) && icmp[1] == (v6 ? 4 : 3), "ICMP reply type %u code %u",
 	       icmp[0], icmp[1]);
-	expect(h, csum_valid(sum16(icmp, len, sum)), "ICMP reply with a bad checksum");
+	expect(h, weir_csum(icmp, len, sum) == 0, "ICMP reply with a bad checksum");
 	expect(h, !memcmp(icmp + 8, h->in.data + v->l3, quoted), "ICMP reply quotes other bytes");
 }
 
@@ -1173,7 +1142,7 @@ static __u32 check_reply_ip(struct hostile *h, const struct view *v, const __u8 
 	} else {
 		expect(h, ip[0] == 0x45 && ip[9] == proto, "reply IPv4 header %#x proto %u", ip[0],
 		       ip[9]);
-		expect(h, csum_valid(sum16(ip, 20, 0)), "reply with a bad IPv4 checksum");
+		expect(h, weir_csum(ip, 20, 0) == 0, "reply with a bad IPv4 checksum");
 		end = v->l3 + get16(ip + 2);
 	}
 	expect(h, whole ? h->out.len == end : h->out.len >= end,

@@ -69,6 +69,7 @@ static void polices_at_class_rate(void **state)
 {
 	struct pkt_spec s = udp_stream(40000);
 	struct weir_class_stats cs;
+	struct weir_stream st;
 	__u64 sent;
 
 	udp_scene(*state, &s);
@@ -80,6 +81,9 @@ static void polices_at_class_rate(void **state)
 	assert_true(cs.policed_packets > 0);
 	assert_int_equal(cs.policed_bytes + cs.bytes, ((10 * SEC + 239999) / 240000) * IP_BYTES);
 	assert_int_equal(lb_reason(*state, WEIR_DROP_POLICED), cs.policed_packets);
+	/* what `weir stream list` shows as POLICED */
+	assert_int_equal(lb_stream(*state, &s, &st), 0);
+	assert_int_equal(st.policed, cs.policed_packets);
 }
 
 /* A new allocation applies from the next packet of every stream: no

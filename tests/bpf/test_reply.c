@@ -14,34 +14,10 @@
 #include <linux/udp.h>
 
 #include "tests.h"
+#include "weir/csum.h"
 
 #define BACKEND 7
 #define T0 (1000ULL << WEIR_EPOCH_SHIFT)
-
-static __u32 sum16(const void *data, size_t len, __u32 sum)
-{
-	const __u8 *b = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (b[i] << 8) | b[i + 1];
-	if (len & 1)
-		sum += b[len - 1] << 8;
-	return sum;
-}
-
-/* A valid ones' complement checksum sums to 0xffff with itself included. */
-static int csum_ok(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
-}
-
-static __u32 pseudo(const __u8 *src, const __u8 *dst, size_t alen, __u8 proto, __u32 len)
-{
-	return sum16(src, alen, sum16(dst, alen, 0)) + proto + (len >> 16) + (len & 0xffff);
-}
 
 /* A service that refuses everything new (no room), with replies. */
 static struct weir_service_key refusing(struct lb *lb, const struct pkt_spec *s, __u32 interval)
@@ -83,16 +59,16 @@ static void check_rst4(const struct pkt *in, const struct pkt *out, __u32 seq, _
 	assert_int_equal(ip->ttl, 64);
 	assert_int_equal(ip->saddr, rq->daddr);
 	assert_int_equal(ip->daddr, rq->saddr);
-	assert_true(csum_ok(sum16(ip, 20, 0)));
+	assert_int_equal(weir_csum(ip, 20, 0), 0);
 	assert_int_equal(tcp->source, rt->dest);
 	assert_int_equal(tcp->dest, rt->source);
 	assert_int_equal(tcp->doff, 5);
 	assert_int_equal(((const __u8 *)tcp)[13], flags);
 	assert_int_equal(ntohl(tcp->seq), seq);
 	assert_int_equal(ntohl(tcp->ack_seq), ack);
-	assert_true(csum_ok(
-		pseudo((const __u8 *)&ip->saddr, (const __u8 *)&ip->daddr, 4, IPPROTO_TCP, 20) +
-		sum16(tcp, 20, 0)));
+	assert_int_equal(
+		weir_csum(tcp, 20, weir_csum_pseudo(&ip->saddr, &ip->daddr, 4, IPPROTO_TCP, 20)),
+		0);
 }
 
 /* A refused SYN: RST+ACK, sequence 0, acknowledging the SYN. */
@@ -175,8 +151,9 @@ static void rst_for_syn_ipv6(void **state)
 	assert_memory_equal(&ip->daddr, &rq->saddr, 16);
 	assert_int_equal(((const __u8 *)tcp)[13], PKT_RST | PKT_ACK);
 	assert_int_equal(ntohl(tcp->ack_seq), 0x01020304 + 1);
-	assert_true(csum_ok(pseudo(ip->saddr.s6_addr, ip->daddr.s6_addr, 16, IPPROTO_TCP, 20) +
-			    sum16(tcp, 20, 0)));
+	assert_int_equal(
+		weir_csum(tcp, 20, weir_csum_pseudo(&ip->saddr, &ip->daddr, 16, IPPROTO_TCP, 20)),
+		0);
 }
 
 static struct pkt_spec udp(void)
@@ -213,11 +190,11 @@ static void check_icmp4(struct lb *lb, struct pkt_spec *s)
 	assert_int_equal(ip->protocol, IPPROTO_ICMP);
 	assert_int_equal(ip->saddr, rq->daddr);
 	assert_int_equal(ip->daddr, rq->saddr);
-	assert_true(csum_ok(sum16(ip, 20, 0)));
+	assert_int_equal(weir_csum(ip, 20, 0), 0);
 	assert_int_equal(icmp->type, ICMP_DEST_UNREACH);
 	assert_int_equal(icmp->code, ICMP_PORT_UNREACH);
 	assert_memory_equal(icmp + 1, in.data + in.l3_off, quoted);
-	assert_true(csum_ok(sum16(icmp, 8 + quoted, 0)));
+	assert_int_equal(weir_csum(icmp, 8 + quoted, 0), 0);
 }
 
 static void icmp_for_udp_ipv4(void **state)
@@ -259,8 +236,10 @@ static void icmp_for_udp_ipv6(void **state)
 	assert_int_equal(icmp->icmp6_type, ICMPV6_DEST_UNREACH);
 	assert_int_equal(icmp->icmp6_code, ICMPV6_PORT_UNREACH);
 	assert_memory_equal(icmp + 1, in.data + in.l3_off, 48);
-	assert_true(csum_ok(pseudo(ip->saddr.s6_addr, ip->daddr.s6_addr, 16, IPPROTO_ICMPV6, 56) +
-			    sum16(icmp, 56, 0)));
+	assert_int_equal(
+		weir_csum(icmp, 56,
+			  weir_csum_pseudo(&ip->saddr, &ip->daddr, 16, IPPROTO_ICMPV6, 56)),
+		0);
 }
 
 /* One reply a second, after a burst of 100 ms worth: the rest are dropped

@@ -84,6 +84,7 @@ static void fin_leaves_closing_stream(void **state)
 	assert_int_equal(send_to(*state, 40000, PKT_ACK), FIRST);
 	assert_int_equal(stream_of(*state, 40000).state, WEIR_STATE_CLOSING);
 	assert_int_equal(stream_of(*state, 40000).packets, 4);
+	assert_int_equal(lb_class_stats(*state, SVC_ID).packets, 4); /* the service's too */
 	assert_int_equal(lb_backend_counters(*state, FIRST).ended_streams, 1);
 	assert_int_equal(lb_service_counters(*state, SVC_ID).ended_streams, 1);
 

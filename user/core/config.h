@@ -204,7 +204,9 @@ int config_parse_percent(const char *s, uint32_t *permille);
 /* Checks one class rule on its own (names, rates, priority). */
 int config_check_class(const struct weir_service_config *svc, size_t i, char *err, size_t errlen);
 
-#define WEIR_PAUSE_AFTER_MAX_NS (60ULL * 1000000000ULL)
+/* The whole seconds in the data plane's WEIR_PAUSE_EPOCHS_MAX (weir/abi.h): 60 s. */
+#define WEIR_PAUSE_AFTER_MAX_NS \
+	(WEIR_PAUSE_EPOCHS_MAX * WEIR_EPOCH_NS / 1000000000ULL * 1000000000ULL)
 #define WEIR_HANDSHAKE_MAX_NS (8ULL * 1000000000ULL)
 #define WEIR_SLOW_START_MAX_NS (3600ULL * 1000000000ULL)
 #define WEIR_ENCAP_MTU_MIN 1280

@@ -256,7 +256,6 @@ static void service_value(const struct ctl_service *svc, struct weir_service *va
 	memset(val, 0, sizeof(*val));
 	val->id = svc->id;
 	val->steering = cfg->steering;
-	val->forwarding = cfg->forwarding;
 	val->refuse = cfg->refuse;
 	val->flags = (cfg->preempt ? WEIR_SERVICE_PREEMPT : 0) |
 		     (svc->requests ? WEIR_SERVICE_REQUESTS : 0) |
