@@ -306,7 +306,7 @@ static const struct error_case error_cases[] = {
 	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        wieght: 2\n",
 	  "line 8, column 9: service web: backend 198.18.0.11: unknown key 'wieght'" },
 	{ SVC_HEAD "    port: 81\n", "line 6, column 5: service web: duplicate key 'port'" },
-	/* keys the CLI grammar reserves */
+	/* maglev and ipip values */
 	{ SVC_HEAD "    maglev-table-size: many\n",
 	  "line 6, column 24: service web: maglev-table-size: many is not a number "
 	  "(1-4294967295)" },

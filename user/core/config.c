@@ -239,23 +239,6 @@ int config_parse_percent(const char *s, uint32_t *permille)
 	return 0;
 }
 
-/* The names know values the data plane does not implement yet (the CLI
- * grammar reserves them); these say which ones may actually be used. */
-static bool steering_supported(uint8_t v)
-{
-	return v == WEIR_STEER_ROUND_ROBIN || v == WEIR_STEER_WEIGHTED || v == WEIR_STEER_MAGLEV;
-}
-
-static bool forwarding_supported(uint8_t v)
-{
-	return v == WEIR_FWD_DSR || v == WEIR_FWD_IPIP;
-}
-
-static bool refuse_supported(uint8_t v)
-{
-	return v == WEIR_REFUSE_DROP || v == WEIR_REFUSE_RESET;
-}
-
 int config_check_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -492,15 +475,6 @@ static int check_service_values(const struct weir_service_config *svc, char *err
 		return set_err(err, errlen, "service %s: no port", svc->name);
 	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
 		return set_err(err, errlen, "service %s: protocol must be tcp or udp", svc->name);
-	if (!steering_supported(svc->steering))
-		return set_err(err, errlen, "service %s: steering %s is not supported yet",
-			       svc->name, config_steering_name(svc->steering));
-	if (!forwarding_supported(svc->forwarding))
-		return set_err(err, errlen, "service %s: forwarding %s is not supported yet",
-			       svc->name, config_forwarding_name(svc->forwarding));
-	if (!refuse_supported(svc->refuse))
-		return set_err(err, errlen, "service %s: refuse %s is not supported yet", svc->name,
-			       config_refuse_name(svc->refuse));
 	if (!svc->idle_timeout_ns)
 		return set_err(err, errlen, "service %s: idle timeout must be longer than 0",
 			       svc->name);
@@ -746,8 +720,6 @@ struct parse_ctx {
 
 struct key_handler {
 	const char *key;
-	/* NULL: a key the CLI grammar names but weir does not implement yet,
-	 * refused rather than silently ignored. */
 	int (*parse)(struct parse_ctx *ctx, yaml_node_t *value, void *obj);
 	bool required;
 };
@@ -949,11 +921,9 @@ static int get_addr(struct parse_ctx *ctx, const yaml_node_t *node, struct weir_
 	return 0;
 }
 
-/* A name from one of the tables above; known but unimplemented values get
- * their own message so nobody hunts for a typo that is not there. */
+/* A name from one of the tables above. */
 static int get_choice(struct parse_ctx *ctx, const yaml_node_t *node,
-		      int (*parse)(const char *, uint8_t *), bool (*supported)(uint8_t),
-		      const char *choices, uint8_t *out)
+		      int (*parse)(const char *, uint8_t *), const char *choices, uint8_t *out)
 {
 	char why[96];
 	const char *s;
@@ -965,8 +935,6 @@ static int get_choice(struct parse_ctx *ctx, const yaml_node_t *node,
 		snprintf(why, sizeof(why), "is not one of %s", choices);
 		return bad_value(ctx, node, why);
 	}
-	if (supported && !supported(v))
-		return bad_value(ctx, node, "is not supported yet");
 	*out = v;
 	return 0;
 }
@@ -991,8 +959,6 @@ static int walk_pair(struct parse_ctx *ctx, const yaml_node_pair_t *pair,
 	if (*seen & (1ULL << (h - table)))
 		return fail(ctx, key, "duplicate key '%s'", h->key);
 	*seen |= 1ULL << (h - table);
-	if (!h->parse)
-		return fail(ctx, key, "%s is not supported yet", h->key);
 	ctx->key = h->key;
 	return h->parse(ctx, value, obj);
 }
@@ -1303,20 +1269,19 @@ static int parse_svc_proto(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 
 static int parse_svc_steering(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
-	return get_choice(ctx, value, config_parse_steering, steering_supported,
-			  "round-robin, weighted, maglev",
+	return get_choice(ctx, value, config_parse_steering, "round-robin, weighted, maglev",
 			  &((struct weir_service_config *)obj)->steering);
 }
 
 static int parse_svc_forwarding(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
-	return get_choice(ctx, value, config_parse_forwarding, forwarding_supported, "dsr",
+	return get_choice(ctx, value, config_parse_forwarding, "dsr",
 			  &((struct weir_service_config *)obj)->forwarding);
 }
 
 static int parse_svc_refuse(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
-	return get_choice(ctx, value, config_parse_refuse, refuse_supported, "drop, reset",
+	return get_choice(ctx, value, config_parse_refuse, "drop, reset",
 			  &((struct weir_service_config *)obj)->refuse);
 }
 
@@ -1376,7 +1341,7 @@ static int parse_svc_priority(struct parse_ctx *ctx, yaml_node_t *value, void *o
 
 static int parse_svc_share(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
-	return get_choice(ctx, value, config_parse_share, NULL, "min, priority",
+	return get_choice(ctx, value, config_parse_share, "min, priority",
 			  &((struct weir_service_config *)obj)->share);
 }
 
@@ -1418,7 +1383,7 @@ static int parse_svc_reserve(struct parse_ctx *ctx, yaml_node_t *value, void *ob
 
 static int parse_svc_fallback(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
-	return get_choice(ctx, value, config_parse_fallback, NULL, "drop, pass",
+	return get_choice(ctx, value, config_parse_fallback, "drop, pass",
 			  &((struct weir_service_config *)obj)->fallback);
 }
 
@@ -1643,8 +1608,7 @@ static int parse_xdp_mode(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 	struct weir_config *cfg = obj;
 
 	cfg->given |= WEIR_CONFIG_GIVEN_XDP_MODE;
-	return get_choice(ctx, value, config_parse_xdp_mode, NULL, "native, generic",
-			  &cfg->xdp_mode);
+	return get_choice(ctx, value, config_parse_xdp_mode, "native, generic", &cfg->xdp_mode);
 }
 
 static int parse_update_interval(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
