@@ -399,6 +399,11 @@ static int set_err(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+static const char *family_name(const struct weir_addr *a)
+{
+	return a->family == WEIR_AF_INET6 ? "IPv6" : "IPv4";
+}
+
 static int check_health(const struct weir_service_config *svc, char *err, size_t errlen)
 {
 	const struct weir_health_config *h = &svc->health;
@@ -429,8 +434,7 @@ static int check_backend(const struct weir_service_config *svc, size_t i, char *
 	units_format_addr(&be->addr, addr, sizeof(addr));
 	if (be->addr.family != svc->vip.family)
 		return set_err(err, errlen, "service %s: backend %s: %s backend for an %s VIP",
-			       svc->name, addr, be->addr.family == WEIR_AF_INET6 ? "IPv6" : "IPv4",
-			       svc->vip.family == WEIR_AF_INET6 ? "IPv6" : "IPv4");
+			       svc->name, addr, family_name(&be->addr), family_name(&svc->vip));
 	if (!units_addr_is_unicast(&be->addr))
 		return set_err(err, errlen,
 			       "service %s: backend %s: not a unicast host address (unspecified, "
@@ -534,8 +538,7 @@ static int check_admission(const struct weir_service_config *svc, char *err, siz
 	if (!ret && svc->encap_source.kind == WEIR_RULE_CIDR &&
 	    svc->encap_source.addr.family != svc->vip.family)
 		ret = set_err(err, errlen, "service %s: encap-source %s for an %s VIP", svc->name,
-			      svc->encap_source.addr.family == WEIR_AF_INET6 ? "IPv6" : "IPv4",
-			      svc->vip.family == WEIR_AF_INET6 ? "IPv6" : "IPv4");
+			      family_name(&svc->encap_source.addr), family_name(&svc->vip));
 	if (!ret && (svc->encap_mtu < WEIR_ENCAP_MTU_MIN || svc->encap_mtu > WEIR_ENCAP_MTU_MAX))
 		ret = set_err(err, errlen, "service %s: encap-mtu %u is out of range (%d-%d)",
 			      svc->name, svc->encap_mtu, WEIR_ENCAP_MTU_MIN, WEIR_ENCAP_MTU_MAX);
@@ -574,9 +577,8 @@ int config_check_class(const struct weir_service_config *svc, size_t i, char *er
 			       c->name, c->priority);
 	if (c->match.kind == WEIR_RULE_CIDR && c->match.addr.family != svc->vip.family)
 		return set_err(err, errlen, "service %s: class %s: %s prefix for an %s VIP",
-			       svc->name, c->name,
-			       c->match.addr.family == WEIR_AF_INET6 ? "IPv6" : "IPv4",
-			       svc->vip.family == WEIR_AF_INET6 ? "IPv6" : "IPv4");
+			       svc->name, c->name, family_name(&c->match.addr),
+			       family_name(&svc->vip));
 	if (c->match.kind < WEIR_RULE_CIDR || c->match.kind > WEIR_RULE_DSCP)
 		return set_err(err, errlen, "service %s: class %s: no match", svc->name, c->name);
 	snprintf(what, sizeof(what), "class %s: ", c->name);

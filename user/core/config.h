@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc.h"
 #include "capacity.h"
 #include "overload.h"
 #include "units.h"
@@ -71,6 +72,10 @@ enum weir_share {
 	WEIR_SHARE_MIN = 0,
 	WEIR_SHARE_PRIORITY = 1,
 };
+/* The controller hands a service's share to the allocator as it is. */
+_Static_assert((int)WEIR_SHARE_MIN == (int)ALLOC_SHARE_MIN &&
+		       (int)WEIR_SHARE_PRIORITY == (int)ALLOC_SHARE_PRIORITY,
+	       "config: share values are alloc's");
 
 struct weir_service_config {
 	char name[32]; /* WEIR_NAME_MAX: [A-Za-z0-9_.-], 1-31 chars */

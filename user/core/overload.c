@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "weir/abi.h"
+#include "core/breaker.h"
 #include "core/overload.h"
+#include "core/pie.h"
 #include "core/units.h"
 
 #define NS_PER_MS 1000000ULL
@@ -14,18 +16,18 @@
 void overload_config_init(struct weir_overload_config *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->delay_target_ns = 20 * NS_PER_MS;
-	o->pie_interval_ns = 30 * NS_PER_MS;
-	o->pie_burst_ns = 150 * NS_PER_MS;
+	o->delay_target_ns = PIE_TARGET_DEFAULT;
+	o->pie_interval_ns = PIE_TUPDATE_DEFAULT;
+	o->pie_burst_ns = PIE_BURST_DEFAULT;
 	o->pie_exempt = WEIR_PRIORITIES - 1;
 	o->probe_interval_ns = 100 * NS_PER_MS;
 	o->probe_timeout_ns = NS_PER_S;
 	o->report_ttl_ns = 5 * NS_PER_S;
 	o->breaker = true;
-	o->breaker_permille = 500;
-	o->breaker_window = 10;
-	o->breaker_consecutive = 5;
-	o->breaker_cooldown_ns = 5 * NS_PER_S;
+	o->breaker_permille = BREAKER_FAIL_PERMILLE_DEFAULT;
+	o->breaker_window = BREAKER_WINDOW_DEFAULT;
+	o->breaker_consecutive = BREAKER_CONSECUTIVE_DEFAULT;
+	o->breaker_cooldown_ns = BREAKER_COOLDOWN_DEFAULT_NS;
 }
 
 static int pick(const char *const *names, const char *s, uint8_t *out)
