@@ -221,24 +221,6 @@ const char *config_format_match(const struct weir_match *m, char *buf, size_t le
 	return buf;
 }
 
-/* "10%" or "2.5%", 0-50%, in permille (a tenth of a percent at most). */
-int config_parse_percent(const char *s, uint32_t *permille)
-{
-	char *end;
-	double v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	v = strtod(s, &end);
-	if (strcmp(end, "%") || !(v >= 0 && v <= 50))
-		return -EINVAL;
-	v *= 10;
-	if (v != (double)(uint32_t)(v + 0.5))
-		return -EINVAL;
-	*permille = (uint32_t)(v + 0.5);
-	return 0;
-}
-
 int config_check_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -1378,7 +1360,7 @@ static int parse_svc_reserve(struct parse_ctx *ctx, yaml_node_t *value, void *ob
 
 	if (get_text(ctx, value, &s))
 		return -EINVAL;
-	if (config_parse_percent(s, &((struct weir_service_config *)obj)->priority_reserve))
+	if (units_parse_permille(s, 0, 500, &((struct weir_service_config *)obj)->priority_reserve))
 		return bad_value(ctx, value, "is not a percentage from 0% to 50%");
 	return 0;
 }
@@ -1711,16 +1693,12 @@ static int parse_statsd_sample_rate(struct parse_ctx *ctx, yaml_node_t *value, v
 {
 	struct weir_config *cfg = obj;
 	const char *s;
-	char *end;
-	double v;
 
 	cfg->given |= WEIR_CONFIG_GIVEN_METRICS;
 	if (get_text(ctx, value, &s))
 		return -EINVAL;
-	v = strtod(s, &end);
-	if (end == s || *end || strspn(s, "0123456789.") != strlen(s) || !(v * PPM >= 1) || v > 1)
+	if (units_parse_ppm(s, 1, PPM, &cfg->metrics.statsd_sample_ppm))
 		return bad_value(ctx, value, "is not a number from 0.000001 to 1");
-	cfg->metrics.statsd_sample_ppm = (uint32_t)(v * PPM + 0.5);
 	return 0;
 }
 
@@ -2088,10 +2066,9 @@ static void emit_admission(struct emit_buf *b, const struct weir_service_config 
 	     units_format_duration(svc->handshake_timeout_ns, text, sizeof(text)));
 	emit(b, "    bucket-depth: %s\n",
 	     units_format_duration(svc->bucket_depth_ns, text, sizeof(text)));
-	emit(b, "    priority-reserve: %u", svc->priority_reserve / 10);
-	if (svc->priority_reserve % 10)
-		emit(b, ".%u", svc->priority_reserve % 10);
-	emit(b, "%%\n    refuse-rate: %u\n", svc->refuse_rate);
+	emit(b, "    priority-reserve: %s\n",
+	     units_format_permille(svc->priority_reserve, text, sizeof(text)));
+	emit(b, "    refuse-rate: %u\n", svc->refuse_rate);
 	emit_overload(b, &svc->overload);
 	emit_capacity(b, svc);
 	emit(b, "    fallback: %s\n", config_fallback_name(svc->fallback));

@@ -204,8 +204,6 @@ const char *config_share_name(uint8_t v);
 /* "198.18.0.0/16", "2001:db8::/32", "port:80", "port:8000-8099", "dscp:46". */
 int config_parse_match(const char *s, struct weir_match *out);
 const char *config_format_match(const struct weir_match *m, char *buf, size_t len);
-/* "10%" (0-50%) in permille. */
-int config_parse_percent(const char *s, uint32_t *permille);
 /* Checks one class rule on its own (names, rates, priority). */
 int config_check_class(const struct weir_service_config *svc, size_t i, char *err, size_t errlen);
 

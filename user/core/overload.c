@@ -98,22 +98,6 @@ static int set_probe(struct weir_overload_config *o, const char *s)
 	return 0;
 }
 
-static int set_percent(const char *s, uint32_t *permille)
-{
-	uint32_t pct;
-	char num[8];
-	size_t n = strlen(s);
-
-	if (n < 2 || n > 4 || s[n - 1] != '%')
-		return -EINVAL;
-	memcpy(num, s, n - 1);
-	num[n - 1] = '\0';
-	if (units_parse_u32(num, 1, 100, &pct))
-		return -EINVAL;
-	*permille = pct * 10;
-	return 0;
-}
-
 static int set_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
 	return units_parse_u32(s, lo, hi, out);
@@ -155,7 +139,7 @@ static int set_option(struct weir_overload_config *o, const char *key, const cha
 	if (!strcmp(key, "breaker"))
 		return set_bool(v, &o->breaker);
 	if (!strcmp(key, "breaker-failures"))
-		return set_percent(v, &o->breaker_permille);
+		return units_parse_permille(v, 10, 1000, &o->breaker_permille);
 	if (!strcmp(key, "breaker-window"))
 		return set_u32(v, 1, 64, &o->breaker_window);
 	if (!strcmp(key, "breaker-consecutive"))
@@ -278,10 +262,8 @@ const char *overload_format(const struct weir_overload_config *o, const char *ke
 		return format_duration(o->report_ttl_ns, buf, len);
 	if (!strcmp(key, "breaker"))
 		return bool_names[o->breaker];
-	if (!strcmp(key, "breaker-failures")) {
-		snprintf(buf, len, "%u%%", o->breaker_permille / 10);
-		return buf;
-	}
+	if (!strcmp(key, "breaker-failures"))
+		return units_format_permille(o->breaker_permille, buf, len);
 	if (!strcmp(key, "breaker-window"))
 		return format_u32(o->breaker_window, buf, len);
 	if (!strcmp(key, "breaker-consecutive"))

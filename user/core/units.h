@@ -57,7 +57,16 @@ int units_parse_duration(const char *s, uint64_t *ns);
 /* Shortest exact form: "100ms", "1s", "2m". */
 const char *units_format_duration(uint64_t ns, char *buf, size_t len);
 
-/* Parts per million as the shortest decimal: 1000000 -> "1", 500000 -> "0.5". */
+/* A percentage with at most one decimal ("10%", "12.5%") in permille,
+ * within [lo, hi] permille. */
+int units_parse_permille(const char *s, uint32_t lo, uint32_t hi, uint32_t *permille);
+/* Shortest exact form: 100 -> "10%", 125 -> "12.5%". */
+const char *units_format_permille(uint32_t permille, char *buf, size_t len);
+
+/* A plain decimal with at most six decimals ("1", "0.125") in parts per
+ * million, within [lo, hi] ppm. */
+int units_parse_ppm(const char *s, uint32_t lo, uint32_t hi, uint32_t *ppm);
+/* Shortest exact form: 1000000 -> "1", 500000 -> "0.5". */
 const char *units_format_ppm(uint32_t ppm, char *buf, size_t len);
 
 #endif

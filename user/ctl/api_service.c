@@ -147,7 +147,7 @@ static int set_bucket_depth(struct weir_service_config *s, const char *v)
 
 static int set_priority_reserve(struct weir_service_config *s, const char *v)
 {
-	return config_parse_percent(v, &s->priority_reserve);
+	return units_parse_permille(v, 0, 500, &s->priority_reserve);
 }
 
 static int set_maglev_size(struct weir_service_config *s, const char *v)
