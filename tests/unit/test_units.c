@@ -145,6 +145,7 @@ static void test_rate_format(void **state)
 static void test_duration_accepts(void **state)
 {
 	static const struct duration_case cases[] = {
+		{ "0", 0 }, /* zero needs no unit */
 		{ "0s", 0 },
 		{ "0ms", 0 },
 		{ "1ms", 1000000 },
@@ -177,7 +178,9 @@ static void test_duration_rejects(void **state)
 	static const char *const bad[] = {
 		"",
 		"100", /* a unit is required */
-		"0",
+		"1",
+		"0.0",
+		"00",
 		"1.5",
 		"s",
 		" 1s",
@@ -207,7 +210,7 @@ static void test_duration_rejects(void **state)
 static void test_duration_format(void **state)
 {
 	static const struct duration_case cases[] = {
-		{ "0s", 0 },
+		{ "0", 0 },
 		{ "100ms", 100000000 },
 		{ "1500ms", 1500000000 },
 		{ "1s", 1000000000 },

@@ -1377,11 +1377,9 @@ static int parse_svc_slow_start(struct parse_ctx *ctx, yaml_node_t *value, void 
 
 	if (get_text(ctx, value, &s))
 		return -EINVAL;
-	if (!strcmp(s, "0")) {
-		((struct weir_service_config *)obj)->slow_start_ns = 0;
-		return 0;
-	}
-	return get_duration(ctx, value, &((struct weir_service_config *)obj)->slow_start_ns);
+	if (units_parse_duration(s, &((struct weir_service_config *)obj)->slow_start_ns))
+		return bad_value(ctx, value, "is not a duration (a number with ms, s or m)");
+	return 0;
 }
 
 static int parse_svc_maglev_size(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
@@ -1420,17 +1418,13 @@ static int parse_svc_refuse_rate(struct parse_ctx *ctx, yaml_node_t *value, void
 static int parse_svc_overload(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
 	struct weir_service_config *svc = obj;
-	char why[96];
+	char why[WEIR_ERR_MAX];
 	const char *s;
-	int ret;
 
 	if (get_text(ctx, value, &s))
 		return -EINVAL;
-	ret = overload_set(&svc->overload, ctx->key, s);
-	if (ret) {
-		snprintf(why, sizeof(why), "is not %s", overload_expected(ctx->key));
-		return bad_value(ctx, value, why);
-	}
+	if (overload_set(&svc->overload, ctx->key, s, why, sizeof(why)))
+		return fail(ctx, value, "%s: %s", ctx->key, why);
 	return 0;
 }
 
@@ -2021,11 +2015,12 @@ static void emit_class(struct emit_buf *b, const struct weir_class_config *c)
 static void emit_overload(struct emit_buf *b, const struct weir_overload_config *o)
 {
 	char text[WEIR_PROBE_PATH_MAX + 8];
+	const char *key;
 	size_t i;
 
-	for (i = 0; overload_keys[i]; i++) {
-		emit(b, "    %s: ", overload_keys[i]);
-		emit_text(b, overload_format(o, overload_keys[i], text, sizeof(text)), false);
+	for (i = 0; (key = overload_key(i)); i++) {
+		emit(b, "    %s: ", key);
+		emit_text(b, overload_format(o, key, text, sizeof(text)), false);
 		emit(b, "\n");
 	}
 }
@@ -2077,8 +2072,7 @@ static void emit_admission(struct emit_buf *b, const struct weir_service_config 
 	emit(b, "    encap-source: \"%s\"\n", config_format_match(&encap, text, sizeof(text)));
 	emit(b, "    encap-mtu: %u\n", svc->encap_mtu);
 	emit(b, "    slow-start: %s\n",
-	     svc->slow_start_ns ? units_format_duration(svc->slow_start_ns, text, sizeof(text))
-				: "0");
+	     units_format_duration(svc->slow_start_ns, text, sizeof(text)));
 	emit(b, "    classes:%s\n", svc->n_classes ? "" : " []");
 	for (i = 0; i < svc->n_classes; i++)
 		emit_class(b, &svc->classes[i]);

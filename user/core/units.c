@@ -206,6 +206,11 @@ int units_parse_rate(const char *s, uint64_t *bits_per_second)
 
 int units_parse_duration(const char *s, uint64_t *ns)
 {
+	/* Zero is zero in every unit, so it alone needs none ("pie-burst: 0"). */
+	if (s && ns && !strcmp(s, "0")) {
+		*ns = 0;
+		return 0;
+	}
 	return parse_with_unit(s, duration_units, ns);
 }
 
@@ -264,7 +269,7 @@ const char *units_format_duration(uint64_t ns, char *buf, size_t len)
 	const struct unit *u;
 
 	if (!ns) {
-		snprintf(buf, len, "0s");
+		snprintf(buf, len, "0");
 		return buf;
 	}
 	for (u = duration_units; u->suffix; u++) {
@@ -288,6 +293,14 @@ int units_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	if (v < min || v > max)
 		return -EINVAL;
 	*out = (uint32_t)v;
+	return 0;
+}
+
+int units_parse_bool(const char *s, bool *out)
+{
+	if (!s || !out || (strcmp(s, "true") && strcmp(s, "false")))
+		return -EINVAL;
+	*out = !strcmp(s, "true");
 	return 0;
 }
 

@@ -180,10 +180,6 @@ static int set_fallback(struct weir_service_config *s, const char *v)
 
 static int set_slow_start(struct weir_service_config *s, const char *v)
 {
-	if (!strcmp(v, "0")) {
-		s->slow_start_ns = 0;
-		return 0;
-	}
 	return units_parse_duration(v, &s->slow_start_ns);
 }
 
@@ -226,18 +222,14 @@ static const struct {
 /* The overload options (core/overload.c), by the same keys as the file. */
 static int service_overload(struct weir_service_config *s, json_object *args, char *err)
 {
+	const char *key, *v;
+	char why[256];
 	size_t i;
-	int ret;
 
-	for (i = 0; overload_keys[i]; i++) {
-		const char *v = api_arg(args, overload_keys[i]);
-
-		if (!v)
-			continue;
-		ret = overload_set(&s->overload, overload_keys[i], v);
-		if (ret)
-			return api_error(err, "service %s: --%s: '%s' is not %s", s->name,
-					 overload_keys[i], v, overload_expected(overload_keys[i]));
+	for (i = 0; (key = overload_key(i)); i++) {
+		v = api_arg(args, key);
+		if (v && overload_set(&s->overload, key, v, why, sizeof(why)))
+			return api_error(err, "service %s: --%s: %s", s->name, key, why);
 	}
 	return 0;
 }
