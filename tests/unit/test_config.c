@@ -321,7 +321,12 @@ static const struct error_case error_cases[] = {
 	{ SVC_HEAD "    capacity-rate: fast\n", "line 6, column 20: service web: capacity-rate: "
 						"fast is not a rate (bit/s, like 8mbit or 1gbit)" },
 	{ SVC_HEAD "    priority: 8\n",
-	  "line 6, column 15: service web: priority: 8 is out of range (0-7)" },
+	  "line 6, column 15: service web: priority: 8 is not a priority (0-7)" },
+	{ SVC_HEAD "    forwarding: nat\n",
+	  "line 6, column 17: service web: forwarding: nat is not one of dsr, ipip" },
+	{ SVC_HEAD "    slow-start: 10\n",
+	  "line 6, column 17: service web: slow-start: 10 is not a "
+	  "duration (a number with ms, s or m)" },
 	{ SVC_HEAD "    share: fair\n",
 	  "line 6, column 12: service web: share: fair is not one of min, priority" },
 	{ SVC_HEAD "    preempt: yes\n",
@@ -1347,6 +1352,52 @@ static void test_copy(void **state)
 	assert_empty(&dst);
 }
 
+/* The socket's way in: the same table as the file, the same messages. */
+static void test_service_set(void **state)
+{
+	struct weir_service_config svc, before;
+	char why[WEIR_ERR_MAX];
+
+	(void)state;
+	config_service_init(&svc, IPPROTO_TCP);
+	assert_int_equal(config_service_set(&svc, "forwarding", "ipip", why, sizeof(why)), 0);
+	assert_int_equal(svc.forwarding, WEIR_FWD_IPIP);
+	/* 0 turns slow start off, with or without a unit */
+	assert_int_equal(config_service_set(&svc, "slow-start", "0s", why, sizeof(why)), 0);
+	assert_int_equal(config_service_set(&svc, "slow-start", "0", why, sizeof(why)), 0);
+	assert_int_equal(svc.slow_start_ns, 0);
+	assert_int_equal(config_service_set(&svc, "capacity-streams", "400", why, sizeof(why)), 0);
+	assert_int_equal(svc.capacity_streams, 400);
+	/* the overload options and the capacity expressions are services' too */
+	assert_int_equal(config_service_set(&svc, "admission", "pie", why, sizeof(why)), 0);
+	assert_int_equal(svc.overload.admission, WEIR_ADMISSION_PIE);
+	assert_int_equal(config_service_set(&svc, "capacity-limit", "auto", why, sizeof(why)), 0);
+	assert_true(svc.overload.capacity_limit_auto);
+	before = svc;
+	assert_int_equal(config_service_set(&svc, "priority", "9", why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "9 is not a priority (0-7)");
+	assert_int_equal(config_service_set(&svc, "idle-timeout", "0s", why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "0s is too short (must be longer than 0)");
+	assert_int_equal(config_service_set(&svc, "delay-target", "0", why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "0 is not a duration from 1ms to 10s");
+	assert_int_equal(config_service_set(&svc, "scale-out", "(", why, sizeof(why)), -EINVAL);
+	assert_memory_equal(why, "column ", 7);
+	assert_memory_equal(&svc, &before, sizeof(svc));
+	/* the key is the socket's other business */
+	assert_int_equal(config_service_set(&svc, "vip", "198.18.1.1", why, sizeof(why)), -ENOENT);
+	assert_int_equal(config_service_set(&svc, "paused", "true", why, sizeof(why)), -ENOENT);
+	assert_int_equal(config_service_set(&svc, "health", "tcp", why, sizeof(why)), -ENOENT);
+	assert_true(config_service_option("steering"));
+	assert_true(config_service_option("breaker-window"));
+	assert_true(config_service_option("scale-hook"));
+	assert_false(config_service_option("name"));
+	assert_false(config_service_option("backends"));
+	assert_int_equal(config_health_set(&svc.health, "port", "0", why, sizeof(why)), 0);
+	assert_int_equal(config_health_set(&svc.health, "port", "65536", why, sizeof(why)),
+			 -EINVAL);
+	assert_string_equal(why, "65536 is not a port (1-65535, or 0 for the service port)");
+}
+
 static void test_names(void **state)
 {
 	uint8_t v = 77;
@@ -1410,6 +1461,7 @@ int main(void)
 		cmocka_unit_test(test_check_accepts),
 		cmocka_unit_test(test_check_totals),
 		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_service_set),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_check_name),
 		cmocka_unit_test(test_yaml_syntax_errors),

@@ -171,6 +171,26 @@ void config_free(struct weir_config *cfg);
  */
 int config_parse(const char *text, size_t len, struct weir_config *cfg, char *err, size_t errlen);
 
+/*
+ * A service option by its key, as the file and the control socket give it:
+ * steering to slow-start, the overload options (core/overload.h) and the
+ * capacity expressions (core/capacity.h). 0; -ENOENT for a key that is none
+ * of them (name, vip, port, proto, paused, health, backends and classes
+ * are not); -EINVAL with why: the value and what is wrong with it ("9 is
+ * not a priority (0-7)"), or for an expression where it fails. svc is
+ * unchanged on failure. Ranges that need more than the one value are
+ * config_check_service()'s.
+ */
+int config_service_set(struct weir_service_config *svc, const char *key, const char *text,
+		       char *why, size_t len);
+/* Whether config_service_set() takes key. */
+bool config_service_option(const char *key);
+/* A key of a health mapping or of a class rule, as config_service_set(). */
+int config_health_set(struct weir_health_config *h, const char *key, const char *text, char *why,
+		      size_t len);
+int config_class_set(struct weir_class_config *c, const char *key, const char *text, char *why,
+		     size_t len);
+
 /* Checks that need the whole document or object: names and keys unique,
  * backend family matches the VIP's, values the data plane supports. */
 int config_check_service(const struct weir_service_config *svc, char *err, size_t errlen);

@@ -10,19 +10,9 @@
 #define REASON_MAX 160
 #define VALUE_SHOWN 64 /* bytes of a refused value a message quotes */
 
-static void *field_of(const struct option *o, void *obj)
-{
-	return (char *)obj + o->offset;
-}
-
-static const void *const_field_of(const struct option *o, const void *obj)
-{
-	return (const char *)obj + o->offset;
-}
-
 static void store(const struct option *o, void *obj, uint64_t v)
 {
-	void *field = field_of(o, obj);
+	void *field = option_field(o, obj);
 
 	if (o->size == sizeof(uint8_t))
 		*(uint8_t *)field = (uint8_t)v;
@@ -36,7 +26,7 @@ static void store(const struct option *o, void *obj, uint64_t v)
 
 static uint64_t load(const struct option *o, const void *obj)
 {
-	const void *field = const_field_of(o, obj);
+	const void *field = option_const_field(o, obj);
 
 	if (o->size == sizeof(uint8_t))
 		return *(const uint8_t *)field;
@@ -68,7 +58,7 @@ static const char *format_number(const struct option *o, const void *obj, char *
 	return buf;
 }
 
-const struct option_kind option_number = { parse_number, format_number };
+const struct option_kind option_number = { parse_number, format_number, false };
 
 static int parse_duration(const struct option *o, void *obj, const char *text, char *why,
 			  size_t len)
@@ -81,7 +71,7 @@ static int parse_duration(const struct option *o, void *obj, const char *text, c
 		return -EINVAL;
 	}
 	if (ns >= o->lo && ns <= o->hi) {
-		*(uint64_t *)field_of(o, obj) = ns;
+		*(uint64_t *)option_field(o, obj) = ns;
 		return 0;
 	}
 	if (o->lo == 1 && !ns)
@@ -95,14 +85,14 @@ static int parse_duration(const struct option *o, void *obj, const char *text, c
 
 static const char *format_duration(const struct option *o, const void *obj, char *buf, size_t len)
 {
-	return units_format_duration(*(const uint64_t *)const_field_of(o, obj), buf, len);
+	return units_format_duration(*(const uint64_t *)option_const_field(o, obj), buf, len);
 }
 
-const struct option_kind option_duration = { parse_duration, format_duration };
+const struct option_kind option_duration = { parse_duration, format_duration, false };
 
 static int parse_rate(const struct option *o, void *obj, const char *text, char *why, size_t len)
 {
-	if (!units_parse_rate(text, (uint64_t *)field_of(o, obj)))
+	if (!units_parse_rate(text, (uint64_t *)option_field(o, obj)))
 		return 0;
 	snprintf(why, len, "is not a rate (bit/s, like 8mbit or 1gbit)");
 	return -EINVAL;
@@ -110,10 +100,10 @@ static int parse_rate(const struct option *o, void *obj, const char *text, char 
 
 static const char *format_rate(const struct option *o, const void *obj, char *buf, size_t len)
 {
-	return units_format_rate(*(const uint64_t *)const_field_of(o, obj), buf, len);
+	return units_format_rate(*(const uint64_t *)option_const_field(o, obj), buf, len);
 }
 
-const struct option_kind option_rate = { parse_rate, format_rate };
+const struct option_kind option_rate = { parse_rate, format_rate, false };
 
 static int parse_choice(const struct option *o, void *obj, const char *text, char *why, size_t len)
 {
@@ -121,7 +111,7 @@ static int parse_choice(const struct option *o, void *obj, const char *text, cha
 
 	for (i = 0; o->names[i]; i++) {
 		if (!strcmp(o->names[i], text)) {
-			*(uint8_t *)field_of(o, obj) = (uint8_t)i;
+			*(uint8_t *)option_field(o, obj) = (uint8_t)i;
 			return 0;
 		}
 	}
@@ -133,7 +123,7 @@ static int parse_choice(const struct option *o, void *obj, const char *text, cha
 
 static const char *format_choice(const struct option *o, const void *obj, char *buf, size_t len)
 {
-	uint8_t v = *(const uint8_t *)const_field_of(o, obj);
+	uint8_t v = *(const uint8_t *)option_const_field(o, obj);
 	size_t i;
 
 	(void)buf;
@@ -144,11 +134,11 @@ static const char *format_choice(const struct option *o, const void *obj, char *
 	return "?";
 }
 
-const struct option_kind option_choice = { parse_choice, format_choice };
+const struct option_kind option_choice = { parse_choice, format_choice, false };
 
 static int parse_bool(const struct option *o, void *obj, const char *text, char *why, size_t len)
 {
-	if (!units_parse_bool(text, (bool *)field_of(o, obj)))
+	if (!units_parse_bool(text, (bool *)option_field(o, obj)))
 		return 0;
 	snprintf(why, len, "is not true or false");
 	return -EINVAL;
@@ -158,10 +148,10 @@ static const char *format_bool(const struct option *o, const void *obj, char *bu
 {
 	(void)buf;
 	(void)len;
-	return *(const bool *)const_field_of(o, obj) ? "true" : "false";
+	return *(const bool *)option_const_field(o, obj) ? "true" : "false";
 }
 
-const struct option_kind option_bool = { parse_bool, format_bool };
+const struct option_kind option_bool = { parse_bool, format_bool, false };
 
 static int parse_permille(const struct option *o, void *obj, const char *text, char *why,
 			  size_t len)
@@ -169,7 +159,7 @@ static int parse_permille(const struct option *o, void *obj, const char *text, c
 	char a[16], b[16];
 
 	if (!units_parse_permille(text, (uint32_t)o->lo, (uint32_t)o->hi,
-				  (uint32_t *)field_of(o, obj)))
+				  (uint32_t *)option_field(o, obj)))
 		return 0;
 	snprintf(why, len, "is not a percentage from %s to %s",
 		 units_format_permille((uint32_t)o->lo, a, sizeof(a)),
@@ -179,10 +169,10 @@ static int parse_permille(const struct option *o, void *obj, const char *text, c
 
 static const char *format_permille(const struct option *o, const void *obj, char *buf, size_t len)
 {
-	return units_format_permille(*(const uint32_t *)const_field_of(o, obj), buf, len);
+	return units_format_permille(*(const uint32_t *)option_const_field(o, obj), buf, len);
 }
 
-const struct option_kind option_permille = { parse_permille, format_permille };
+const struct option_kind option_permille = { parse_permille, format_permille, false };
 
 const struct option *option_find(const struct option *table, const char *key)
 {

@@ -21,6 +21,7 @@ struct option_kind {
 	int (*parse)(const struct option *o, void *obj, const char *text, char *why, size_t len);
 	/* The value as the dump writes it (and parse reads it back). */
 	const char *(*format)(const struct option *o, const void *obj, char *buf, size_t len);
+	bool quoted; /* the dump writes it in double quotes */
 };
 
 struct option {
@@ -34,6 +35,17 @@ struct option {
 };
 
 #define OPTION_FIELD(type, member) offsetof(type, member), sizeof(((type *)0)->member)
+
+/* The row's field in obj, for kinds of its own. */
+static inline void *option_field(const struct option *o, void *obj)
+{
+	return (char *)obj + o->offset;
+}
+
+static inline const void *option_const_field(const struct option *o, const void *obj)
+{
+	return (const char *)obj + o->offset;
+}
 
 /* A decimal number in [lo, hi] (at most 2^32 - 1) into an integer field of
  * any width; without expected the reason is "is out of range (lo-hi)" or

@@ -71,7 +71,7 @@ static const char *format_probe(const struct option *opt, const void *obj, char 
 	return overload_probe_name(obj, buf, len);
 }
 
-static const struct option_kind probe_kind = { parse_probe, format_probe };
+static const struct option_kind probe_kind = { parse_probe, format_probe, false };
 
 #define FIELD(member) OPTION_FIELD(struct weir_overload_config, member)
 #define MS(n) ((n)*NS_PER_MS)

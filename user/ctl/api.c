@@ -30,22 +30,12 @@ struct api_cmd {
 	bool open_args;
 	/* Changes nothing: callers of the socket's group may run it. */
 	bool read_only;
+	/* Takes the service options too (api_service_option()). */
+	bool service_options;
 };
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NO_ARGS ((const char *const[]){ NULL })
-#define SERVICE_OPTION_ARGS                                                                      \
-	"steering", "forwarding", "refuse", "idle-timeout", "health", "health-port",             \
-		"capacity-streams", "capacity-rate", "stream-min", "stream-max", "priority",     \
-		"share", "preempt", "burst", "pause-after", "handshake-timeout", "bucket-depth", \
-		"priority-reserve", "refuse-rate", "admission", "delay-target", "delay-source",  \
-		"probe", "capacity-ranking", "capacity-limit", "shuffle-size", "scale-out",      \
-		"scale-in", "scale-hook", "fallback", "slow-start", "maglev-table-size",         \
-		"scale-for", "scale-cooldown", "delay-aggregate", "pie-interval", "pie-burst",   \
-		"pie-exempt-priority", "pie-scale", "probe-interval", "probe-timeout",           \
-		"report-ttl", "breaker", "breaker-failures", "breaker-window",                   \
-		"breaker-consecutive", "breaker-cooldown", "encap-source", "encap-mtu"
-
 const char *api_arg(json_object *args, const char *key)
 {
 	json_object *v;
@@ -314,9 +304,14 @@ static int cmd_shutdown(struct ctl *c, json_object *args, json_object **out, cha
 
 static const struct api_cmd api_cmds[] = {
 	READ("status", cmd_status, NO_ARGS),
-	CMD("service.add", cmd_service_add,
-	    ARGS("name", "vip", "port", "proto", SERVICE_OPTION_ARGS)),
-	CMD("service.set", cmd_service_set, ARGS("name", SERVICE_OPTION_ARGS)),
+	{ .name = "service.add",
+	  .fn = cmd_service_add,
+	  .args = ARGS("name", "vip", "port", "proto"),
+	  .service_options = true },
+	{ .name = "service.set",
+	  .fn = cmd_service_set,
+	  .args = ARGS("name"),
+	  .service_options = true },
 	CMD("service.del", cmd_service_del, ARGS("name")),
 	CMD("service.pause", cmd_service_pause, ARGS("name")),
 	CMD("service.resume", cmd_service_resume, ARGS("name")),
@@ -358,7 +353,7 @@ static bool arg_known(const struct api_cmd *h, const char *key)
 	for (a = h->args; *a; a++)
 		if (!strcmp(*a, key))
 			return true;
-	return false;
+	return h->service_options && api_service_option(key);
 }
 
 static int check_args(const struct api_cmd *h, json_object *args, char *err)

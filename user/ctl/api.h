@@ -62,6 +62,8 @@ json_object *service_json(struct ctl *c, const struct ctl_service *svc);
 json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 			  const struct ctl_backend *be);
 json_object *classes_json(struct ctl *c, const struct ctl_service *svc);
+/* Whether service.add and service.set take key as an option. */
+bool api_service_option(const char *key);
 int edit_backend_pause(struct weir_config *cfg, json_object *args, char *err);
 
 /* api_expr.c */

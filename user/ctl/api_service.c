@@ -10,7 +10,6 @@
 
 #include <json-c/json.h>
 
-#include "core/maglev.h"
 #include "ctl/api.h"
 #include "ctl/ctl.h"
 
@@ -34,221 +33,26 @@ static int find_backend_arg(struct weir_service_config *svc, json_object *args, 
 	return -ENOENT;
 }
 
-static int set_steering(struct weir_service_config *s, const char *v)
+/* --health tcp|none and --health-port: the socket's flat spelling of the
+ * file's health mapping. */
+static int service_health(struct weir_service_config *s, const char *key, const char *v, char *why,
+			  size_t len)
 {
-	return config_parse_steering(v, &s->steering);
-}
-
-static int set_forwarding(struct weir_service_config *s, const char *v)
-{
-	return config_parse_forwarding(v, &s->forwarding);
-}
-
-static int set_refuse(struct weir_service_config *s, const char *v)
-{
-	return config_parse_refuse(v, &s->refuse);
-}
-
-static int set_idle_timeout(struct weir_service_config *s, const char *v)
-{
-	return units_parse_duration(v, &s->idle_timeout_ns);
-}
-
-static int set_health(struct weir_service_config *s, const char *v)
-{
-	if (strcmp(v, "tcp") && strcmp(v, "none"))
+	if (!strcmp(key, "health-port"))
+		return config_health_set(&s->health, "port", v, why, len);
+	if (strcmp(key, "health"))
+		return -ENOENT;
+	if (strcmp(v, "tcp") && strcmp(v, "none")) {
+		snprintf(why, len, "%.64s is not tcp or none", v);
 		return -EINVAL;
+	}
 	s->health.enabled = !strcmp(v, "tcp");
 	return 0;
 }
 
-static int set_health_port(struct weir_service_config *s, const char *v)
+bool api_service_option(const char *key)
 {
-	return units_parse_port(v, &s->health.port);
-}
-
-static int set_capacity_streams(struct weir_service_config *s, const char *v)
-{
-	uint32_t n;
-	int ret = units_parse_u32(v, 0, UINT32_MAX, &n);
-
-	if (!ret)
-		s->capacity_streams = n;
-	return ret;
-}
-
-static int set_capacity_rate(struct weir_service_config *s, const char *v)
-{
-	return units_parse_rate(v, &s->capacity_rate);
-}
-
-static int set_stream_min(struct weir_service_config *s, const char *v)
-{
-	return units_parse_rate(v, &s->stream_min);
-}
-
-static int set_stream_max(struct weir_service_config *s, const char *v)
-{
-	return units_parse_rate(v, &s->stream_max);
-}
-
-static int parse_priority(const char *v, uint8_t *out)
-{
-	uint32_t p;
-	int ret = units_parse_u32(v, 0, WEIR_PRIORITIES - 1, &p);
-
-	if (!ret)
-		*out = p;
-	return ret;
-}
-
-static int set_priority(struct weir_service_config *s, const char *v)
-{
-	return parse_priority(v, &s->priority);
-}
-
-static int set_share(struct weir_service_config *s, const char *v)
-{
-	return config_parse_share(v, &s->share);
-}
-
-static int parse_switch(const char *v, bool *out)
-{
-	if (strcmp(v, "true") && strcmp(v, "false"))
-		return -EINVAL;
-	*out = !strcmp(v, "true");
-	return 0;
-}
-
-static int set_preempt(struct weir_service_config *s, const char *v)
-{
-	return parse_switch(v, &s->preempt);
-}
-
-static int set_burst(struct weir_service_config *s, const char *v)
-{
-	return parse_switch(v, &s->burst);
-}
-
-static int set_pause_after(struct weir_service_config *s, const char *v)
-{
-	return units_parse_duration(v, &s->pause_after_ns);
-}
-
-static int set_handshake_timeout(struct weir_service_config *s, const char *v)
-{
-	return units_parse_duration(v, &s->handshake_timeout_ns);
-}
-
-static int set_bucket_depth(struct weir_service_config *s, const char *v)
-{
-	return units_parse_duration(v, &s->bucket_depth_ns);
-}
-
-static int set_priority_reserve(struct weir_service_config *s, const char *v)
-{
-	return units_parse_permille(v, 0, 500, &s->priority_reserve);
-}
-
-static int set_maglev_size(struct weir_service_config *s, const char *v)
-{
-	return units_parse_u32(v, MAGLEV_SIZE_MIN, MAGLEV_SIZE_MAX, &s->maglev_size) ||
-			       !maglev_is_prime(s->maglev_size)
-		       ? -EINVAL
-		       : 0;
-}
-
-static int set_encap_source(struct weir_service_config *s, const char *v)
-{
-	struct weir_match m;
-
-	if (config_parse_match(v, &m) || m.kind != WEIR_RULE_CIDR)
-		return -EINVAL;
-	s->encap_source = m;
-	return 0;
-}
-
-static int set_encap_mtu(struct weir_service_config *s, const char *v)
-{
-	return units_parse_u32(v, WEIR_ENCAP_MTU_MIN, WEIR_ENCAP_MTU_MAX, &s->encap_mtu);
-}
-
-static int set_fallback(struct weir_service_config *s, const char *v)
-{
-	return config_parse_fallback(v, &s->fallback);
-}
-
-static int set_slow_start(struct weir_service_config *s, const char *v)
-{
-	return units_parse_duration(v, &s->slow_start_ns);
-}
-
-static int set_refuse_rate(struct weir_service_config *s, const char *v)
-{
-	return units_parse_u32(v, 0, 1000000, &s->refuse_rate);
-}
-
-static const struct {
-	const char *key;
-	int (*set)(struct weir_service_config *s, const char *v);
-	const char *expected;
-} service_options[] = {
-	{ "steering", set_steering, "round-robin, weighted or maglev" },
-	{ "forwarding", set_forwarding, "dsr or ipip" },
-	{ "refuse", set_refuse, "drop or reset" },
-	{ "idle-timeout", set_idle_timeout, "a duration (ms, s, m)" },
-	{ "health", set_health, "tcp or none" },
-	{ "health-port", set_health_port, "a port (1-65535)" },
-	{ "capacity-streams", set_capacity_streams, "a number of streams (0: no limit)" },
-	{ "capacity-rate", set_capacity_rate, "a rate (bit/s, like 8mbit; 0: no limit)" },
-	{ "stream-min", set_stream_min, "a rate (bit/s, like 8mbit)" },
-	{ "stream-max", set_stream_max, "a rate (bit/s, like 8mbit; 0: unlimited)" },
-	{ "priority", set_priority, "a priority (0-7)" },
-	{ "share", set_share, "min or priority" },
-	{ "preempt", set_preempt, "true or false" },
-	{ "burst", set_burst, "true or false" },
-	{ "pause-after", set_pause_after, "a duration (ms, s, m)" },
-	{ "handshake-timeout", set_handshake_timeout, "a duration (ms, s, m)" },
-	{ "bucket-depth", set_bucket_depth, "a duration (ms, s, m)" },
-	{ "priority-reserve", set_priority_reserve, "a percentage from 0% to 50%" },
-	{ "refuse-rate", set_refuse_rate, "replies a second (0-1000000)" },
-	{ "fallback", set_fallback, "drop or pass" },
-	{ "slow-start", set_slow_start, "a duration (ms, s, m; 0: off)" },
-	{ "maglev-table-size", set_maglev_size, "a prime from 251 to 65537" },
-	{ "encap-source", set_encap_source, "a prefix (like 198.19.254.0/24)" },
-	{ "encap-mtu", set_encap_mtu, "an MTU from 1280 to 9216" },
-};
-
-/* The overload options (core/overload.c), by the same keys as the file. */
-static int service_overload(struct weir_service_config *s, json_object *args, char *err)
-{
-	const char *key, *v;
-	char why[256];
-	size_t i;
-
-	for (i = 0; (key = overload_key(i)); i++) {
-		v = api_arg(args, key);
-		if (v && overload_set(&s->overload, key, v, why, sizeof(why)))
-			return api_error(err, "service %s: --%s: %s", s->name, key, why);
-	}
-	return 0;
-}
-
-/* The capacity expressions (core/capacity.c), compiled as they are set. */
-static int service_capacity(struct weir_service_config *s, json_object *args, char *err)
-{
-	char why[320];
-	size_t i;
-
-	for (i = 0; capacity_keys[i]; i++) {
-		const char *v = api_arg(args, capacity_keys[i]);
-
-		if (v &&
-		    capacity_set(&s->capacity, &s->overload, capacity_keys[i], v, why, sizeof(why)))
-			return api_error(err, "service %s: --%s: %s", s->name, capacity_keys[i],
-					 why);
-	}
-	return 0;
+	return config_service_option(key) || !strcmp(key, "health") || !strcmp(key, "health-port");
 }
 
 static int service_required(struct weir_service_config *s, json_object *args, char *err)
@@ -275,21 +79,26 @@ static int service_required(struct weir_service_config *s, json_object *args, ch
 	return 0;
 }
 
+/* The options, by the same keys and table as the file (core/config.c);
+ * the other arguments are the key of the service, service_required()'s. */
 static int service_optional(struct weir_service_config *s, json_object *args, char *err)
 {
-	size_t i;
+	char why[ERR_LEN];
 	int ret;
 
-	for (i = 0; i < sizeof(service_options) / sizeof(service_options[0]); i++) {
-		const char *v = api_arg(args, service_options[i].key);
+	if (!args)
+		return 0;
+	json_object_object_foreach(args, key, value)
+	{
+		const char *v = json_object_get_string(value);
 
-		if (v && service_options[i].set(s, v)) {
-			return api_error(err, "service %s: --%s: '%s' is not %s", s->name,
-					 service_options[i].key, v, service_options[i].expected);
-		}
+		ret = service_health(s, key, v, why, sizeof(why));
+		if (ret == -ENOENT)
+			ret = config_service_set(s, key, v, why, sizeof(why));
+		if (ret && ret != -ENOENT)
+			return api_error(err, "service %s: --%s: %s", s->name, key, why);
 	}
-	ret = service_overload(s, args, err);
-	return ret ? ret : service_capacity(s, args, err);
+	return 0;
 }
 
 static int edit_service_add(struct weir_config *cfg, json_object *args, char *err)
@@ -702,27 +511,27 @@ int cmd_backend_list(struct ctl *c, json_object *args, json_object **out, char *
 
 /* ---- classes ---- */
 
+/* The match in the words of the CLI's help; the rates and the priority
+ * by the file's table (core/config.c). */
 static int class_options(struct weir_class_config *cl, json_object *args, char *err)
 {
-	const char *match = arg_required(args, "match", err), *min, *max;
-	const char *prio = api_arg(args, "priority");
+	static const char *const keys[] = { "min", "max", "priority", NULL };
+	const char *match = arg_required(args, "match", err), *v;
+	const char *const *key;
+	char why[ERR_LEN];
 
-	if (!match || !(min = arg_required(args, "min", err)) ||
-	    !(max = arg_required(args, "max", err)))
+	if (!match || !arg_required(args, "min", err) || !arg_required(args, "max", err))
 		return -EINVAL;
 	if (config_parse_match(match, &cl->match))
 		return api_error(err,
 				 "class %s: --match: '%s' is not a client prefix (like "
 				 "198.18.0.0/16), port:N[-M] or dscp:N",
 				 cl->name, match);
-	if (units_parse_rate(min, &cl->min_bps))
-		return api_error(err, "class %s: --min: '%s' is not a rate (bit/s, like 8mbit)",
-				 cl->name, min);
-	if (units_parse_rate(max, &cl->max_bps))
-		return api_error(err, "class %s: --max: '%s' is not a rate (bit/s, like 8mbit)",
-				 cl->name, max);
-	if (prio && parse_priority(prio, &cl->priority))
-		return api_error(err, "class %s: --priority: '%s' is not 0-7", cl->name, prio);
+	for (key = keys; *key; key++) {
+		v = api_arg(args, *key);
+		if (v && config_class_set(cl, *key, v, why, sizeof(why)))
+			return api_error(err, "class %s: --%s: %s", cl->name, *key, why);
+	}
 	return 0;
 }
 
