@@ -16,19 +16,30 @@
 static void add_rate(json_object *o, const char *key, uint64_t bps);
 static void add_rate_text(json_object *o, const char *key, uint64_t bps);
 
+/* The index of svc's backend at addr, or -1. */
+static int backend_index(const struct weir_service_config *svc, const struct weir_addr *addr)
+{
+	size_t i;
+
+	for (i = 0; i < svc->n_backends; i++)
+		if (units_addr_equal(&svc->backends[i].addr, addr))
+			return (int)i;
+	return -1;
+}
+
 static int find_backend_arg(struct weir_service_config *svc, json_object *args, char *err)
 {
 	const char *text = arg_required(args, "addr", err);
 	struct weir_addr addr;
-	size_t i;
+	int i;
 
 	if (!text)
 		return -EINVAL;
 	if (units_parse_addr(text, &addr))
 		return api_error(err, "backend %s: not an IPv4 or IPv6 address", text);
-	for (i = 0; i < svc->n_backends; i++)
-		if (units_addr_equal(&svc->backends[i].addr, &addr))
-			return (int)i;
+	i = backend_index(svc, &addr);
+	if (i >= 0)
+		return i;
 	snprintf(err, ERR_LEN, "service %s: backend %s: no such backend", svc->name, text);
 	return -ENOENT;
 }
@@ -101,7 +112,7 @@ static int service_optional(struct weir_service_config *s, json_object *args, ch
 	return 0;
 }
 
-static int edit_service_add(struct weir_config *cfg, json_object *args, char *err)
+int edit_service_add(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config s = {}, *arr;
 	int ret = service_required(&s, args, err);
@@ -122,7 +133,7 @@ static int edit_service_add(struct weir_config *cfg, json_object *args, char *er
 
 /* Any option of add but the key (vip, port, proto); the running streams
  * keep their classes, new ones get the new parameters. */
-static int edit_service_set(struct weir_config *cfg, json_object *args, char *err)
+int edit_service_set(struct weir_config *cfg, json_object *args, char *err)
 {
 	const char *name = arg_required(args, "name", err);
 	struct weir_service_config *svc = name ? state_config_service(cfg, name) : NULL;
@@ -147,29 +158,17 @@ static int set_service_paused(struct weir_config *cfg, json_object *args, char *
 	return 0;
 }
 
-static int edit_service_pause(struct weir_config *cfg, json_object *args, char *err)
+int edit_service_pause(struct weir_config *cfg, json_object *args, char *err)
 {
 	return set_service_paused(cfg, args, err, true);
 }
 
-static int edit_service_resume(struct weir_config *cfg, json_object *args, char *err)
+int edit_service_resume(struct weir_config *cfg, json_object *args, char *err)
 {
 	return set_service_paused(cfg, args, err, false);
 }
 
-int cmd_service_pause(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_pause);
-}
-
-int cmd_service_resume(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_resume);
-}
-
-static int edit_service_del(struct weir_config *cfg, json_object *args, char *err)
+int edit_service_del(struct weir_config *cfg, json_object *args, char *err)
 {
 	const char *name = arg_required(args, "name", err);
 	struct weir_service_config *svc = name ? state_config_service(cfg, name) : NULL;
@@ -190,16 +189,14 @@ static int backend_options(struct weir_service_config *svc, struct weir_backend_
 			   json_object *args, char *err)
 {
 	const char *weight = api_arg(args, "weight"), *mac = api_arg(args, "mac");
-	const char *max = api_arg(args, "max-streams");
+	const char *max = api_arg(args, "max-streams"), *standby = api_arg(args, "standby");
 	char addr[WEIR_ADDR_STRLEN];
 
 	units_format_addr(&be->addr, addr, sizeof(addr));
-	if (api_arg(args, "standby") && strcmp(api_arg(args, "standby"), "true") &&
-	    strcmp(api_arg(args, "standby"), "false"))
+	/* the CLI's --standby flag sends "true" */
+	if (standby && units_parse_bool(standby, &be->standby))
 		return api_error(err, "service %s: backend %s: --standby takes no value", svc->name,
 				 addr);
-	if (api_arg(args, "standby"))
-		be->standby = !strcmp(api_arg(args, "standby"), "true");
 	if (max && units_parse_u32(max, 0, UINT32_MAX, &be->max_streams))
 		return api_error(err,
 				 "service %s: backend %s: --max-streams: '%s' is not a number of "
@@ -217,22 +214,19 @@ static int backend_options(struct weir_service_config *svc, struct weir_backend_
 	return 0;
 }
 
-static int edit_backend_add(struct weir_config *cfg, json_object *args, char *err)
+int edit_backend_add(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config *svc = find_service_arg(cfg, args, err);
-	const char *text = api_arg(args, "addr");
 	struct weir_backend_config be, *arr;
+	const char *text;
 	int ret;
 
-	if (!svc)
+	if (!svc || !(text = arg_required(args, "addr", err)))
 		return -EINVAL;
-	if (!text)
-		return api_error(err, "missing addr");
 	config_backend_init(&be);
 	if (units_parse_addr(text, &be.addr))
 		return api_error(err, "backend %s: not an IPv4 or IPv6 address", text);
-	ret = find_backend_arg(svc, args, err);
-	if (ret >= 0)
+	if (backend_index(svc, &be.addr) >= 0)
 		return api_error(err, "service %s: backend %s: exists already", svc->name, text);
 	ret = backend_options(svc, &be, args, err);
 	if (ret)
@@ -245,7 +239,7 @@ static int edit_backend_add(struct weir_config *cfg, json_object *args, char *er
 	return 0;
 }
 
-static int edit_backend_del(struct weir_config *cfg, json_object *args, char *err)
+int edit_backend_del(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config *svc = find_service_arg(cfg, args, err);
 	int i = svc ? find_backend_arg(svc, args, err) : -EINVAL;
@@ -274,7 +268,7 @@ int edit_backend_pause(struct weir_config *cfg, json_object *args, char *err)
 	return set_backend_paused(cfg, args, err, true);
 }
 
-static int edit_backend_resume(struct weir_config *cfg, json_object *args, char *err)
+int edit_backend_resume(struct weir_config *cfg, json_object *args, char *err)
 {
 	return set_backend_paused(cfg, args, err, false);
 }
@@ -421,24 +415,6 @@ static json_object *backends_json(struct ctl *c, const struct ctl_service *svc)
 	return arr;
 }
 
-int cmd_service_add(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_add);
-}
-
-int cmd_service_set(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_set);
-}
-
-int cmd_service_del(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_del);
-}
-
 int cmd_service_show(struct ctl *c, json_object *args, json_object **out, char *err)
 {
 	const char *name = arg_required(args, "name", err);
@@ -464,30 +440,6 @@ int cmd_service_list(struct ctl *c, json_object *args, json_object **out, char *
 	for (i = 0; i < c->n_services; i++)
 		json_object_array_add(*out, service_json(c, &c->services[i]));
 	return 0;
-}
-
-int cmd_backend_add(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_add);
-}
-
-int cmd_backend_del(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_del);
-}
-
-int cmd_backend_pause(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_pause);
-}
-
-int cmd_backend_resume(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_resume);
 }
 
 int cmd_backend_list(struct ctl *c, json_object *args, json_object **out, char *err)
@@ -535,7 +487,7 @@ static int class_options(struct weir_class_config *cl, json_object *args, char *
 	return 0;
 }
 
-static int edit_class_add(struct weir_config *cfg, json_object *args, char *err)
+int edit_class_add(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config *svc = find_service_arg(cfg, args, err);
 	const char *name = arg_required(args, "name", err);
@@ -558,7 +510,7 @@ static int edit_class_add(struct weir_config *cfg, json_object *args, char *err)
 	return 0;
 }
 
-static int edit_class_del(struct weir_config *cfg, json_object *args, char *err)
+int edit_class_del(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config *svc = find_service_arg(cfg, args, err);
 	const char *name = arg_required(args, "name", err);
@@ -575,18 +527,6 @@ static int edit_class_del(struct weir_config *cfg, json_object *args, char *err)
 		return 0;
 	}
 	return api_error(err, "service %s: class %s: no such class", svc->name, name);
-}
-
-int cmd_class_add(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_class_add);
-}
-
-int cmd_class_del(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_class_del);
 }
 
 static void add_rate(json_object *o, const char *key, uint64_t bps)
