@@ -134,10 +134,10 @@ $(BUILD)/weir: $(WEIR_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(CURSES_LIBS)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJ)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/common/*.h) $(CORE_OBJ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Itests $(filter-out %.h,$^) -o $@ $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/bpf_test: $(BPFTEST_SRC) $(wildcard tests/bpf/*.h) $(CORE_OBJ) $(BUILD)/weir.skel.h
 	$(call msg,CC,$@)
@@ -208,13 +208,13 @@ $(FUZZ_BUILD)/user/ctl/%.o: user/ctl/%.c $(wildcard user/*/*.h) include/weir/abi
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_BUILD)/fuzz_api: tests/fuzz/fuzz_api.c tests/fuzz/same_config.h $(FUZZ_CORE_OBJ) $(FUZZ_CTL_OBJ)
+$(FUZZ_BUILD)/fuzz_api: tests/fuzz/fuzz_api.c tests/common/same_config.h $(FUZZ_CORE_OBJ) $(FUZZ_CTL_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter-out %.h,$^) -o $@ $(LDLIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Itests -fsanitize=fuzzer $(filter-out %.h,$^) -o $@ $(LDLIBS)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/same_config.h $(FUZZ_CORE_OBJ)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/common/same_config.h $(FUZZ_CORE_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter-out %.h,$^) -o $@ $(LDLIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Itests -fsanitize=fuzzer $(filter-out %.h,$^) -o $@ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
 

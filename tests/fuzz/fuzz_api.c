@@ -31,7 +31,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/log.h"
-#include "same_config.h"
+#include "common/same_config.h"
 
 #define MAX_REQUESTS 8
 #define JOB_STEPS 100

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/config.h"
-#include "same_config.h"
+#include "common/same_config.h"
 
 static void fail(const char *what, const char *err, const char *a, const char *b)
 {

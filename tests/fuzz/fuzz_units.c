@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libFuzzer: every parser of user/core/units.h, and the class rules'
- * config_parse_match() and config_parse_percent(), on the input (up to its
+ * config_parse_match(), on the input (up to its
  * first NUL byte). A parser that refuses must leave its output as it was;
  * a value that parses is formatted and the text parsed back, which must
  * give the same value (what `weir config dump` prints must load back).
@@ -218,25 +218,38 @@ static void check_match(const char *s)
 		fail("match: the formatted rule parses to another", text);
 }
 
-/* As the dump writes priority-reserve. */
+/* As the dump writes priority-reserve and breaker-failures. */
 static void check_percent(const char *s)
 {
 	uint32_t v = 0x5a5a5a5a, w;
 	char text[24];
 
-	if (config_parse_percent(s, &v)) {
+	if (units_parse_permille(s, 0, 1000, &v)) {
 		if (v != 0x5a5a5a5a)
 			fail("percent: refused but written", NULL);
 		return;
 	}
-	if (v > 500)
-		fail("percent: above 50%", NULL);
-	if (v % 10)
-		snprintf(text, sizeof(text), "%u.%u%%", v / 10, v % 10);
-	else
-		snprintf(text, sizeof(text), "%u%%", v / 10);
-	if (config_parse_percent(text, &w) || v != w)
+	if (v > 1000)
+		fail("percent: above 100%", NULL);
+	units_format_permille(v, text, sizeof(text));
+	if (units_parse_permille(text, 0, 1000, &w) || v != w)
 		fail("percent: the formatted percentage parses to another", text);
+}
+
+/* As the dump writes statsd-sample-rate. */
+static void check_ppm(const char *s)
+{
+	uint32_t v = 0x5a5a5a5a, w;
+	char text[24];
+
+	if (units_parse_ppm(s, 0, UINT32_MAX, &v)) {
+		if (v != 0x5a5a5a5a)
+			fail("ppm: refused but written", NULL);
+		return;
+	}
+	units_format_ppm(v, text, sizeof(text));
+	if (units_parse_ppm(text, 0, UINT32_MAX, &w) || v != w)
+		fail("ppm: the formatted fraction parses to another", text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -260,5 +273,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_duration(text);
 	check_match(text);
 	check_percent(text);
+	check_ppm(text);
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "weir/abi.h"
 #include "core/config.h"
+#include "common/same_config.h"
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL
@@ -53,7 +54,26 @@ static const char full_doc[] = "interfaces: [veth0, eth1]\n" /* 1 */
 			       "    port: 53\n" /* 30 */
 			       "    proto: udp\n" /* 31 */
 			       "    backends:\n" /* 32 */
-			       "      - addr: 2001:db8::1\n"; /* 33 */
+			       "      - addr: 2001:db8::1\n" /* 33 */
+			       "    forwarding: ipip\n" /* 34 */
+			       "    encap-source: \"2001:db8:ff::/64\"\n" /* 35 */
+			       "    encap-mtu: 1400\n" /* 36 */
+			       "    slow-start: 30s\n" /* 37 */
+			       "    capacity-rate: 1gbit\n" /* 38 */
+			       "    stream-max: 8mbit\n" /* 39 */
+			       "    priority-reserve: 12.5%\n" /* 40 */
+			       "    admission: pie\n" /* 41 */
+			       "    delay-target: 15ms\n" /* 42 */
+			       "    probe: http:/ready\n" /* 43 */
+			       "    breaker-failures: 30%\n" /* 44 */
+			       "    capacity-limit: auto\n" /* 45 */
+			       "    scale-out: \"avg(streams.active) > 100\"\n" /* 46 */
+			       "    classes:\n" /* 47 */
+			       "      - name: gold\n" /* 48 */
+			       "        match: \"2001:db8:1::/48\"\n" /* 49 */
+			       "        min: 1mbit\n" /* 50 */
+			       "        max: 4mbit\n" /* 51 */
+			       "        priority: 5\n"; /* 52 */
 
 /* The start of a one-service document; error cases append lines from 6. */
 #define SVC_ITEM                  \
@@ -149,6 +169,24 @@ static void test_full_document(void **state)
 	assert_string_equal(dns->name, "dns6");
 	assert_memory_equal(&dns->vip, &vip6, sizeof(vip6));
 	assert_int_equal(dns->backends[0].addr.family, WEIR_AF_INET6);
+	assert_int_equal(dns->forwarding, WEIR_FWD_IPIP);
+	assert_int_equal(dns->encap_source.prefix_len, 64);
+	assert_int_equal(dns->encap_mtu, 1400);
+	assert_int_equal(dns->slow_start_ns, 30 * SEC);
+	assert_int_equal(dns->capacity_rate, 1000000000ULL);
+	assert_int_equal(dns->stream_max, 8000000);
+	assert_int_equal(dns->priority_reserve, 125);
+	assert_int_equal(dns->overload.admission, WEIR_ADMISSION_PIE);
+	assert_int_equal(dns->overload.delay_target_ns, 15 * MS);
+	assert_string_equal(dns->overload.probe_path, "/ready");
+	assert_int_equal(dns->overload.breaker_permille, 300);
+	assert_true(dns->overload.capacity_limit_auto);
+	assert_string_equal(dns->capacity.scale_out, "avg(streams.active) > 100");
+	assert_int_equal(dns->n_classes, 1);
+	assert_string_equal(dns->classes[0].name, "gold");
+	assert_int_equal(dns->classes[0].match.prefix_len, 48);
+	assert_int_equal(dns->classes[0].max_bps, 4000000);
+	assert_int_equal(dns->classes[0].priority, 5);
 	assert_int_equal(config_check(&cfg, NULL, 0), 0);
 	config_free(&cfg);
 	assert_empty(&cfg);
@@ -268,7 +306,7 @@ static const struct error_case error_cases[] = {
 	{ SVC_HEAD "    backends:\n      - addr: 198.18.0.11\n        wieght: 2\n",
 	  "line 8, column 9: service web: backend 198.18.0.11: unknown key 'wieght'" },
 	{ SVC_HEAD "    port: 81\n", "line 6, column 5: service web: duplicate key 'port'" },
-	/* keys the CLI grammar reserves */
+	/* maglev and ipip values */
 	{ SVC_HEAD "    maglev-table-size: many\n",
 	  "line 6, column 24: service web: maglev-table-size: many is not a number "
 	  "(1-4294967295)" },
@@ -283,7 +321,12 @@ static const struct error_case error_cases[] = {
 	{ SVC_HEAD "    capacity-rate: fast\n", "line 6, column 20: service web: capacity-rate: "
 						"fast is not a rate (bit/s, like 8mbit or 1gbit)" },
 	{ SVC_HEAD "    priority: 8\n",
-	  "line 6, column 15: service web: priority: 8 is out of range (0-7)" },
+	  "line 6, column 15: service web: priority: 8 is not a priority (0-7)" },
+	{ SVC_HEAD "    forwarding: nat\n",
+	  "line 6, column 17: service web: forwarding: nat is not one of dsr, ipip" },
+	{ SVC_HEAD "    slow-start: 10\n",
+	  "line 6, column 17: service web: slow-start: 10 is not a "
+	  "duration (a number with ms, s or m)" },
 	{ SVC_HEAD "    share: fair\n",
 	  "line 6, column 12: service web: share: fair is not one of min, priority" },
 	{ SVC_HEAD "    preempt: yes\n",
@@ -792,37 +835,17 @@ static void test_limits(void **state)
 	free(doc);
 }
 
+/* Every value, field by field (same_config() names the first that
+ * differs), and the interface names byte for byte. */
 static void assert_config_equal(const struct weir_config *a, const struct weir_config *b)
 {
-	const struct weir_service_config *sa, *sb;
-	size_t i, j;
+	const char *field = same_config(a, b);
 
-	assert_int_equal(a->n_interfaces, b->n_interfaces);
+	if (field)
+		print_error("configs differ in %s\n", field);
+	assert_null(field);
 	assert_memory_equal(a->interfaces, b->interfaces, sizeof(a->interfaces));
-	assert_int_equal(a->xdp_mode, b->xdp_mode);
-	assert_int_equal(a->update_interval_ns, b->update_interval_ns);
-	assert_int_equal(a->stream_table_size, b->stream_table_size);
 	assert_true(config_metrics_equal(&a->metrics, &b->metrics));
-	assert_int_equal(a->n_services, b->n_services);
-	for (i = 0; i < a->n_services; i++) {
-		sa = &a->services[i];
-		sb = &b->services[i];
-		/* Everything but the backends pointer, field by field through a
-		 * copy so padding cannot make equal structs differ. */
-		assert_string_equal(sa->name, sb->name);
-		assert_memory_equal(&sa->vip, &sb->vip, sizeof(sa->vip));
-		assert_int_equal(sa->port, sb->port);
-		assert_int_equal(sa->proto, sb->proto);
-		assert_int_equal(sa->steering, sb->steering);
-		assert_int_equal(sa->forwarding, sb->forwarding);
-		assert_int_equal(sa->refuse, sb->refuse);
-		assert_int_equal(sa->idle_timeout_ns, sb->idle_timeout_ns);
-		assert_memory_equal(&sa->health, &sb->health, sizeof(sa->health));
-		assert_int_equal(sa->n_backends, sb->n_backends);
-		for (j = 0; j < sa->n_backends; j++)
-			assert_memory_equal(&sa->backends[j], &sb->backends[j],
-					    sizeof(sa->backends[j]));
-	}
 }
 
 static void round_trip(const struct weir_config *cfg)
@@ -1308,20 +1331,71 @@ static void test_copy(void **state)
 	assert_config_equal(&src, &dst);
 	assert_ptr_not_equal(dst.services, src.services);
 	assert_ptr_not_equal(dst.services[0].backends, src.services[0].backends);
+	assert_ptr_not_equal(dst.services[1].classes, src.services[1].classes);
 	src.services[0].backends[0].weight = 99;
 	assert_int_equal(dst.services[0].backends[0].weight, 3);
 	assert_int_equal(config_service_copy(&svc, &dst.services[1]), 0);
 	assert_ptr_not_equal(svc.backends, dst.services[1].backends);
 	assert_memory_equal(&svc.backends[0], &dst.services[1].backends[0],
 			    sizeof(svc.backends[0]));
+	assert_ptr_not_equal(svc.classes, dst.services[1].classes);
+	assert_string_equal(svc.classes[0].name, "gold");
 	config_service_free(&svc);
 	assert_null(svc.backends);
 	assert_int_equal(svc.n_backends, 0);
+	assert_null(svc.classes);
+	assert_int_equal(svc.n_classes, 0);
 	config_free(&src);
 	config_free(&dst);
 	config_init(&src);
 	assert_int_equal(config_copy(&dst, &src), 0);
 	assert_empty(&dst);
+}
+
+/* The socket's way in: the same table as the file, the same messages. */
+static void test_service_set(void **state)
+{
+	struct weir_service_config svc, before;
+	char why[WEIR_ERR_MAX];
+
+	(void)state;
+	config_service_init(&svc, IPPROTO_TCP);
+	assert_int_equal(config_service_set(&svc, "forwarding", "ipip", why, sizeof(why)), 0);
+	assert_int_equal(svc.forwarding, WEIR_FWD_IPIP);
+	/* 0 turns slow start off, with or without a unit */
+	assert_int_equal(config_service_set(&svc, "slow-start", "0s", why, sizeof(why)), 0);
+	assert_int_equal(config_service_set(&svc, "slow-start", "0", why, sizeof(why)), 0);
+	assert_int_equal(svc.slow_start_ns, 0);
+	assert_int_equal(config_service_set(&svc, "capacity-streams", "400", why, sizeof(why)), 0);
+	assert_int_equal(svc.capacity_streams, 400);
+	/* the overload options and the capacity expressions are services' too */
+	assert_int_equal(config_service_set(&svc, "admission", "pie", why, sizeof(why)), 0);
+	assert_int_equal(svc.overload.admission, WEIR_ADMISSION_PIE);
+	assert_int_equal(config_service_set(&svc, "capacity-limit", "auto", why, sizeof(why)), 0);
+	assert_true(svc.overload.capacity_limit_auto);
+	before = svc;
+	assert_int_equal(config_service_set(&svc, "priority", "9", why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "9 is not a priority (0-7)");
+	assert_int_equal(config_service_set(&svc, "idle-timeout", "0s", why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "0s is too short (must be longer than 0)");
+	assert_int_equal(config_service_set(&svc, "delay-target", "0", why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "0 is not a duration from 1ms to 10s");
+	assert_int_equal(config_service_set(&svc, "scale-out", "(", why, sizeof(why)), -EINVAL);
+	assert_memory_equal(why, "column ", 7);
+	assert_memory_equal(&svc, &before, sizeof(svc));
+	/* the key is the socket's other business */
+	assert_int_equal(config_service_set(&svc, "vip", "198.18.1.1", why, sizeof(why)), -ENOENT);
+	assert_int_equal(config_service_set(&svc, "paused", "true", why, sizeof(why)), -ENOENT);
+	assert_int_equal(config_service_set(&svc, "health", "tcp", why, sizeof(why)), -ENOENT);
+	assert_true(config_service_option("steering"));
+	assert_true(config_service_option("breaker-window"));
+	assert_true(config_service_option("scale-hook"));
+	assert_false(config_service_option("name"));
+	assert_false(config_service_option("backends"));
+	assert_int_equal(config_health_set(&svc.health, "port", "0", why, sizeof(why)), 0);
+	assert_int_equal(config_health_set(&svc.health, "port", "65536", why, sizeof(why)),
+			 -EINVAL);
+	assert_string_equal(why, "65536 is not a port (1-65535, or 0 for the service port)");
 }
 
 static void test_names(void **state)
@@ -1387,6 +1461,7 @@ int main(void)
 		cmocka_unit_test(test_check_accepts),
 		cmocka_unit_test(test_check_totals),
 		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_service_set),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_check_name),
 		cmocka_unit_test(test_yaml_syntax_errors),

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -45,14 +46,14 @@ static void test_every_key_round_trips(void **state)
 	overload_config_init(&def);
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		o = def;
-		assert_int_equal(overload_set(&o, good[i].key, good[i].value), 0);
+		assert_int_equal(overload_set(&o, good[i].key, good[i].value, NULL, 0), 0);
 		assert_memory_not_equal(&o, &def, sizeof(o));
 		assert_string_equal(overload_format(&o, good[i].key, buf, sizeof(buf)),
 				    good[i].value);
 		assert_non_null(overload_expected(good[i].key));
 	}
-	for (n = 0; overload_keys[n]; n++)
-		assert_non_null(overload_expected(overload_keys[n]));
+	for (n = 0; overload_key(n); n++)
+		assert_non_null(overload_expected(overload_key(n)));
 	assert_int_equal(n, sizeof(good) / sizeof(good[0]));
 }
 
@@ -72,14 +73,23 @@ static void test_bad_values_change_nothing(void **state)
 		{ "breaker-window", "0", -EINVAL },	 { "delay", "20ms", -ENOENT },
 	};
 	struct weir_overload_config o, def;
+	char why[160], want[160];
 	size_t i;
 
 	(void)state;
 	overload_config_init(&def);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		o = def;
-		assert_int_equal(overload_set(&o, bad[i].key, bad[i].value), bad[i].ret);
+		assert_int_equal(overload_set(&o, bad[i].key, bad[i].value, NULL, 0), bad[i].ret);
 		assert_memory_equal(&o, &def, sizeof(o));
+		if (bad[i].ret != -EINVAL)
+			continue;
+		/* the message names the value and what the key takes */
+		assert_int_equal(overload_set(&o, bad[i].key, bad[i].value, why, sizeof(why)),
+				 -EINVAL);
+		snprintf(want, sizeof(want), "%s is not %s", bad[i].value,
+			 overload_expected(bad[i].key));
+		assert_string_equal(why, want);
 	}
 }
 

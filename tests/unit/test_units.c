@@ -145,6 +145,7 @@ static void test_rate_format(void **state)
 static void test_duration_accepts(void **state)
 {
 	static const struct duration_case cases[] = {
+		{ "0", 0 }, /* zero needs no unit */
 		{ "0s", 0 },
 		{ "0ms", 0 },
 		{ "1ms", 1000000 },
@@ -177,7 +178,9 @@ static void test_duration_rejects(void **state)
 	static const char *const bad[] = {
 		"",
 		"100", /* a unit is required */
-		"0",
+		"1",
+		"0.0",
+		"00",
 		"1.5",
 		"s",
 		" 1s",
@@ -207,7 +210,7 @@ static void test_duration_rejects(void **state)
 static void test_duration_format(void **state)
 {
 	static const struct duration_case cases[] = {
-		{ "0s", 0 },
+		{ "0", 0 },
 		{ "100ms", 100000000 },
 		{ "1500ms", 1500000000 },
 		{ "1s", 1000000000 },
@@ -274,6 +277,88 @@ static void test_u32(void **state)
 	assert_int_equal(units_parse_u32("0x1", 0, 10, &v), -EINVAL);
 	assert_int_equal(units_parse_u32(NULL, 0, 10, &v), -EINVAL);
 	assert_int_equal(v, 7);
+}
+
+struct fixed_case {
+	const char *text;
+	uint32_t value;
+};
+
+typedef int (*fixed_parser)(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
+
+/* Each good text parses to its value over the full range; each bad one
+ * fails and leaves the output alone. */
+static void expect_fixed(fixed_parser parse, const struct fixed_case *good, size_t n_good,
+			 const char *const *bad, size_t n_bad)
+{
+	uint32_t v;
+	size_t i;
+
+	for (i = 0; i < n_good; i++) {
+		v = 7;
+		if (parse(good[i].text, 0, UINT32_MAX, &v))
+			fail_msg("\"%s\" was rejected", good[i].text);
+		assert_int_equal(v, good[i].value);
+	}
+	for (i = 0; i < n_bad; i++) {
+		v = 7;
+		if (parse(bad[i], 0, UINT32_MAX, &v) != -EINVAL)
+			fail_msg("\"%s\" was accepted", bad[i]);
+		assert_int_equal(v, 7);
+	}
+	assert_int_equal(parse(NULL, 0, UINT32_MAX, &v), -EINVAL);
+}
+
+/* Percentages in permille: a tenth of a percent at most, exactly. */
+static void test_permille(void **state)
+{
+	static const struct fixed_case good[] = {
+		{ "0%", 0 },	   { "10%", 100 }, { "12.5%", 125 },
+		{ "12.50%", 125 }, { "0.1%", 1 },  { "100%", 1000 },
+	};
+	static const char *const bad[] = {
+		"",	 "10",	 "%",	"12.55%", "-1%",  "+1%",  "1e1%",
+		"0x10%", "10.%", ".5%", " 10%",	  "10 %", "10%%",
+	};
+	uint32_t v = 7;
+	char buf[16];
+
+	(void)state;
+	expect_fixed(units_parse_permille, good, ARRAY_SIZE(good), bad, ARRAY_SIZE(bad));
+	assert_int_equal(units_parse_permille("0.5%", 10, 1000, &v), -EINVAL);
+	assert_int_equal(units_parse_permille("50.1%", 10, 500, &v), -EINVAL);
+	assert_int_equal(units_parse_permille("50%", 10, 500, &v), 0);
+	assert_int_equal(v, 500);
+	assert_string_equal(units_format_permille(0, buf, sizeof(buf)), "0%");
+	assert_string_equal(units_format_permille(125, buf, sizeof(buf)), "12.5%");
+	assert_string_equal(units_format_permille(1000, buf, sizeof(buf)), "100%");
+	assert_string_equal(units_format_permille(UINT32_MAX, buf, sizeof(buf)), "429496729.5%");
+}
+
+/* Fractions in parts per million: six decimals at most, exactly. */
+static void test_ppm(void **state)
+{
+	static const struct fixed_case good[] = {
+		{ "0", 0 },	   { "1", 1000000 },	    { "0.125", 125000 },
+		{ "0.000001", 1 }, { "1.000000", 1000000 }, { "4294.967295", UINT32_MAX },
+	};
+	static const char *const bad[] = {
+		"",   "0.0000001", "0.0000015", "1e-1", "-0.5",
+		"1.", ".5",	   "0.5%",	" 1",	"4294.967296",
+	};
+	uint32_t v = 7;
+	char buf[24];
+
+	(void)state;
+	expect_fixed(units_parse_ppm, good, ARRAY_SIZE(good), bad, ARRAY_SIZE(bad));
+	assert_int_equal(units_parse_ppm("1.5", 1, 1000000, &v), -EINVAL);
+	assert_int_equal(units_parse_ppm("0", 1, 1000000, &v), -EINVAL);
+	assert_int_equal(units_parse_ppm("1", 1, 1000000, &v), 0);
+	assert_int_equal(v, 1000000);
+	assert_string_equal(units_format_ppm(1, buf, sizeof(buf)), "0.000001");
+	assert_string_equal(units_format_ppm(500000, buf, sizeof(buf)), "0.5");
+	assert_string_equal(units_format_ppm(1000000, buf, sizeof(buf)), "1");
+	assert_string_equal(units_format_ppm(UINT32_MAX, buf, sizeof(buf)), "4294.967295");
 }
 
 static void test_port(void **state)
@@ -565,6 +650,8 @@ int main(void)
 		cmocka_unit_test(test_duration_format),
 		cmocka_unit_test(test_format_truncates),
 		cmocka_unit_test(test_u32),
+		cmocka_unit_test(test_permille),
+		cmocka_unit_test(test_ppm),
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_proto),
 		cmocka_unit_test(test_mac),

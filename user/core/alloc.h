@@ -19,7 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "weir/abi.h"
+
 #define ALLOC_PRIORITIES 8
+/* The data plane's limits are indexed by the same priorities. */
+_Static_assert(ALLOC_PRIORITIES == WEIR_PRIORITIES, "alloc: priorities");
 #define ALLOC_PRIORITY_MAX (ALLOC_PRIORITIES - 1) /* 7 is the highest */
 #define ALLOC_UNLIMITED UINT64_MAX /* a rate with no limit: no policing */
 

@@ -9,12 +9,12 @@
 
 void breaker_params_default(struct breaker_params *p)
 {
-	p->window = 10;
-	p->fail_permille = 500;
-	p->min_outcomes = 10;
-	p->consecutive = 5;
+	p->window = BREAKER_WINDOW_DEFAULT;
+	p->fail_permille = BREAKER_FAIL_PERMILLE_DEFAULT;
+	p->min_outcomes = BREAKER_WINDOW_DEFAULT;
+	p->consecutive = BREAKER_CONSECUTIVE_DEFAULT;
 	p->halfopen_successes = 3;
-	p->cooldown_ns = 5 * NSEC_PER_SEC;
+	p->cooldown_ns = BREAKER_COOLDOWN_DEFAULT_NS;
 	p->cooldown_max_ns = 60 * NSEC_PER_SEC;
 	p->reset_successes = 10;
 }

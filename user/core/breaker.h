@@ -20,6 +20,12 @@
 
 #define BREAKER_WINDOW_MAX 64 /* outcomes remembered: one bit each */
 
+/* The defaults of the parameters a service's config sets too. */
+#define BREAKER_WINDOW_DEFAULT 10
+#define BREAKER_FAIL_PERMILLE_DEFAULT 500
+#define BREAKER_CONSECUTIVE_DEFAULT 5
+#define BREAKER_COOLDOWN_DEFAULT_NS (5 * 1000000000ULL)
+
 enum breaker_state {
 	BREAKER_CLOSED = 0, /* the backend gets new streams */
 	BREAKER_OPEN = 1, /* no new streams until the cool-down ends */

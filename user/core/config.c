@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Config document <-> structs. Parsing walks the YAML node tree with one
- * table of {key, handler} per object, so unknown keys (typos) and duplicate
- * keys are caught in one place and every message can name the line and the
- * object it belongs to. Checks that need more than one value at a time live
- * in config_check*(), which the CLI's structs go through as well.
+ * Config document <-> structs. Every object's scalar keys are one table of
+ * options (core/option.h): the YAML walk, the control socket (through
+ * config_service_set()) and the dump all go through it, so a key reads,
+ * refuses and prints the same everywhere. The walk adds the keys whose
+ * values are lists or mappings; unknown and duplicate keys are caught in
+ * one place and every message names the line and the object. Checks that
+ * need more than one value at a time live in config_check*(), which the
+ * socket's changes go through as well.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,6 +23,7 @@
 #include "core/config.h"
 #include "core/emit.h"
 #include "core/maglev.h"
+#include "core/option.h"
 
 #define NS_PER_MS 1000000ULL
 #define NS_PER_S 1000000000ULL
@@ -31,31 +35,38 @@
  * backend...); anything far deeper is not one. */
 #define CONFIG_DEPTH_MAX 16
 
-/* Indexed by enum value, so a name and its value cannot drift apart. */
+/* Indexed by enum value, so a name and its value cannot drift apart;
+ * NULL-terminated for option_choice. */
 static const char *const steering_names[] = {
 	[WEIR_STEER_ROUND_ROBIN] = "round-robin",
 	[WEIR_STEER_WEIGHTED] = "weighted",
 	[WEIR_STEER_MAGLEV] = "maglev",
+	NULL,
 };
 static const char *const forwarding_names[] = {
 	[WEIR_FWD_DSR] = "dsr",
 	[WEIR_FWD_IPIP] = "ipip",
+	NULL,
 };
 static const char *const refuse_names[] = {
 	[WEIR_REFUSE_DROP] = "drop",
 	[WEIR_REFUSE_RESET] = "reset",
+	NULL,
 };
 static const char *const share_names[] = {
 	[WEIR_SHARE_MIN] = "min",
 	[WEIR_SHARE_PRIORITY] = "priority",
+	NULL,
 };
 static const char *const fallback_names[] = {
 	[WEIR_FALLBACK_DROP] = "drop",
 	[WEIR_FALLBACK_PASS] = "pass",
+	NULL,
 };
 static const char *const xdp_mode_names[] = {
 	[WEIR_XDP_NATIVE] = "native",
 	[WEIR_XDP_GENERIC] = "generic",
+	NULL,
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -221,41 +232,6 @@ const char *config_format_match(const struct weir_match *m, char *buf, size_t le
 	return buf;
 }
 
-/* "10%" or "2.5%", 0-50%, in permille (a tenth of a percent at most). */
-int config_parse_percent(const char *s, uint32_t *permille)
-{
-	char *end;
-	double v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	v = strtod(s, &end);
-	if (strcmp(end, "%") || !(v >= 0 && v <= 50))
-		return -EINVAL;
-	v *= 10;
-	if (v != (double)(uint32_t)(v + 0.5))
-		return -EINVAL;
-	*permille = (uint32_t)(v + 0.5);
-	return 0;
-}
-
-/* The names know values the data plane does not implement yet (the CLI
- * grammar reserves them); these say which ones may actually be used. */
-static bool steering_supported(uint8_t v)
-{
-	return v == WEIR_STEER_ROUND_ROBIN || v == WEIR_STEER_WEIGHTED || v == WEIR_STEER_MAGLEV;
-}
-
-static bool forwarding_supported(uint8_t v)
-{
-	return v == WEIR_FWD_DSR || v == WEIR_FWD_IPIP;
-}
-
-static bool refuse_supported(uint8_t v)
-{
-	return v == WEIR_REFUSE_DROP || v == WEIR_REFUSE_RESET;
-}
-
 int config_check_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -283,6 +259,270 @@ static int check_ifname(const char *name)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+/* ---- options: one table of scalar keys per object ---- */
+
+static int parse_name(const struct option *o, void *obj, const char *s, char *why, size_t len)
+{
+	if (config_check_name(s) || strlen(s) >= o->size) {
+		snprintf(why, len, "is not a valid name (1-31 of A-Z a-z 0-9 _ . -)");
+		return -EINVAL;
+	}
+	memcpy(option_field(o, obj), s, strlen(s) + 1);
+	return 0;
+}
+
+static const char *format_name(const struct option *o, const void *obj, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", (const char *)option_const_field(o, obj));
+	return buf;
+}
+
+static const struct option_kind name_kind = { parse_name, format_name, false };
+
+static int parse_addr(const struct option *o, void *obj, const char *s, char *why, size_t len)
+{
+	if (!units_parse_addr(s, option_field(o, obj)))
+		return 0;
+	snprintf(why, len, "is not an IPv4 or IPv6 address");
+	return -EINVAL;
+}
+
+static const char *format_addr(const struct option *o, const void *obj, char *buf, size_t len)
+{
+	return units_format_addr(option_const_field(o, obj), buf, len);
+}
+
+static const struct option_kind addr_kind = { parse_addr, format_addr, false };
+
+static int parse_proto(const struct option *o, void *obj, const char *s, char *why, size_t len)
+{
+	if (!units_parse_proto(s, option_field(o, obj)))
+		return 0;
+	snprintf(why, len, "is not a protocol (tcp or udp)");
+	return -EINVAL;
+}
+
+static const char *format_proto(const struct option *o, const void *obj, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return units_proto_name(*(const uint8_t *)option_const_field(o, obj));
+}
+
+static const struct option_kind proto_kind = { parse_proto, format_proto, false };
+
+/* A backend's MAC: given, rather than learnt from the neighbour table. */
+static int parse_mac(const struct option *o, void *obj, const char *s, char *why, size_t len)
+{
+	struct weir_backend_config *be = obj;
+
+	(void)o;
+	if (units_parse_mac(s, be->mac)) {
+		snprintf(why, len, "is not a MAC address (like 02:00:00:00:00:11)");
+		return -EINVAL;
+	}
+	be->has_mac = true;
+	return 0;
+}
+
+static const char *format_mac(const struct option *o, const void *obj, char *buf, size_t len)
+{
+	(void)o;
+	return units_format_mac(((const struct weir_backend_config *)obj)->mac, buf, len);
+}
+
+static const struct option_kind mac_kind = { parse_mac, format_mac, false };
+
+static int parse_rule(const struct option *o, void *obj, const char *s, char *why, size_t len)
+{
+	if (!config_parse_match(s, option_field(o, obj)))
+		return 0;
+	snprintf(why, len,
+		 "is not a match (a client prefix like 198.18.0.0/16, port:N[-M] or dscp:N)");
+	return -EINVAL;
+}
+
+static const char *format_rule(const struct option *o, const void *obj, char *buf, size_t len)
+{
+	return config_format_match(option_const_field(o, obj), buf, len);
+}
+
+static const struct option_kind match_kind = { parse_rule, format_rule, true };
+
+/* encap-source takes a prefix only; the dump writes the one the service
+ * uses, its own or its family's default. */
+static int parse_encap_source(const struct option *o, void *obj, const char *s, char *why,
+			      size_t len)
+{
+	struct weir_match m;
+
+	if (config_parse_match(s, &m) || m.kind != WEIR_RULE_CIDR) {
+		snprintf(why, len, "is not a prefix (like 198.19.254.0/24)");
+		return -EINVAL;
+	}
+	*(struct weir_match *)option_field(o, obj) = m;
+	return 0;
+}
+
+static const char *format_encap_source(const struct option *o, const void *obj, char *buf,
+				       size_t len)
+{
+	struct weir_match m;
+
+	(void)o;
+	config_encap_source(obj, &m);
+	return config_format_match(&m, buf, len);
+}
+
+static const struct option_kind encap_source_kind = { parse_encap_source, format_encap_source,
+						      true };
+
+#define NO_LIMIT UINT64_MAX
+#define TOP(member) OPTION_FIELD(struct weir_config, member)
+#define SVC(member) OPTION_FIELD(struct weir_service_config, member)
+#define HEALTH(member) OPTION_FIELD(struct weir_health_config, member)
+#define BACKEND(member) OPTION_FIELD(struct weir_backend_config, member)
+#define CLASS(member) OPTION_FIELD(struct weir_class_config, member)
+
+/* Durations are only refused at 0 here: their ranges need the whole object
+ * and are config_check()'s. The tables are in dump order. */
+static const struct option top_options[] = {
+	{ "xdp-mode", &option_choice, TOP(xdp_mode), 0, 0, xdp_mode_names, NULL },
+	{ "update-interval", &option_duration, TOP(update_interval_ns), 1, NO_LIMIT, NULL, NULL },
+	{ "stream-table-size", &option_number, TOP(stream_table_size), 1, STREAM_TABLE_MAX, NULL,
+	  NULL },
+	{ 0 },
+};
+
+static const struct option health_options[] = {
+	{ "enabled", &option_bool, HEALTH(enabled), 0, 0, NULL, NULL },
+	{ "port", &option_number, HEALTH(port), 0, 65535, NULL,
+	  "a port (1-65535, or 0 for the service port)" },
+	{ "interval", &option_duration, HEALTH(interval_ns), 1, NO_LIMIT, NULL, NULL },
+	{ "timeout", &option_duration, HEALTH(timeout_ns), 1, NO_LIMIT, NULL, NULL },
+	{ "fall", &option_number, HEALTH(fall), 1, UINT32_MAX, NULL, NULL },
+	{ "rise", &option_number, HEALTH(rise), 1, UINT32_MAX, NULL, NULL },
+	{ 0 },
+};
+
+static const struct option backend_options[] = {
+	{ "addr", &addr_kind, BACKEND(addr), 0, 0, NULL, NULL },
+	{ "weight", &option_number, BACKEND(weight), 0, WEIGHT_MAX, NULL, NULL },
+	{ "mac", &mac_kind, BACKEND(mac), 0, 0, NULL, NULL },
+	{ "paused", &option_bool, BACKEND(paused), 0, 0, NULL, NULL },
+	{ "max-streams", &option_number, BACKEND(max_streams), 0, UINT32_MAX, NULL, NULL },
+	{ "standby", &option_bool, BACKEND(standby), 0, 0, NULL, NULL },
+	{ 0 },
+};
+
+static const struct option class_options[] = {
+	{ "name", &name_kind, CLASS(name), 0, 0, NULL, NULL },
+	{ "match", &match_kind, CLASS(match), 0, 0, NULL, NULL },
+	{ "min", &option_rate, CLASS(min_bps), 0, 0, NULL, NULL },
+	{ "max", &option_rate, CLASS(max_bps), 0, 0, NULL, NULL },
+	{ "priority", &option_number, CLASS(priority), 0, WEIR_PRIORITIES - 1, NULL,
+	  "a priority (0-7)" },
+	{ 0 },
+};
+
+/* A service's keys that are no options of the control socket: service.add
+ * takes the first four as its arguments, service.pause/resume set paused. */
+static const struct option service_own_options[] = {
+	{ "name", &name_kind, SVC(name), 0, 0, NULL, NULL },
+	{ "vip", &addr_kind, SVC(vip), 0, 0, NULL, NULL },
+	{ "port", &option_number, SVC(port), 1, 65535, NULL, "a port (1-65535)" },
+	{ "proto", &proto_kind, SVC(proto), 0, 0, NULL, NULL },
+	{ "paused", &option_bool, SVC(paused), 0, 0, NULL, NULL },
+	{ 0 },
+};
+
+/* The service options, in three runs: the dump writes paused and health
+ * after the first, the overload and capacity options after the second. */
+static const struct option flow_options[] = {
+	{ "steering", &option_choice, SVC(steering), 0, 0, steering_names, NULL },
+	{ "forwarding", &option_choice, SVC(forwarding), 0, 0, forwarding_names, NULL },
+	{ "refuse", &option_choice, SVC(refuse), 0, 0, refuse_names, NULL },
+	{ "idle-timeout", &option_duration, SVC(idle_timeout_ns), 1, NO_LIMIT, NULL, NULL },
+	{ 0 },
+};
+
+static const struct option admission_options[] = {
+	{ "capacity-streams", &option_number, SVC(capacity_streams), 0, UINT32_MAX, NULL, NULL },
+	{ "capacity-rate", &option_rate, SVC(capacity_rate), 0, 0, NULL, NULL },
+	{ "stream-min", &option_rate, SVC(stream_min), 0, 0, NULL, NULL },
+	{ "stream-max", &option_rate, SVC(stream_max), 0, 0, NULL, NULL },
+	{ "priority", &option_number, SVC(priority), 0, WEIR_PRIORITIES - 1, NULL,
+	  "a priority (0-7)" },
+	{ "share", &option_choice, SVC(share), 0, 0, share_names, NULL },
+	{ "preempt", &option_bool, SVC(preempt), 0, 0, NULL, NULL },
+	{ "burst", &option_bool, SVC(burst), 0, 0, NULL, NULL },
+	{ "pause-after", &option_duration, SVC(pause_after_ns), 1, NO_LIMIT, NULL, NULL },
+	{ "handshake-timeout", &option_duration, SVC(handshake_timeout_ns), 1, NO_LIMIT, NULL,
+	  NULL },
+	{ "bucket-depth", &option_duration, SVC(bucket_depth_ns), 1, NO_LIMIT, NULL, NULL },
+	{ "priority-reserve", &option_permille, SVC(priority_reserve), 0, 500, NULL, NULL },
+	{ "refuse-rate", &option_number, SVC(refuse_rate), 0, 1000000, NULL, NULL },
+	{ 0 },
+};
+
+static const struct option delivery_options[] = {
+	{ "fallback", &option_choice, SVC(fallback), 0, 0, fallback_names, NULL },
+	{ "maglev-table-size", &option_number, SVC(maglev_size), 1, UINT32_MAX, NULL, NULL },
+	{ "encap-source", &encap_source_kind, SVC(encap_source), 0, 0, NULL, NULL },
+	{ "encap-mtu", &option_number, SVC(encap_mtu), WEIR_ENCAP_MTU_MIN, WEIR_ENCAP_MTU_MAX, NULL,
+	  NULL },
+	/* 0 is off */
+	{ "slow-start", &option_duration, SVC(slow_start_ns), 0, NO_LIMIT, NULL, NULL },
+	{ 0 },
+};
+
+static const struct option *const service_options[] = {
+	flow_options,
+	admission_options,
+	delivery_options,
+	NULL,
+};
+
+int config_service_set(struct weir_service_config *svc, const char *key, const char *text,
+		       char *why, size_t len)
+{
+	int ret = -ENOENT;
+	size_t i;
+
+	for (i = 0; ret == -ENOENT && service_options[i]; i++)
+		ret = option_set(service_options[i], svc, key, text, why, len);
+	if (ret == -ENOENT)
+		ret = overload_set(&svc->overload, key, text, why, len);
+	if (ret == -ENOENT)
+		ret = capacity_set(&svc->capacity, &svc->overload, key, text, why, len);
+	return ret;
+}
+
+bool config_service_option(const char *key)
+{
+	size_t i;
+
+	for (i = 0; service_options[i]; i++)
+		if (option_find(service_options[i], key))
+			return true;
+	for (i = 0; capacity_keys[i]; i++)
+		if (!strcmp(capacity_keys[i], key))
+			return true;
+	return overload_expected(key) != NULL;
+}
+
+int config_health_set(struct weir_health_config *h, const char *key, const char *text, char *why,
+		      size_t len)
+{
+	return option_set(health_options, h, key, text, why, len);
+}
+
+int config_class_set(struct weir_class_config *c, const char *key, const char *text, char *why,
+		     size_t len)
+{
+	return option_set(class_options, c, key, text, why, len);
 }
 
 /* ---- defaults, copies, free ---- */
@@ -416,6 +656,11 @@ static int set_err(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+static const char *family_name(const struct weir_addr *a)
+{
+	return a->family == WEIR_AF_INET6 ? "IPv6" : "IPv4";
+}
+
 static int check_health(const struct weir_service_config *svc, char *err, size_t errlen)
 {
 	const struct weir_health_config *h = &svc->health;
@@ -446,8 +691,7 @@ static int check_backend(const struct weir_service_config *svc, size_t i, char *
 	units_format_addr(&be->addr, addr, sizeof(addr));
 	if (be->addr.family != svc->vip.family)
 		return set_err(err, errlen, "service %s: backend %s: %s backend for an %s VIP",
-			       svc->name, addr, be->addr.family == WEIR_AF_INET6 ? "IPv6" : "IPv4",
-			       svc->vip.family == WEIR_AF_INET6 ? "IPv6" : "IPv4");
+			       svc->name, addr, family_name(&be->addr), family_name(&svc->vip));
 	if (!units_addr_is_unicast(&be->addr))
 		return set_err(err, errlen,
 			       "service %s: backend %s: not a unicast host address (unspecified, "
@@ -492,15 +736,6 @@ static int check_service_values(const struct weir_service_config *svc, char *err
 		return set_err(err, errlen, "service %s: no port", svc->name);
 	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
 		return set_err(err, errlen, "service %s: protocol must be tcp or udp", svc->name);
-	if (!steering_supported(svc->steering))
-		return set_err(err, errlen, "service %s: steering %s is not supported yet",
-			       svc->name, config_steering_name(svc->steering));
-	if (!forwarding_supported(svc->forwarding))
-		return set_err(err, errlen, "service %s: forwarding %s is not supported yet",
-			       svc->name, config_forwarding_name(svc->forwarding));
-	if (!refuse_supported(svc->refuse))
-		return set_err(err, errlen, "service %s: refuse %s is not supported yet", svc->name,
-			       config_refuse_name(svc->refuse));
 	if (!svc->idle_timeout_ns)
 		return set_err(err, errlen, "service %s: idle timeout must be longer than 0",
 			       svc->name);
@@ -560,8 +795,7 @@ static int check_admission(const struct weir_service_config *svc, char *err, siz
 	if (!ret && svc->encap_source.kind == WEIR_RULE_CIDR &&
 	    svc->encap_source.addr.family != svc->vip.family)
 		ret = set_err(err, errlen, "service %s: encap-source %s for an %s VIP", svc->name,
-			      svc->encap_source.addr.family == WEIR_AF_INET6 ? "IPv6" : "IPv4",
-			      svc->vip.family == WEIR_AF_INET6 ? "IPv6" : "IPv4");
+			      family_name(&svc->encap_source.addr), family_name(&svc->vip));
 	if (!ret && (svc->encap_mtu < WEIR_ENCAP_MTU_MIN || svc->encap_mtu > WEIR_ENCAP_MTU_MAX))
 		ret = set_err(err, errlen, "service %s: encap-mtu %u is out of range (%d-%d)",
 			      svc->name, svc->encap_mtu, WEIR_ENCAP_MTU_MIN, WEIR_ENCAP_MTU_MAX);
@@ -600,9 +834,8 @@ int config_check_class(const struct weir_service_config *svc, size_t i, char *er
 			       c->name, c->priority);
 	if (c->match.kind == WEIR_RULE_CIDR && c->match.addr.family != svc->vip.family)
 		return set_err(err, errlen, "service %s: class %s: %s prefix for an %s VIP",
-			       svc->name, c->name,
-			       c->match.addr.family == WEIR_AF_INET6 ? "IPv6" : "IPv4",
-			       svc->vip.family == WEIR_AF_INET6 ? "IPv6" : "IPv4");
+			       svc->name, c->name, family_name(&c->match.addr),
+			       family_name(&svc->vip));
 	if (c->match.kind < WEIR_RULE_CIDR || c->match.kind > WEIR_RULE_DSCP)
 		return set_err(err, errlen, "service %s: class %s: no match", svc->name, c->name);
 	snprintf(what, sizeof(what), "class %s: ", c->name);
@@ -665,7 +898,7 @@ static int check_globals(const struct weir_config *cfg, char *err, size_t errlen
 					       cfg->interfaces[i]);
 		}
 	}
-	if (cfg->xdp_mode >= ARRAY_SIZE(xdp_mode_names))
+	if (cfg->xdp_mode > WEIR_XDP_GENERIC)
 		return set_err(err, errlen, "xdp-mode must be native or generic");
 	if (!cfg->update_interval_ns)
 		return set_err(err, errlen, "update-interval must be longer than 0");
@@ -744,13 +977,23 @@ struct parse_ctx {
 	size_t total_backends;
 };
 
+/* A key whose value is a list or a mapping. */
 struct key_handler {
 	const char *key;
-	/* NULL: a key the CLI grammar names but weir does not implement yet,
-	 * refused rather than silently ignored. */
 	int (*parse)(struct parse_ctx *ctx, yaml_node_t *value, void *obj);
-	bool required;
 };
+
+/* The keys of an object's mapping: lists and mappings by their handlers,
+ * scalars by the object's option table and, for a service, by
+ * config_service_set() (the overload and capacity options too). */
+struct mapping_keys {
+	const struct key_handler *handlers;
+	const struct option *options;
+	bool service_options;
+	const char *const *required; /* NULL-terminated */
+};
+
+#define REQUIRED(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static int fail(struct parse_ctx *ctx, const yaml_node_t *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -859,217 +1102,101 @@ static const char *find_text(struct parse_ctx *ctx, const yaml_node_t *map, cons
 	return NULL;
 }
 
-/* ---- typed values ---- */
-
-static int get_u32(struct parse_ctx *ctx, const yaml_node_t *node, uint32_t min, uint32_t max,
-		   uint32_t *out)
-{
-	char why[64];
-	const char *s;
-
-	if (get_text(ctx, node, &s))
-		return -EINVAL;
-	if (!units_parse_u32(s, min, max, out))
-		return 0;
-	snprintf(why, sizeof(why), "is %s (%u-%u)",
-		 *s && strspn(s, "0123456789") == strlen(s) ? "out of range" : "not a number", min,
-		 max);
-	return bad_value(ctx, node, why);
-}
-
-static int get_port(struct parse_ctx *ctx, const yaml_node_t *node, uint16_t *out)
-{
-	const char *s;
-
-	if (get_text(ctx, node, &s))
-		return -EINVAL;
-	if (units_parse_port(s, out))
-		return bad_value(ctx, node, "is not a port (1-65535)");
-	return 0;
-}
-
-static int get_duration(struct parse_ctx *ctx, const yaml_node_t *node, uint64_t *out)
-{
-	const char *s;
-	uint64_t ns;
-
-	if (get_text(ctx, node, &s))
-		return -EINVAL;
-	if (units_parse_duration(s, &ns))
-		return bad_value(ctx, node, "is not a duration (a number with ms, s or m)");
-	if (!ns)
-		return bad_value(ctx, node, "is too short (must be longer than 0)");
-	*out = ns;
-	return 0;
-}
-
-static int get_rate(struct parse_ctx *ctx, const yaml_node_t *node, uint64_t *out)
-{
-	const char *s;
-
-	if (get_text(ctx, node, &s))
-		return -EINVAL;
-	if (units_parse_rate(s, out))
-		return bad_value(ctx, node, "is not a rate (bit/s, like 8mbit or 1gbit)");
-	return 0;
-}
-
-static int get_priority(struct parse_ctx *ctx, const yaml_node_t *node, uint8_t *out)
-{
-	uint32_t v;
-
-	if (get_u32(ctx, node, 0, WEIR_PRIORITIES - 1, &v))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int get_bool(struct parse_ctx *ctx, const yaml_node_t *node, bool *out)
-{
-	const char *s;
-
-	if (get_text(ctx, node, &s))
-		return -EINVAL;
-	/* Only the two words the dump writes; YAML 1.1's yes/no/on/off
-	 * surprise people ("NO" the country code) more than they help. */
-	if (strcmp(s, "true") && strcmp(s, "false"))
-		return bad_value(ctx, node, "is not true or false");
-	*out = !strcmp(s, "true");
-	return 0;
-}
-
-static int get_addr(struct parse_ctx *ctx, const yaml_node_t *node, struct weir_addr *out)
-{
-	const char *s;
-
-	if (get_text(ctx, node, &s))
-		return -EINVAL;
-	if (units_parse_addr(s, out))
-		return bad_value(ctx, node, "is not an IPv4 or IPv6 address");
-	return 0;
-}
-
-/* A name from one of the tables above; known but unimplemented values get
- * their own message so nobody hunts for a typo that is not there. */
-static int get_choice(struct parse_ctx *ctx, const yaml_node_t *node,
-		      int (*parse)(const char *, uint8_t *), bool (*supported)(uint8_t),
-		      const char *choices, uint8_t *out)
-{
-	char why[96];
-	const char *s;
-	uint8_t v;
-
-	if (get_text(ctx, node, &s))
-		return -EINVAL;
-	if (parse(s, &v)) {
-		snprintf(why, sizeof(why), "is not one of %s", choices);
-		return bad_value(ctx, node, why);
-	}
-	if (supported && !supported(v))
-		return bad_value(ctx, node, "is not supported yet");
-	*out = v;
-	return 0;
-}
-
 /* ---- mappings ---- */
 
-static int walk_pair(struct parse_ctx *ctx, const yaml_node_pair_t *pair,
-		     const struct key_handler *table, void *obj, uint64_t *seen)
+/* Whether map has key among its pairs before end (NULL: among all). */
+static bool has_key(struct parse_ctx *ctx, const yaml_node_t *map, const yaml_node_pair_t *end,
+		    const char *key)
+{
+	const yaml_node_pair_t *pair;
+	const yaml_node_t *k;
+
+	for (pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top && pair != end; pair++) {
+		k = yaml_document_get_node(ctx->doc, pair->key);
+		if (k->type == YAML_SCALAR_NODE && !strcmp(text_of(k), key))
+			return true;
+	}
+	return false;
+}
+
+static const struct key_handler *find_handler(const struct key_handler *h, const char *key)
+{
+	for (; h && h->key; h++)
+		if (!strcmp(h->key, key))
+			return h;
+	return NULL;
+}
+
+static bool is_scalar_key(const struct mapping_keys *keys, const char *key)
+{
+	return (keys->options && option_find(keys->options, key)) ||
+	       (keys->service_options && config_service_option(key));
+}
+
+static int set_scalar(struct parse_ctx *ctx, const struct mapping_keys *keys,
+		      const yaml_node_t *value, void *obj)
+{
+	char why[WEIR_ERR_MAX];
+	const char *s;
+	int ret = -ENOENT;
+
+	if (get_text(ctx, value, &s))
+		return -EINVAL;
+	if (keys->options)
+		ret = option_set(keys->options, obj, ctx->key, s, why, sizeof(why));
+	if (ret == -ENOENT && keys->service_options)
+		ret = config_service_set(obj, ctx->key, s, why, sizeof(why));
+	return ret ? fail(ctx, value, "%s: %s", ctx->key, why) : 0;
+}
+
+static int walk_pair(struct parse_ctx *ctx, const yaml_node_t *map, const yaml_node_pair_t *pair,
+		     const struct mapping_keys *keys, void *obj)
 {
 	yaml_node_t *key = yaml_document_get_node(ctx->doc, pair->key);
 	yaml_node_t *value = yaml_document_get_node(ctx->doc, pair->value);
 	const struct key_handler *h;
+	const char *name;
 
 	if (key->type != YAML_SCALAR_NODE)
 		return fail(ctx, key, "expected a key, got a %s", kind(key));
-	for (h = table; h->key; h++) {
-		if (!strcmp(h->key, text_of(key)))
-			break;
-	}
-	if (!h->key)
-		return fail(ctx, key, "unknown key '%.64s'", text_of(key));
-	if (*seen & (1ULL << (h - table)))
-		return fail(ctx, key, "duplicate key '%s'", h->key);
-	*seen |= 1ULL << (h - table);
-	if (!h->parse)
-		return fail(ctx, key, "%s is not supported yet", h->key);
-	ctx->key = h->key;
-	return h->parse(ctx, value, obj);
+	name = text_of(key);
+	h = find_handler(keys->handlers, name);
+	if (!h && !is_scalar_key(keys, name))
+		return fail(ctx, key, "unknown key '%.64s'", name);
+	/* Looked up among the pairs before, so no table size limits it. */
+	if (has_key(ctx, map, pair, name))
+		return fail(ctx, key, "duplicate key '%s'", name);
+	ctx->key = name;
+	return h ? h->parse(ctx, value, obj) : set_scalar(ctx, keys, value, obj);
 }
 
-/* Tables have fewer than 64 keys, so one bit per key tracks what was seen. */
 static int walk_mapping(struct parse_ctx *ctx, const yaml_node_t *map,
-			const struct key_handler *table, void *obj)
+			const struct mapping_keys *keys, void *obj)
 {
 	const yaml_node_pair_t *pair;
-	uint64_t seen = 0;
-	size_t i;
+	const char *const *req;
 	int ret;
 
 	if (expect(ctx, map, YAML_MAPPING_NODE))
 		return -EINVAL;
 	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-		ret = walk_pair(ctx, pair, table, obj, &seen);
+		ret = walk_pair(ctx, map, pair, keys, obj);
 		if (ret)
 			return ret;
 	}
-	for (i = 0; table[i].key; i++) {
-		if (table[i].required && !(seen & (1ULL << i)))
-			return fail(ctx, map, "missing required key '%s'", table[i].key);
-	}
+	for (req = keys->required; req && *req; req++)
+		if (!has_key(ctx, map, NULL, *req))
+			return fail(ctx, map, "missing required key '%s'", *req);
 	return 0;
 }
 
-/* ---- backend ---- */
+/* ---- backends, classes, health ---- */
 
-static int parse_be_addr(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_addr(ctx, value, &((struct weir_backend_config *)obj)->addr);
-}
-
-static int parse_be_weight(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_u32(ctx, value, 0, WEIGHT_MAX, &((struct weir_backend_config *)obj)->weight);
-}
-
-static int parse_be_mac(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_backend_config *be = obj;
-	const char *s;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	if (units_parse_mac(s, be->mac))
-		return bad_value(ctx, value, "is not a MAC address (like 02:00:00:00:00:11)");
-	be->has_mac = true;
-	return 0;
-}
-
-static int parse_be_paused(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_bool(ctx, value, &((struct weir_backend_config *)obj)->paused);
-}
-
-static int parse_be_standby(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_bool(ctx, value, &((struct weir_backend_config *)obj)->standby);
-}
-
-static int parse_be_max_streams(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_u32(ctx, value, 0, UINT32_MAX,
-		       &((struct weir_backend_config *)obj)->max_streams);
-}
-
-static const struct key_handler backend_keys[] = {
-	{ "addr", parse_be_addr, true },
-	{ "weight", parse_be_weight, false },
-	{ "mac", parse_be_mac, false },
-	{ "paused", parse_be_paused, false },
-	{ "max-streams", parse_be_max_streams, false },
-	{ "standby", parse_be_standby, false },
-	{ NULL, NULL, false },
-};
+static const struct mapping_keys backend_keys = { NULL, backend_options, false, REQUIRED("addr") };
+static const struct mapping_keys class_keys = { NULL, class_options, false,
+						REQUIRED("name", "match", "min", "max") };
+static const struct mapping_keys health_keys = { NULL, health_options, false, NULL };
 
 static int parse_backend(struct parse_ctx *ctx, const yaml_node_t *node,
 			 struct weir_backend_config *be, size_t index)
@@ -1087,7 +1214,7 @@ static int parse_backend(struct parse_ctx *ctx, const yaml_node_t *node,
 		len = where_push(ctx, "backend %s: ", addr);
 	else
 		len = where_push(ctx, "backend #%zu: ", index + 1);
-	ret = walk_mapping(ctx, node, backend_keys, be);
+	ret = walk_mapping(ctx, node, &backend_keys, be);
 	where_pop(ctx, len);
 	return ret;
 }
@@ -1122,59 +1249,6 @@ static int parse_backends(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 	return 0;
 }
 
-/* ---- classes ---- */
-
-static int parse_cl_name(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_class_config *c = obj;
-	const char *s;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	if (config_check_name(s))
-		return bad_value(ctx, value, "is not a valid name (1-31 of A-Z a-z 0-9 _ . -)");
-	strcpy(c->name, s);
-	return 0;
-}
-
-static int parse_cl_match(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_class_config *c = obj;
-	const char *s;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	if (config_parse_match(s, &c->match))
-		return bad_value(ctx, value,
-				 "is not a match (a client prefix like 198.18.0.0/16, port:N[-M] "
-				 "or dscp:N)");
-	return 0;
-}
-
-static int parse_cl_min(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_rate(ctx, value, &((struct weir_class_config *)obj)->min_bps);
-}
-
-static int parse_cl_max(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_rate(ctx, value, &((struct weir_class_config *)obj)->max_bps);
-}
-
-static int parse_cl_priority(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_priority(ctx, value, &((struct weir_class_config *)obj)->priority);
-}
-
-static const struct key_handler class_keys[] = {
-	{ "name", parse_cl_name, true },
-	{ "match", parse_cl_match, true },
-	{ "min", parse_cl_min, true },
-	{ "max", parse_cl_max, true },
-	{ "priority", parse_cl_priority, false },
-	{ NULL, NULL, false },
-};
-
 static int parse_classes(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 {
 	struct weir_service_config *svc = obj;
@@ -1203,131 +1277,12 @@ static int parse_classes(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
 			len = where_push(ctx, "class %s: ", name);
 		else
 			len = where_push(ctx, "class #%zu: ", i + 1);
-		ret = walk_mapping(ctx, item, class_keys, &svc->classes[i]);
+		ret = walk_mapping(ctx, item, &class_keys, &svc->classes[i]);
 		where_pop(ctx, len);
 		if (ret)
 			return ret;
 	}
 	return 0;
-}
-
-/* ---- health ---- */
-
-static int parse_hc_enabled(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_bool(ctx, value, &((struct weir_health_config *)obj)->enabled);
-}
-
-/* 0 is allowed here, unlike a service port: it means "the service port",
- * and the dump writes it that way. */
-static int parse_hc_port(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_health_config *h = obj;
-	const char *s;
-	uint32_t port;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	if (units_parse_u32(s, 0, 65535, &port))
-		return bad_value(ctx, value, "is not a port (1-65535, or 0 for the service port)");
-	h->port = (uint16_t)port;
-	return 0;
-}
-
-static int parse_hc_interval(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_duration(ctx, value, &((struct weir_health_config *)obj)->interval_ns);
-}
-
-static int parse_hc_timeout(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_duration(ctx, value, &((struct weir_health_config *)obj)->timeout_ns);
-}
-
-static int parse_hc_fall(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_u32(ctx, value, 1, UINT32_MAX, &((struct weir_health_config *)obj)->fall);
-}
-
-static int parse_hc_rise(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_u32(ctx, value, 1, UINT32_MAX, &((struct weir_health_config *)obj)->rise);
-}
-
-static const struct key_handler health_keys[] = {
-	{ "enabled", parse_hc_enabled, false },
-	{ "port", parse_hc_port, false },
-	{ "interval", parse_hc_interval, false },
-	{ "timeout", parse_hc_timeout, false },
-	{ "fall", parse_hc_fall, false },
-	{ "rise", parse_hc_rise, false },
-	{ NULL, NULL, false },
-};
-
-/* ---- service ---- */
-
-static int parse_svc_name(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_service_config *svc = obj;
-	const char *s;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	if (config_check_name(s))
-		return bad_value(ctx, value, "is not a valid name (1-31 of A-Z a-z 0-9 _ . -)");
-	strcpy(svc->name, s);
-	return 0;
-}
-
-static int parse_svc_vip(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_addr(ctx, value, &((struct weir_service_config *)obj)->vip);
-}
-
-static int parse_svc_port(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_port(ctx, value, &((struct weir_service_config *)obj)->port);
-}
-
-static int parse_svc_proto(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_service_config *svc = obj;
-	const char *s;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	if (units_parse_proto(s, &svc->proto))
-		return bad_value(ctx, value, "is not a protocol (tcp or udp)");
-	return 0;
-}
-
-static int parse_svc_steering(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_choice(ctx, value, config_parse_steering, steering_supported,
-			  "round-robin, weighted, maglev",
-			  &((struct weir_service_config *)obj)->steering);
-}
-
-static int parse_svc_forwarding(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_choice(ctx, value, config_parse_forwarding, forwarding_supported, "dsr",
-			  &((struct weir_service_config *)obj)->forwarding);
-}
-
-static int parse_svc_refuse(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_choice(ctx, value, config_parse_refuse, refuse_supported, "drop, reset",
-			  &((struct weir_service_config *)obj)->refuse);
-}
-
-static int parse_svc_idle_timeout(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_duration(ctx, value, &((struct weir_service_config *)obj)->idle_timeout_ns);
-}
-
-static int parse_svc_paused(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_bool(ctx, value, &((struct weir_service_config *)obj)->paused);
 }
 
 static int parse_svc_health(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
@@ -1339,225 +1294,22 @@ static int parse_svc_health(struct parse_ctx *ctx, yaml_node_t *value, void *obj
 	if (expect(ctx, value, YAML_MAPPING_NODE))
 		return -EINVAL;
 	len = where_push(ctx, "health: ");
-	ret = walk_mapping(ctx, value, health_keys, &svc->health);
+	ret = walk_mapping(ctx, value, &health_keys, &svc->health);
 	where_pop(ctx, len);
 	return ret;
 }
 
-static int parse_svc_capacity_streams(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	uint32_t v;
+/* ---- services ---- */
 
-	if (get_u32(ctx, value, 0, UINT32_MAX, &v))
-		return -EINVAL;
-	((struct weir_service_config *)obj)->capacity_streams = v;
-	return 0;
-}
-
-static int parse_svc_capacity_rate(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_rate(ctx, value, &((struct weir_service_config *)obj)->capacity_rate);
-}
-
-static int parse_svc_stream_min(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_rate(ctx, value, &((struct weir_service_config *)obj)->stream_min);
-}
-
-static int parse_svc_stream_max(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_rate(ctx, value, &((struct weir_service_config *)obj)->stream_max);
-}
-
-static int parse_svc_priority(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_priority(ctx, value, &((struct weir_service_config *)obj)->priority);
-}
-
-static int parse_svc_share(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_choice(ctx, value, config_parse_share, NULL, "min, priority",
-			  &((struct weir_service_config *)obj)->share);
-}
-
-static int parse_svc_preempt(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_bool(ctx, value, &((struct weir_service_config *)obj)->preempt);
-}
-
-static int parse_svc_burst(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_bool(ctx, value, &((struct weir_service_config *)obj)->burst);
-}
-
-static int parse_svc_pause_after(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_duration(ctx, value, &((struct weir_service_config *)obj)->pause_after_ns);
-}
-
-static int parse_svc_handshake(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_duration(ctx, value, &((struct weir_service_config *)obj)->handshake_timeout_ns);
-}
-
-static int parse_svc_bucket_depth(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_duration(ctx, value, &((struct weir_service_config *)obj)->bucket_depth_ns);
-}
-
-static int parse_svc_reserve(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	const char *s;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	if (config_parse_percent(s, &((struct weir_service_config *)obj)->priority_reserve))
-		return bad_value(ctx, value, "is not a percentage from 0% to 50%");
-	return 0;
-}
-
-static int parse_svc_fallback(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_choice(ctx, value, config_parse_fallback, NULL, "drop, pass",
-			  &((struct weir_service_config *)obj)->fallback);
-}
-
-static int parse_svc_slow_start(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	const char *s;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	if (!strcmp(s, "0")) {
-		((struct weir_service_config *)obj)->slow_start_ns = 0;
-		return 0;
-	}
-	return get_duration(ctx, value, &((struct weir_service_config *)obj)->slow_start_ns);
-}
-
-static int parse_svc_maglev_size(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_u32(ctx, value, 1, UINT32_MAX,
-		       &((struct weir_service_config *)obj)->maglev_size);
-}
-
-static int parse_svc_encap_source(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_service_config *svc = obj;
-	struct weir_match m;
-	const char *s;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	if (config_parse_match(s, &m) || m.kind != WEIR_RULE_CIDR)
-		return bad_value(ctx, value, "is not a prefix (like 198.19.254.0/24)");
-	svc->encap_source = m;
-	return 0;
-}
-
-static int parse_svc_encap_mtu(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_u32(ctx, value, WEIR_ENCAP_MTU_MIN, WEIR_ENCAP_MTU_MAX,
-		       &((struct weir_service_config *)obj)->encap_mtu);
-}
-
-static int parse_svc_refuse_rate(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_u32(ctx, value, 0, 1000000, &((struct weir_service_config *)obj)->refuse_rate);
-}
-
-/* The overload options share one table with the control socket
- * (core/overload.c); ctx->key says which this is. */
-static int parse_svc_overload(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_service_config *svc = obj;
-	char why[96];
-	const char *s;
-	int ret;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	ret = overload_set(&svc->overload, ctx->key, s);
-	if (ret) {
-		snprintf(why, sizeof(why), "is not %s", overload_expected(ctx->key));
-		return bad_value(ctx, value, why);
-	}
-	return 0;
-}
-
-/* The capacity expressions (core/capacity.c): compiled when set, so a
- * bad one names its line and its column. */
-static int parse_svc_capacity(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_service_config *svc = obj;
-	char why[320];
-	const char *s;
-
-	if (get_text(ctx, value, &s))
-		return -EINVAL;
-	if (capacity_set(&svc->capacity, &svc->overload, ctx->key, s, why, sizeof(why)))
-		return fail(ctx, value, "%s: %s", ctx->key, why);
-	return 0;
-}
-
-static const struct key_handler service_keys[] = {
-	{ "name", parse_svc_name, true },
-	{ "vip", parse_svc_vip, true },
-	{ "port", parse_svc_port, true },
-	{ "proto", parse_svc_proto, true },
-	{ "steering", parse_svc_steering, false },
-	{ "forwarding", parse_svc_forwarding, false },
-	{ "refuse", parse_svc_refuse, false },
-	{ "idle-timeout", parse_svc_idle_timeout, false },
-	{ "paused", parse_svc_paused, false },
-	{ "health", parse_svc_health, false },
-	{ "backends", parse_backends, false },
-	{ "capacity-streams", parse_svc_capacity_streams, false },
-	{ "capacity-rate", parse_svc_capacity_rate, false },
-	{ "stream-min", parse_svc_stream_min, false },
-	{ "stream-max", parse_svc_stream_max, false },
-	{ "priority", parse_svc_priority, false },
-	{ "share", parse_svc_share, false },
-	{ "preempt", parse_svc_preempt, false },
-	{ "burst", parse_svc_burst, false },
-	{ "pause-after", parse_svc_pause_after, false },
-	{ "handshake-timeout", parse_svc_handshake, false },
-	{ "bucket-depth", parse_svc_bucket_depth, false },
-	{ "priority-reserve", parse_svc_reserve, false },
-	{ "refuse-rate", parse_svc_refuse_rate, false },
-	{ "classes", parse_classes, false },
-	{ "admission", parse_svc_overload, false },
-	{ "delay-target", parse_svc_overload, false },
-	{ "delay-source", parse_svc_overload, false },
-	{ "probe", parse_svc_overload, false },
-	{ "delay-aggregate", parse_svc_overload, false },
-	{ "pie-interval", parse_svc_overload, false },
-	{ "pie-burst", parse_svc_overload, false },
-	{ "pie-exempt-priority", parse_svc_overload, false },
-	{ "pie-scale", parse_svc_overload, false },
-	{ "probe-interval", parse_svc_overload, false },
-	{ "probe-timeout", parse_svc_overload, false },
-	{ "report-ttl", parse_svc_overload, false },
-	{ "breaker", parse_svc_overload, false },
-	{ "breaker-failures", parse_svc_overload, false },
-	{ "breaker-window", parse_svc_overload, false },
-	{ "breaker-consecutive", parse_svc_overload, false },
-	{ "breaker-cooldown", parse_svc_overload, false },
-	{ "capacity-ranking", parse_svc_capacity, false },
-	{ "capacity-limit", parse_svc_capacity, false },
-	{ "shuffle-size", parse_svc_capacity, false },
-	{ "scale-out", parse_svc_capacity, false },
-	{ "scale-in", parse_svc_capacity, false },
-	{ "scale-hook", parse_svc_capacity, false },
-	{ "scale-for", parse_svc_capacity, false },
-	{ "scale-cooldown", parse_svc_capacity, false },
-	{ "fallback", parse_svc_fallback, false },
-	{ "slow-start", parse_svc_slow_start, false },
-	{ "maglev-table-size", parse_svc_maglev_size, false },
-	{ "encap-source", parse_svc_encap_source, false },
-	{ "encap-mtu", parse_svc_encap_mtu, false },
-	{ NULL, NULL, false },
+static const struct key_handler service_handlers[] = {
+	{ "health", parse_svc_health },
+	{ "backends", parse_backends },
+	{ "classes", parse_classes },
+	{ NULL, NULL },
 };
+
+static const struct mapping_keys service_keys = { service_handlers, service_own_options, true,
+						  REQUIRED("name", "vip", "port", "proto") };
 
 static int parse_service(struct parse_ctx *ctx, const yaml_node_t *node,
 			 struct weir_service_config *svc, size_t index)
@@ -1580,7 +1332,7 @@ static int parse_service(struct parse_ctx *ctx, const yaml_node_t *node,
 		len = where_push(ctx, "service %s: ", name);
 	else
 		len = where_push(ctx, "service #%zu: ", index + 1);
-	ret = walk_mapping(ctx, node, service_keys, svc);
+	ret = walk_mapping(ctx, node, &service_keys, svc);
 	where_pop(ctx, len);
 	return ret;
 }
@@ -1636,28 +1388,6 @@ static int parse_interfaces(struct parse_ctx *ctx, yaml_node_t *value, void *obj
 		cfg->n_interfaces = i + 1;
 	}
 	return 0;
-}
-
-static int parse_xdp_mode(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_config *cfg = obj;
-
-	cfg->given |= WEIR_CONFIG_GIVEN_XDP_MODE;
-	return get_choice(ctx, value, config_parse_xdp_mode, NULL, "native, generic",
-			  &cfg->xdp_mode);
-}
-
-static int parse_update_interval(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	return get_duration(ctx, value, &((struct weir_config *)obj)->update_interval_ns);
-}
-
-static int parse_stream_table_size(struct parse_ctx *ctx, yaml_node_t *value, void *obj)
-{
-	struct weir_config *cfg = obj;
-
-	cfg->given |= WEIR_CONFIG_GIVEN_STREAM_TABLE_SIZE;
-	return get_u32(ctx, value, 1, STREAM_TABLE_MAX, &cfg->stream_table_size);
 }
 
 /* ADDR:PORT, [ADDR]:PORT for IPv6; the port is required. */
@@ -1745,33 +1475,28 @@ static int parse_statsd_sample_rate(struct parse_ctx *ctx, yaml_node_t *value, v
 {
 	struct weir_config *cfg = obj;
 	const char *s;
-	char *end;
-	double v;
 
 	cfg->given |= WEIR_CONFIG_GIVEN_METRICS;
 	if (get_text(ctx, value, &s))
 		return -EINVAL;
-	v = strtod(s, &end);
-	if (end == s || *end || strspn(s, "0123456789.") != strlen(s) || !(v * PPM >= 1) || v > 1)
+	if (units_parse_ppm(s, 1, PPM, &cfg->metrics.statsd_sample_ppm))
 		return bad_value(ctx, value, "is not a number from 0.000001 to 1");
-	cfg->metrics.statsd_sample_ppm = (uint32_t)(v * PPM + 0.5);
 	return 0;
 }
 
-static const struct key_handler top_keys[] = {
-	{ "interfaces", parse_interfaces, false },
-	{ "xdp-mode", parse_xdp_mode, false },
-	{ "update-interval", parse_update_interval, false },
-	{ "stream-table-size", parse_stream_table_size, false },
-	{ "metrics", parse_metrics, false },
-	{ "metrics-listen", parse_metrics_listen, false },
-	{ "statsd", parse_statsd, false },
-	{ "statsd-interval", parse_statsd_interval, false },
-	{ "statsd-prefix", parse_statsd_prefix, false },
-	{ "statsd-sample-rate", parse_statsd_sample_rate, false },
-	{ "services", parse_services, false },
-	{ NULL, NULL, false },
+static const struct key_handler top_handlers[] = {
+	{ "interfaces", parse_interfaces },
+	{ "metrics", parse_metrics },
+	{ "metrics-listen", parse_metrics_listen },
+	{ "statsd", parse_statsd },
+	{ "statsd-interval", parse_statsd_interval },
+	{ "statsd-prefix", parse_statsd_prefix },
+	{ "statsd-sample-rate", parse_statsd_sample_rate },
+	{ "services", parse_services },
+	{ NULL, NULL },
 };
+
+static const struct mapping_keys top_keys = { top_handlers, top_options, false, NULL };
 
 /* "---" alone, "~" or "null" is an empty document too, like an empty file. */
 static bool is_empty_root(const yaml_node_t *root)
@@ -1796,7 +1521,11 @@ static int parse_document(yaml_document_t *doc, struct weir_config *cfg, char *e
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(&ctx, root, "expected a mapping of keys at the top, got a %s",
 			    kind(root));
-	return walk_mapping(&ctx, root, top_keys, cfg);
+	if (has_key(&ctx, root, NULL, "xdp-mode"))
+		cfg->given |= WEIR_CONFIG_GIVEN_XDP_MODE;
+	if (has_key(&ctx, root, NULL, "stream-table-size"))
+		cfg->given |= WEIR_CONFIG_GIVEN_STREAM_TABLE_SIZE;
+	return walk_mapping(&ctx, root, &top_keys, cfg);
 }
 
 static int yaml_error(const yaml_parser_t *parser, char *err, size_t errlen)
@@ -1994,6 +1723,17 @@ static void emit_text(struct emit_buf *b, const char *s, bool flow)
 	emit(b, "\"");
 }
 
+/* A table's keys with obj's values, one a line. */
+static void emit_options(struct emit_buf *b, const char *indent, const struct option *o,
+			 const void *obj)
+{
+	char text[64];
+
+	for (; o->key; o++)
+		emit(b, o->kind->quoted ? "%s%s: \"%s\"\n" : "%s%s: %s\n", indent, o->key,
+		     option_format(o, obj, text, sizeof(text)));
+}
+
 static void emit_metrics(struct emit_buf *b, const struct weir_metrics_config *m)
 {
 	char text[WEIR_ADDR_STRLEN + 8];
@@ -2016,7 +1756,6 @@ static void emit_metrics(struct emit_buf *b, const struct weir_metrics_config *m
 
 static void emit_globals(struct emit_buf *b, const struct weir_config *cfg)
 {
-	char dur[DUR_STRLEN];
 	size_t i;
 
 	emit(b, "interfaces: [");
@@ -2025,10 +1764,7 @@ static void emit_globals(struct emit_buf *b, const struct weir_config *cfg)
 		emit_text(b, cfg->interfaces[i], true);
 	}
 	emit(b, "]\n");
-	emit(b, "xdp-mode: %s\n", config_xdp_mode_name(cfg->xdp_mode));
-	emit(b, "update-interval: %s\n",
-	     units_format_duration(cfg->update_interval_ns, dur, sizeof(dur)));
-	emit(b, "stream-table-size: %u\n", cfg->stream_table_size);
+	emit_options(b, "", top_options, cfg);
 	emit_metrics(b, &cfg->metrics);
 }
 
@@ -2049,19 +1785,6 @@ static void emit_backend(struct emit_buf *b, const struct weir_backend_config *b
 	emit(b, "        standby: %s\n", be->standby ? "true" : "false");
 }
 
-static void emit_health(struct emit_buf *b, const struct weir_health_config *h)
-{
-	char dur[DUR_STRLEN];
-
-	emit(b, "    health:\n");
-	emit(b, "      enabled: %s\n", h->enabled ? "true" : "false");
-	emit(b, "      port: %u\n", h->port);
-	emit(b, "      interval: %s\n", units_format_duration(h->interval_ns, dur, sizeof(dur)));
-	emit(b, "      timeout: %s\n", units_format_duration(h->timeout_ns, dur, sizeof(dur)));
-	emit(b, "      fall: %u\n", h->fall);
-	emit(b, "      rise: %u\n", h->rise);
-}
-
 static void emit_class(struct emit_buf *b, const struct weir_class_config *c)
 {
 	char text[64];
@@ -2077,11 +1800,12 @@ static void emit_class(struct emit_buf *b, const struct weir_class_config *c)
 static void emit_overload(struct emit_buf *b, const struct weir_overload_config *o)
 {
 	char text[WEIR_PROBE_PATH_MAX + 8];
+	const char *key;
 	size_t i;
 
-	for (i = 0; overload_keys[i]; i++) {
-		emit(b, "    %s: ", overload_keys[i]);
-		emit_text(b, overload_format(o, overload_keys[i], text, sizeof(text)), false);
+	for (i = 0; (key = overload_key(i)); i++) {
+		emit(b, "    %s: ", key);
+		emit_text(b, overload_format(o, key, text, sizeof(text)), false);
 		emit(b, "\n");
 	}
 }
@@ -2101,46 +1825,6 @@ static void emit_capacity(struct emit_buf *b, const struct weir_service_config *
 	}
 }
 
-static void emit_admission(struct emit_buf *b, const struct weir_service_config *svc)
-{
-	char text[64];
-	struct weir_match encap;
-	size_t i;
-
-	emit(b, "    capacity-streams: %lu\n", (unsigned long)svc->capacity_streams);
-	emit(b, "    capacity-rate: %s\n",
-	     units_format_rate(svc->capacity_rate, text, sizeof(text)));
-	emit(b, "    stream-min: %s\n", units_format_rate(svc->stream_min, text, sizeof(text)));
-	emit(b, "    stream-max: %s\n", units_format_rate(svc->stream_max, text, sizeof(text)));
-	emit(b, "    priority: %u\n", svc->priority);
-	emit(b, "    share: %s\n", config_share_name(svc->share));
-	emit(b, "    preempt: %s\n", svc->preempt ? "true" : "false");
-	emit(b, "    burst: %s\n", svc->burst ? "true" : "false");
-	emit(b, "    pause-after: %s\n",
-	     units_format_duration(svc->pause_after_ns, text, sizeof(text)));
-	emit(b, "    handshake-timeout: %s\n",
-	     units_format_duration(svc->handshake_timeout_ns, text, sizeof(text)));
-	emit(b, "    bucket-depth: %s\n",
-	     units_format_duration(svc->bucket_depth_ns, text, sizeof(text)));
-	emit(b, "    priority-reserve: %u", svc->priority_reserve / 10);
-	if (svc->priority_reserve % 10)
-		emit(b, ".%u", svc->priority_reserve % 10);
-	emit(b, "%%\n    refuse-rate: %u\n", svc->refuse_rate);
-	emit_overload(b, &svc->overload);
-	emit_capacity(b, svc);
-	emit(b, "    fallback: %s\n", config_fallback_name(svc->fallback));
-	emit(b, "    maglev-table-size: %u\n", svc->maglev_size);
-	config_encap_source(svc, &encap);
-	emit(b, "    encap-source: \"%s\"\n", config_format_match(&encap, text, sizeof(text)));
-	emit(b, "    encap-mtu: %u\n", svc->encap_mtu);
-	emit(b, "    slow-start: %s\n",
-	     svc->slow_start_ns ? units_format_duration(svc->slow_start_ns, text, sizeof(text))
-				: "0");
-	emit(b, "    classes:%s\n", svc->n_classes ? "" : " []");
-	for (i = 0; i < svc->n_classes; i++)
-		emit_class(b, &svc->classes[i]);
-}
-
 static void emit_service(struct emit_buf *b, const struct weir_service_config *svc)
 {
 	char text[WEIR_ADDR_STRLEN];
@@ -2152,14 +1836,17 @@ static void emit_service(struct emit_buf *b, const struct weir_service_config *s
 	emit_text(b, units_format_addr(&svc->vip, text, sizeof(text)), false);
 	emit(b, "\n    port: %u\n", svc->port);
 	emit(b, "    proto: %s\n", units_proto_name(svc->proto));
-	emit(b, "    steering: %s\n", config_steering_name(svc->steering));
-	emit(b, "    forwarding: %s\n", config_forwarding_name(svc->forwarding));
-	emit(b, "    refuse: %s\n", config_refuse_name(svc->refuse));
-	emit(b, "    idle-timeout: %s\n",
-	     units_format_duration(svc->idle_timeout_ns, text, sizeof(text)));
+	emit_options(b, "    ", flow_options, svc);
 	emit(b, "    paused: %s\n", svc->paused ? "true" : "false");
-	emit_health(b, &svc->health);
-	emit_admission(b, svc);
+	emit(b, "    health:\n");
+	emit_options(b, "      ", health_options, &svc->health);
+	emit_options(b, "    ", admission_options, svc);
+	emit_overload(b, &svc->overload);
+	emit_capacity(b, svc);
+	emit_options(b, "    ", delivery_options, svc);
+	emit(b, "    classes:%s\n", svc->n_classes ? "" : " []");
+	for (i = 0; i < svc->n_classes; i++)
+		emit_class(b, &svc->classes[i]);
 	emit(b, "    backends:%s\n", svc->n_backends ? "" : " []");
 	for (i = 0; i < svc->n_backends; i++)
 		emit_backend(b, &svc->backends[i]);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc.h"
 #include "capacity.h"
 #include "overload.h"
 #include "units.h"
@@ -71,6 +72,10 @@ enum weir_share {
 	WEIR_SHARE_MIN = 0,
 	WEIR_SHARE_PRIORITY = 1,
 };
+/* The controller hands a service's share to the allocator as it is. */
+_Static_assert((int)WEIR_SHARE_MIN == (int)ALLOC_SHARE_MIN &&
+		       (int)WEIR_SHARE_PRIORITY == (int)ALLOC_SHARE_PRIORITY,
+	       "config: share values are alloc's");
 
 struct weir_service_config {
 	char name[32]; /* WEIR_NAME_MAX: [A-Za-z0-9_.-], 1-31 chars */
@@ -166,6 +171,26 @@ void config_free(struct weir_config *cfg);
  */
 int config_parse(const char *text, size_t len, struct weir_config *cfg, char *err, size_t errlen);
 
+/*
+ * A service option by its key, as the file and the control socket give it:
+ * steering to slow-start, the overload options (core/overload.h) and the
+ * capacity expressions (core/capacity.h). 0; -ENOENT for a key that is none
+ * of them (name, vip, port, proto, paused, health, backends and classes
+ * are not); -EINVAL with why: the value and what is wrong with it ("9 is
+ * not a priority (0-7)"), or for an expression where it fails. svc is
+ * unchanged on failure. Ranges that need more than the one value are
+ * config_check_service()'s.
+ */
+int config_service_set(struct weir_service_config *svc, const char *key, const char *text,
+		       char *why, size_t len);
+/* Whether config_service_set() takes key. */
+bool config_service_option(const char *key);
+/* A key of a health mapping or of a class rule, as config_service_set(). */
+int config_health_set(struct weir_health_config *h, const char *key, const char *text, char *why,
+		      size_t len);
+int config_class_set(struct weir_class_config *c, const char *key, const char *text, char *why,
+		     size_t len);
+
 /* Checks that need the whole document or object: names and keys unique,
  * backend family matches the VIP's, values the data plane supports. */
 int config_check_service(const struct weir_service_config *svc, char *err, size_t errlen);
@@ -199,8 +224,6 @@ const char *config_share_name(uint8_t v);
 /* "198.18.0.0/16", "2001:db8::/32", "port:80", "port:8000-8099", "dscp:46". */
 int config_parse_match(const char *s, struct weir_match *out);
 const char *config_format_match(const struct weir_match *m, char *buf, size_t len);
-/* "10%" (0-50%) in permille. */
-int config_parse_percent(const char *s, uint32_t *permille);
 /* Checks one class rule on its own (names, rates, priority). */
 int config_check_class(const struct weir_service_config *svc, size_t i, char *err, size_t errlen);
 

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "weir/abi.h"
+#include "core/breaker.h"
+#include "core/option.h"
 #include "core/overload.h"
+#include "core/pie.h"
 #include "core/units.h"
 
 #define NS_PER_MS 1000000ULL
@@ -14,70 +17,36 @@
 void overload_config_init(struct weir_overload_config *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->delay_target_ns = 20 * NS_PER_MS;
-	o->pie_interval_ns = 30 * NS_PER_MS;
-	o->pie_burst_ns = 150 * NS_PER_MS;
+	o->delay_target_ns = PIE_TARGET_DEFAULT;
+	o->pie_interval_ns = PIE_TUPDATE_DEFAULT;
+	o->pie_burst_ns = PIE_BURST_DEFAULT;
 	o->pie_exempt = WEIR_PRIORITIES - 1;
 	o->probe_interval_ns = 100 * NS_PER_MS;
 	o->probe_timeout_ns = NS_PER_S;
 	o->report_ttl_ns = 5 * NS_PER_S;
 	o->breaker = true;
-	o->breaker_permille = 500;
-	o->breaker_window = 10;
-	o->breaker_consecutive = 5;
-	o->breaker_cooldown_ns = 5 * NS_PER_S;
-}
-
-static int pick(const char *const *names, const char *s, uint8_t *out)
-{
-	uint8_t i;
-
-	for (i = 0; names[i]; i++)
-		if (!strcmp(names[i], s)) {
-			*out = i;
-			return 0;
-		}
-	return -EINVAL;
+	o->breaker_permille = BREAKER_FAIL_PERMILLE_DEFAULT;
+	o->breaker_window = BREAKER_WINDOW_DEFAULT;
+	o->breaker_consecutive = BREAKER_CONSECUTIVE_DEFAULT;
+	o->breaker_cooldown_ns = BREAKER_COOLDOWN_DEFAULT_NS;
 }
 
 static const char *const admission_names[] = { "off", "pie", NULL };
 static const char *const source_names[] = { "probe", "report", NULL };
 static const char *const aggregate_names[] = { "mean", "max", NULL };
 static const char *const scale_names[] = { "linear", "flat", NULL };
-static const char *const bool_names[] = { "false", "true", NULL };
 
-static int duration_in(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+/* "tcp", or "http:/PATH": a path of printable characters without spaces,
+ * so it goes into a request line as it is. */
+static int parse_probe(const struct option *opt, void *obj, const char *s, char *why, size_t len)
 {
-	uint64_t ns;
-
-	/* "0" alone is a duration too where 0 is allowed (no burst) */
-	if (!strcmp(s, "0"))
-		ns = 0;
-	else if (units_parse_duration(s, &ns))
-		return -EINVAL;
-	if (ns < lo || ns > hi)
-		return -EINVAL;
-	*out = ns;
-	return 0;
-}
-
-static int set_bool(const char *s, bool *out)
-{
-	uint8_t v;
-
-	if (pick(bool_names, s, &v))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-/* "http:/PATH": a path of printable characters without spaces, so it goes
- * into a request line as it is. */
-static int set_probe(struct weir_overload_config *o, const char *s)
-{
+	struct weir_overload_config *o = obj;
 	const char *path = s + 5;
 	size_t i, n;
 
+	(void)opt;
+	(void)why;
+	(void)len;
 	if (!strcmp(s, "tcp")) {
 		o->probe = WEIR_PROBE_TCP;
 		o->probe_path[0] = '\0';
@@ -96,125 +65,77 @@ static int set_probe(struct weir_overload_config *o, const char *s)
 	return 0;
 }
 
-static int set_percent(const char *s, uint32_t *permille)
+static const char *format_probe(const struct option *opt, const void *obj, char *buf, size_t len)
 {
-	uint32_t pct;
-	char num[8];
-	size_t n = strlen(s);
-
-	if (n < 2 || n > 4 || s[n - 1] != '%')
-		return -EINVAL;
-	memcpy(num, s, n - 1);
-	num[n - 1] = '\0';
-	if (units_parse_u32(num, 1, 100, &pct))
-		return -EINVAL;
-	*permille = pct * 10;
-	return 0;
+	(void)opt;
+	return overload_probe_name(obj, buf, len);
 }
 
-static int set_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-	return units_parse_u32(s, lo, hi, out);
-}
+static const struct option_kind probe_kind = { parse_probe, format_probe, false };
 
-static int set_option(struct weir_overload_config *o, const char *key, const char *v)
-{
-	uint32_t u;
-	int ret;
+#define FIELD(member) OPTION_FIELD(struct weir_overload_config, member)
+#define MS(n) ((n)*NS_PER_MS)
 
-	if (!strcmp(key, "admission"))
-		return pick(admission_names, v, &o->admission);
-	if (!strcmp(key, "delay-target"))
-		return duration_in(v, NS_PER_MS, 10 * NS_PER_S, &o->delay_target_ns);
-	if (!strcmp(key, "delay-source"))
-		return pick(source_names, v, &o->delay_source);
-	if (!strcmp(key, "probe"))
-		return set_probe(o, v);
-	if (!strcmp(key, "delay-aggregate"))
-		return pick(aggregate_names, v, &o->delay_aggregate);
-	if (!strcmp(key, "pie-interval"))
-		return duration_in(v, 10 * NS_PER_MS, NS_PER_S, &o->pie_interval_ns);
-	if (!strcmp(key, "pie-burst"))
-		return duration_in(v, 0, 10 * NS_PER_S, &o->pie_burst_ns);
-	if (!strcmp(key, "pie-exempt-priority")) {
-		ret = set_u32(v, 0, WEIR_PRIORITIES, &u);
-		if (!ret)
-			o->pie_exempt = u;
-		return ret;
-	}
-	if (!strcmp(key, "pie-scale"))
-		return pick(scale_names, v, &o->pie_scale);
-	if (!strcmp(key, "probe-interval"))
-		return duration_in(v, 10 * NS_PER_MS, 60 * NS_PER_S, &o->probe_interval_ns);
-	if (!strcmp(key, "probe-timeout"))
-		return duration_in(v, 10 * NS_PER_MS, 60 * NS_PER_S, &o->probe_timeout_ns);
-	if (!strcmp(key, "report-ttl"))
-		return duration_in(v, 100 * NS_PER_MS, 600 * NS_PER_S, &o->report_ttl_ns);
-	if (!strcmp(key, "breaker"))
-		return set_bool(v, &o->breaker);
-	if (!strcmp(key, "breaker-failures"))
-		return set_percent(v, &o->breaker_permille);
-	if (!strcmp(key, "breaker-window"))
-		return set_u32(v, 1, 64, &o->breaker_window);
-	if (!strcmp(key, "breaker-consecutive"))
-		return set_u32(v, 0, 1000, &o->breaker_consecutive);
-	if (!strcmp(key, "breaker-cooldown"))
-		return duration_in(v, 100 * NS_PER_MS, 600 * NS_PER_S, &o->breaker_cooldown_ns);
-	return -ENOENT;
-}
-
-int overload_set(struct weir_overload_config *o, const char *key, const char *value)
-{
-	struct weir_overload_config copy = *o;
-	int ret = set_option(&copy, key, value);
-
-	if (!ret)
-		*o = copy;
-	return ret;
-}
-
-static const struct {
-	const char *key, *expected;
-} expected[] = {
-	{ "admission", "off or pie" },
-	{ "delay-target", "a duration from 1ms to 10s" },
-	{ "delay-source", "probe or report" },
-	{ "probe", "tcp or http:PATH (a path starting with /)" },
-	{ "delay-aggregate", "mean or max" },
-	{ "pie-interval", "a duration from 10ms to 1s" },
-	{ "pie-burst", "a duration from 0 to 10s" },
-	{ "pie-exempt-priority", "a priority from 0 to 8 (8: none exempt)" },
-	{ "pie-scale", "linear or flat" },
-	{ "probe-interval", "a duration from 10ms to 60s" },
-	{ "probe-timeout", "a duration from 10ms to 60s" },
-	{ "report-ttl", "a duration from 100ms to 10m" },
-	{ "breaker", "true or false" },
-	{ "breaker-failures", "a percentage from 1% to 100%" },
-	{ "breaker-window", "a number of probes from 1 to 64" },
-	{ "breaker-consecutive", "a number of failures from 0 to 1000 (0: off)" },
-	{ "breaker-cooldown", "a duration from 100ms to 10m" },
+/* In dump order; every refusal says what the key expects. */
+static const struct option options[] = {
+	{ "admission", &option_choice, FIELD(admission), 0, 0, admission_names, "off or pie" },
+	{ "delay-target", &option_duration, FIELD(delay_target_ns), MS(1), MS(10000), NULL,
+	  "a duration from 1ms to 10s" },
+	{ "delay-source", &option_choice, FIELD(delay_source), 0, 0, source_names,
+	  "probe or report" },
+	{ "probe", &probe_kind, FIELD(probe), 0, 0, NULL,
+	  "tcp or http:PATH (a path starting with /)" },
+	{ "delay-aggregate", &option_choice, FIELD(delay_aggregate), 0, 0, aggregate_names,
+	  "mean or max" },
+	{ "pie-interval", &option_duration, FIELD(pie_interval_ns), MS(10), MS(1000), NULL,
+	  "a duration from 10ms to 1s" },
+	{ "pie-burst", &option_duration, FIELD(pie_burst_ns), 0, MS(10000), NULL,
+	  "a duration from 0 to 10s" },
+	{ "pie-exempt-priority", &option_number, FIELD(pie_exempt), 0, WEIR_PRIORITIES, NULL,
+	  "a priority from 0 to 8 (8: none exempt)" },
+	{ "pie-scale", &option_choice, FIELD(pie_scale), 0, 0, scale_names, "linear or flat" },
+	{ "probe-interval", &option_duration, FIELD(probe_interval_ns), MS(10), MS(60000), NULL,
+	  "a duration from 10ms to 60s" },
+	{ "probe-timeout", &option_duration, FIELD(probe_timeout_ns), MS(10), MS(60000), NULL,
+	  "a duration from 10ms to 60s" },
+	{ "report-ttl", &option_duration, FIELD(report_ttl_ns), MS(100), MS(600000), NULL,
+	  "a duration from 100ms to 10m" },
+	{ "breaker", &option_bool, FIELD(breaker), 0, 0, NULL, "true or false" },
+	{ "breaker-failures", &option_permille, FIELD(breaker_permille), 10, 1000, NULL,
+	  "a percentage from 1% to 100%" },
+	{ "breaker-window", &option_number, FIELD(breaker_window), 1, BREAKER_WINDOW_MAX, NULL,
+	  "a number of probes from 1 to 64" },
+	{ "breaker-consecutive", &option_number, FIELD(breaker_consecutive), 0, 1000, NULL,
+	  "a number of failures from 0 to 1000 (0: off)" },
+	{ "breaker-cooldown", &option_duration, FIELD(breaker_cooldown_ns), MS(100), MS(600000),
+	  NULL, "a duration from 100ms to 10m" },
+	{ 0 },
 };
 
-const char *const overload_keys[] = {
-	"admission",	    "delay-target",
-	"delay-source",	    "probe",
-	"delay-aggregate",  "pie-interval",
-	"pie-burst",	    "pie-exempt-priority",
-	"pie-scale",	    "probe-interval",
-	"probe-timeout",    "report-ttl",
-	"breaker",	    "breaker-failures",
-	"breaker-window",   "breaker-consecutive",
-	"breaker-cooldown", NULL,
-};
+int overload_set(struct weir_overload_config *o, const char *key, const char *value, char *why,
+		 size_t len)
+{
+	return option_set(options, o, key, value, why, len);
+}
+
+const char *overload_key(size_t i)
+{
+	return i < sizeof(options) / sizeof(options[0]) ? options[i].key : NULL;
+}
 
 const char *overload_expected(const char *key)
 {
-	size_t i;
+	const struct option *opt = option_find(options, key);
 
-	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
-		if (!strcmp(expected[i].key, key))
-			return expected[i].expected;
-	return NULL;
+	return opt ? opt->expected : NULL;
+}
+
+const char *overload_format(const struct weir_overload_config *o, const char *key, char *buf,
+			    size_t len)
+{
+	const struct option *opt = option_find(options, key);
+
+	return opt ? option_format(opt, o, buf, len) : "?";
 }
 
 const char *overload_admission_name(uint8_t v)
@@ -229,64 +150,6 @@ const char *overload_probe_name(const struct weir_overload_config *o, char *buf,
 	else
 		snprintf(buf, len, "http:%s", o->probe_path);
 	return buf;
-}
-
-static const char *format_duration(uint64_t ns, char *buf, size_t len)
-{
-	if (!ns) {
-		snprintf(buf, len, "0");
-		return buf;
-	}
-	return units_format_duration(ns, buf, len);
-}
-
-static const char *format_u32(uint32_t v, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u", v);
-	return buf;
-}
-
-const char *overload_format(const struct weir_overload_config *o, const char *key, char *buf,
-			    size_t len)
-{
-	if (!strcmp(key, "admission"))
-		return overload_admission_name(o->admission);
-	if (!strcmp(key, "delay-target"))
-		return format_duration(o->delay_target_ns, buf, len);
-	if (!strcmp(key, "delay-source"))
-		return o->delay_source <= WEIR_DELAY_REPORT ? source_names[o->delay_source] : "?";
-	if (!strcmp(key, "probe"))
-		return overload_probe_name(o, buf, len);
-	if (!strcmp(key, "delay-aggregate"))
-		return o->delay_aggregate <= WEIR_DELAY_MAX ? aggregate_names[o->delay_aggregate]
-							    : "?";
-	if (!strcmp(key, "pie-interval"))
-		return format_duration(o->pie_interval_ns, buf, len);
-	if (!strcmp(key, "pie-burst"))
-		return format_duration(o->pie_burst_ns, buf, len);
-	if (!strcmp(key, "pie-exempt-priority"))
-		return format_u32(o->pie_exempt, buf, len);
-	if (!strcmp(key, "pie-scale"))
-		return o->pie_scale <= WEIR_PIE_FLAT ? scale_names[o->pie_scale] : "?";
-	if (!strcmp(key, "probe-interval"))
-		return format_duration(o->probe_interval_ns, buf, len);
-	if (!strcmp(key, "probe-timeout"))
-		return format_duration(o->probe_timeout_ns, buf, len);
-	if (!strcmp(key, "report-ttl"))
-		return format_duration(o->report_ttl_ns, buf, len);
-	if (!strcmp(key, "breaker"))
-		return bool_names[o->breaker];
-	if (!strcmp(key, "breaker-failures")) {
-		snprintf(buf, len, "%u%%", o->breaker_permille / 10);
-		return buf;
-	}
-	if (!strcmp(key, "breaker-window"))
-		return format_u32(o->breaker_window, buf, len);
-	if (!strcmp(key, "breaker-consecutive"))
-		return format_u32(o->breaker_consecutive, buf, len);
-	if (!strcmp(key, "breaker-cooldown"))
-		return format_duration(o->breaker_cooldown_ns, buf, len);
-	return "?";
 }
 
 int overload_check(const struct weir_overload_config *o, char *err, size_t errlen)

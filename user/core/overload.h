@@ -70,13 +70,14 @@ void overload_config_init(struct weir_overload_config *o);
 
 /* One option by its key, as given on the command line and in the file.
  * Returns 0, -ENOENT for a key that is not an overload option, -EINVAL
- * for a bad value (o unchanged). capacity-limit (auto or an expression)
- * is core/capacity.c's. */
-int overload_set(struct weir_overload_config *o, const char *key, const char *value);
-/* What a key accepts, for error messages; NULL for no such key. */
+ * for a bad value (o unchanged) with why: "red is not off or pie" (why may
+ * be NULL). capacity-limit (auto or an expression) is core/capacity.c's. */
+int overload_set(struct weir_overload_config *o, const char *key, const char *value, char *why,
+		 size_t len);
+/* What a key accepts ("off or pie"); NULL for no such key. */
 const char *overload_expected(const char *key);
-/* The keys in dump order, NULL-terminated. */
-extern const char *const overload_keys[];
+/* The keys in dump order: i from 0 until NULL. */
+const char *overload_key(size_t i);
 /* A key's value as the dump writes it (and overload_set reads it back). */
 const char *overload_format(const struct weir_overload_config *o, const char *key, char *buf,
 			    size_t len);

@@ -43,6 +43,16 @@ static const struct unit duration_units[] = {
 	{ NULL, 0 },
 };
 
+static const struct unit percent_units[] = {
+	{ "%", 10 }, /* in permille */
+	{ NULL, 0 },
+};
+
+static const struct unit fraction_units[] = {
+	{ "", 1000000 }, /* in parts per million */
+	{ NULL, 0 },
+};
+
 /* A decimal number as typed: digits, optionally "." and more digits. */
 struct decimal {
 	uint64_t whole;
@@ -196,7 +206,49 @@ int units_parse_rate(const char *s, uint64_t *bits_per_second)
 
 int units_parse_duration(const char *s, uint64_t *ns)
 {
+	/* Zero is zero in every unit, so it alone needs none ("pie-burst: 0"). */
+	if (s && ns && !strcmp(s, "0")) {
+		*ns = 0;
+		return 0;
+	}
 	return parse_with_unit(s, duration_units, ns);
+}
+
+static int parse_in(const char *s, const struct unit *units, uint32_t lo, uint32_t hi,
+		    uint32_t *out)
+{
+	uint64_t v;
+
+	if (!out || parse_with_unit(s, units, &v) || v < lo || v > hi)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int units_parse_permille(const char *s, uint32_t lo, uint32_t hi, uint32_t *permille)
+{
+	return parse_in(s, percent_units, lo, hi, permille);
+}
+
+int units_parse_ppm(const char *s, uint32_t lo, uint32_t hi, uint32_t *ppm)
+{
+	return parse_in(s, fraction_units, lo, hi, ppm);
+}
+
+/* v / 10^digits as the shortest exact decimal, then the suffix. */
+static const char *format_decimal(uint64_t v, unsigned int digits, const char *suffix, char *buf,
+				  size_t len)
+{
+	uint64_t den = pow10u(digits), frac = v % den;
+
+	for (; frac && frac % 10 == 0; frac /= 10)
+		digits--;
+	if (frac)
+		snprintf(buf, len, "%llu.%0*llu%s", (unsigned long long)(v / den), (int)digits,
+			 (unsigned long long)frac, suffix);
+	else
+		snprintf(buf, len, "%llu%s", (unsigned long long)(v / den), suffix);
+	return buf;
 }
 
 const char *units_format_rate(uint64_t bits_per_second, char *buf, size_t len)
@@ -215,11 +267,9 @@ const char *units_format_rate(uint64_t bits_per_second, char *buf, size_t len)
 const char *units_format_duration(uint64_t ns, char *buf, size_t len)
 {
 	const struct unit *u;
-	uint64_t rest;
-	int digits = 6;
 
 	if (!ns) {
-		snprintf(buf, len, "0s");
+		snprintf(buf, len, "0");
 		return buf;
 	}
 	for (u = duration_units; u->suffix; u++) {
@@ -231,14 +281,7 @@ const char *units_format_duration(uint64_t ns, char *buf, size_t len)
 	}
 	/* Below a millisecond there is no unit, but a fraction of one still
 	 * parses back to the same value. */
-	rest = ns % NS_PER_MS;
-	while (rest % 10 == 0) {
-		rest /= 10;
-		digits--;
-	}
-	snprintf(buf, len, "%llu.%0*llums", (unsigned long long)(ns / NS_PER_MS), digits,
-		 (unsigned long long)rest);
-	return buf;
+	return format_decimal(ns, 6, "ms", buf, len);
 }
 
 int units_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -250,6 +293,14 @@ int units_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	if (v < min || v > max)
 		return -EINVAL;
 	*out = (uint32_t)v;
+	return 0;
+}
+
+int units_parse_bool(const char *s, bool *out)
+{
+	if (!s || !out || (strcmp(s, "true") && strcmp(s, "false")))
+		return -EINVAL;
+	*out = !strcmp(s, "true");
 	return 0;
 }
 
@@ -447,14 +498,10 @@ const char *units_format_endpoint(const struct weir_addr *a, uint16_t port, char
 
 const char *units_format_ppm(uint32_t ppm, char *buf, size_t len)
 {
-	uint32_t frac = ppm % 1000000;
-	int digits = 6;
+	return format_decimal(ppm, 6, "", buf, len);
+}
 
-	for (; frac && frac % 10 == 0; frac /= 10)
-		digits--;
-	if (frac)
-		snprintf(buf, len, "%u.%0*u", ppm / 1000000, digits, frac);
-	else
-		snprintf(buf, len, "%u", ppm / 1000000);
-	return buf;
+const char *units_format_permille(uint32_t permille, char *buf, size_t len)
+{
+	return format_decimal(permille, 1, "%", buf, len);
 }

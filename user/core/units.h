@@ -5,6 +5,7 @@
 #ifndef WEIR_UNITS_H
 #define WEIR_UNITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,11 @@ int units_mac_is_unicast(const uint8_t mac[6]);
  * local broadcast (255.255.255.255) or IPv4 class E. */
 int units_addr_is_unicast(const struct weir_addr *a);
 
+/* "true" or "false", only the two words the dump writes: YAML 1.1's
+ * yes/no/on/off surprise people ("NO" the country code) more than they
+ * help. */
+int units_parse_bool(const char *s, bool *out);
+
 /* Unsigned decimal within [min, max]; no sign, no trailing garbage. */
 int units_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
@@ -52,12 +58,22 @@ int units_parse_rate(const char *s, uint64_t *bits_per_second);
 /* Shortest exact form: 8000000 -> "8mbit", 1500 -> "1500bit". */
 const char *units_format_rate(uint64_t bits_per_second, char *buf, size_t len);
 
-/* DUR in nanoseconds: a number with a required suffix ms, s or m. */
+/* DUR in nanoseconds: a number with a required suffix ms, s or m; or a
+ * bare 0. */
 int units_parse_duration(const char *s, uint64_t *ns);
-/* Shortest exact form: "100ms", "1s", "2m". */
+/* Shortest exact form: "100ms", "1s", "2m"; "0". */
 const char *units_format_duration(uint64_t ns, char *buf, size_t len);
 
-/* Parts per million as the shortest decimal: 1000000 -> "1", 500000 -> "0.5". */
+/* A percentage with at most one decimal ("10%", "12.5%") in permille,
+ * within [lo, hi] permille. */
+int units_parse_permille(const char *s, uint32_t lo, uint32_t hi, uint32_t *permille);
+/* Shortest exact form: 100 -> "10%", 125 -> "12.5%". */
+const char *units_format_permille(uint32_t permille, char *buf, size_t len);
+
+/* A plain decimal with at most six decimals ("1", "0.125") in parts per
+ * million, within [lo, hi] ppm. */
+int units_parse_ppm(const char *s, uint32_t lo, uint32_t hi, uint32_t *ppm);
+/* Shortest exact form: 1000000 -> "1", 500000 -> "0.5". */
 const char *units_format_ppm(uint32_t ppm, char *buf, size_t len);
 
 #endif

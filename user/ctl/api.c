@@ -20,6 +20,8 @@
 struct api_cmd {
 	const char *name;
 	int (*fn)(struct ctl *c, json_object *args, json_object **out, char *err);
+	/* Instead of fn: a change, run by api_change(). */
+	int (*edit)(struct weir_config *cfg, json_object *args, char *err);
 	/* The arguments it takes, all strings; anything else is refused, so a
 	 * typo is an error rather than an option silently not applied. */
 	const char *const *args;
@@ -30,22 +32,12 @@ struct api_cmd {
 	bool open_args;
 	/* Changes nothing: callers of the socket's group may run it. */
 	bool read_only;
+	/* Takes the service options too (api_service_option()). */
+	bool service_options;
 };
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NO_ARGS ((const char *const[]){ NULL })
-#define SERVICE_OPTION_ARGS                                                                      \
-	"steering", "forwarding", "refuse", "idle-timeout", "health", "health-port",             \
-		"capacity-streams", "capacity-rate", "stream-min", "stream-max", "priority",     \
-		"share", "preempt", "burst", "pause-after", "handshake-timeout", "bucket-depth", \
-		"priority-reserve", "refuse-rate", "admission", "delay-target", "delay-source",  \
-		"probe", "capacity-ranking", "capacity-limit", "shuffle-size", "scale-out",      \
-		"scale-in", "scale-hook", "fallback", "slow-start", "maglev-table-size",         \
-		"scale-for", "scale-cooldown", "delay-aggregate", "pie-interval", "pie-burst",   \
-		"pie-exempt-priority", "pie-scale", "probe-interval", "probe-timeout",           \
-		"report-ttl", "breaker", "breaker-failures", "breaker-window",                   \
-		"breaker-consecutive", "breaker-cooldown", "encap-source", "encap-mtu"
-
 const char *api_arg(json_object *args, const char *key)
 {
 	json_object *v;
@@ -307,6 +299,10 @@ static int cmd_shutdown(struct ctl *c, json_object *args, json_object **out, cha
 	{                                        \
 		.name = n, .start = s, .args = a \
 	}
+#define EDIT(n, e, a)                           \
+	{                                       \
+		.name = n, .edit = e, .args = a \
+	}
 #define READ(n, f, a)                                            \
 	{                                                        \
 		.name = n, .fn = f, .args = a, .read_only = true \
@@ -314,27 +310,33 @@ static int cmd_shutdown(struct ctl *c, json_object *args, json_object **out, cha
 
 static const struct api_cmd api_cmds[] = {
 	READ("status", cmd_status, NO_ARGS),
-	CMD("service.add", cmd_service_add,
-	    ARGS("name", "vip", "port", "proto", SERVICE_OPTION_ARGS)),
-	CMD("service.set", cmd_service_set, ARGS("name", SERVICE_OPTION_ARGS)),
-	CMD("service.del", cmd_service_del, ARGS("name")),
-	CMD("service.pause", cmd_service_pause, ARGS("name")),
-	CMD("service.resume", cmd_service_resume, ARGS("name")),
+	{ .name = "service.add",
+	  .edit = edit_service_add,
+	  .args = ARGS("name", "vip", "port", "proto"),
+	  .service_options = true },
+	{ .name = "service.set",
+	  .edit = edit_service_set,
+	  .args = ARGS("name"),
+	  .service_options = true },
+	EDIT("service.del", edit_service_del, ARGS("name")),
+	EDIT("service.pause", edit_service_pause, ARGS("name")),
+	EDIT("service.resume", edit_service_resume, ARGS("name")),
 	READ("service.show", cmd_service_show, ARGS("name")),
 	READ("service.list", cmd_service_list, NO_ARGS),
-	CMD("backend.add", cmd_backend_add,
-	    ARGS("service", "addr", "weight", "mac", "max-streams", "standby")),
-	CMD("backend.del", cmd_backend_del, ARGS("service", "addr")),
-	CMD("backend.pause", cmd_backend_pause, ARGS("service", "addr")),
-	CMD("backend.resume", cmd_backend_resume, ARGS("service", "addr")),
+	EDIT("backend.add", edit_backend_add,
+	     ARGS("service", "addr", "weight", "mac", "max-streams", "standby")),
+	EDIT("backend.del", edit_backend_del, ARGS("service", "addr")),
+	EDIT("backend.pause", edit_backend_pause, ARGS("service", "addr")),
+	EDIT("backend.resume", edit_backend_resume, ARGS("service", "addr")),
 	READ("backend.list", cmd_backend_list, ARGS("service")),
 	JOB("backend.drain", job_backend_drain, ARGS("service", "addr", "wait")),
 	{ .name = "backend.report",
 	  .fn = cmd_backend_report,
 	  .args = ARGS("service", "addr"),
 	  .open_args = true },
-	CMD("class.add", cmd_class_add, ARGS("service", "name", "match", "min", "max", "priority")),
-	CMD("class.del", cmd_class_del, ARGS("service", "name")),
+	EDIT("class.add", edit_class_add,
+	     ARGS("service", "name", "match", "min", "max", "priority")),
+	EDIT("class.del", edit_class_del, ARGS("service", "name")),
 	READ("class.list", cmd_class_list, ARGS("service")),
 	{ .name = "stream.list",
 	  .start = job_stream_list,
@@ -358,7 +360,7 @@ static bool arg_known(const struct api_cmd *h, const char *key)
 	for (a = h->args; *a; a++)
 		if (!strcmp(*a, key))
 			return true;
-	return false;
+	return h->service_options && api_service_option(key);
 }
 
 static int check_args(const struct api_cmd *h, json_object *args, char *err)
@@ -513,6 +515,8 @@ char *api_dispatch(struct ctl *c, const char *request, size_t len, struct api_jo
 		ret = check_args(h, args, err);
 		if (!ret && h->start)
 			ret = h->start(c, args, job, err);
+		else if (!ret && h->edit)
+			ret = api_change(c, args, err, h->edit);
 		else if (!ret)
 			ret = h->fn(c, args, &data, err);
 		if (!ret && *job) {

@@ -42,27 +42,32 @@ struct api_job {
 
 #define API_CMD(name) int name(struct ctl *c, json_object *args, json_object **out, char *err)
 
+/* A change: an edit of a copy of the desired state that api_change() runs
+ * and applies. */
+#define API_EDIT(name) int name(struct weir_config *cfg, json_object *args, char *err)
+
 /* api_service.c */
-API_CMD(cmd_service_add);
-API_CMD(cmd_service_set);
-API_CMD(cmd_service_del);
-API_CMD(cmd_service_pause);
-API_CMD(cmd_service_resume);
+API_EDIT(edit_service_add);
+API_EDIT(edit_service_set);
+API_EDIT(edit_service_del);
+API_EDIT(edit_service_pause);
+API_EDIT(edit_service_resume);
 API_CMD(cmd_service_show);
 API_CMD(cmd_service_list);
-API_CMD(cmd_backend_add);
-API_CMD(cmd_backend_del);
-API_CMD(cmd_backend_pause);
-API_CMD(cmd_backend_resume);
+API_EDIT(edit_backend_add);
+API_EDIT(edit_backend_del);
+API_EDIT(edit_backend_pause);
+API_EDIT(edit_backend_resume);
 API_CMD(cmd_backend_list);
-API_CMD(cmd_class_add);
-API_CMD(cmd_class_del);
+API_EDIT(edit_class_add);
+API_EDIT(edit_class_del);
 API_CMD(cmd_class_list);
 json_object *service_json(struct ctl *c, const struct ctl_service *svc);
 json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 			  const struct ctl_backend *be);
 json_object *classes_json(struct ctl *c, const struct ctl_service *svc);
-int edit_backend_pause(struct weir_config *cfg, json_object *args, char *err);
+/* Whether service.add and service.set take key as an option. */
+bool api_service_option(const char *key);
 
 /* api_expr.c */
 API_CMD(cmd_expr_check);

@@ -10,253 +10,60 @@
 
 #include <json-c/json.h>
 
-#include "core/maglev.h"
 #include "ctl/api.h"
 #include "ctl/ctl.h"
 
 static void add_rate(json_object *o, const char *key, uint64_t bps);
 static void add_rate_text(json_object *o, const char *key, uint64_t bps);
 
+/* The index of svc's backend at addr, or -1. */
+static int backend_index(const struct weir_service_config *svc, const struct weir_addr *addr)
+{
+	size_t i;
+
+	for (i = 0; i < svc->n_backends; i++)
+		if (units_addr_equal(&svc->backends[i].addr, addr))
+			return (int)i;
+	return -1;
+}
+
 static int find_backend_arg(struct weir_service_config *svc, json_object *args, char *err)
 {
 	const char *text = arg_required(args, "addr", err);
 	struct weir_addr addr;
-	size_t i;
+	int i;
 
 	if (!text)
 		return -EINVAL;
 	if (units_parse_addr(text, &addr))
 		return api_error(err, "backend %s: not an IPv4 or IPv6 address", text);
-	for (i = 0; i < svc->n_backends; i++)
-		if (units_addr_equal(&svc->backends[i].addr, &addr))
-			return (int)i;
+	i = backend_index(svc, &addr);
+	if (i >= 0)
+		return i;
 	snprintf(err, ERR_LEN, "service %s: backend %s: no such backend", svc->name, text);
 	return -ENOENT;
 }
 
-static int set_steering(struct weir_service_config *s, const char *v)
+/* --health tcp|none and --health-port: the socket's flat spelling of the
+ * file's health mapping. */
+static int service_health(struct weir_service_config *s, const char *key, const char *v, char *why,
+			  size_t len)
 {
-	return config_parse_steering(v, &s->steering);
-}
-
-static int set_forwarding(struct weir_service_config *s, const char *v)
-{
-	return config_parse_forwarding(v, &s->forwarding);
-}
-
-static int set_refuse(struct weir_service_config *s, const char *v)
-{
-	return config_parse_refuse(v, &s->refuse);
-}
-
-static int set_idle_timeout(struct weir_service_config *s, const char *v)
-{
-	return units_parse_duration(v, &s->idle_timeout_ns);
-}
-
-static int set_health(struct weir_service_config *s, const char *v)
-{
-	if (strcmp(v, "tcp") && strcmp(v, "none"))
+	if (!strcmp(key, "health-port"))
+		return config_health_set(&s->health, "port", v, why, len);
+	if (strcmp(key, "health"))
+		return -ENOENT;
+	if (strcmp(v, "tcp") && strcmp(v, "none")) {
+		snprintf(why, len, "%.64s is not tcp or none", v);
 		return -EINVAL;
+	}
 	s->health.enabled = !strcmp(v, "tcp");
 	return 0;
 }
 
-static int set_health_port(struct weir_service_config *s, const char *v)
+bool api_service_option(const char *key)
 {
-	return units_parse_port(v, &s->health.port);
-}
-
-static int set_capacity_streams(struct weir_service_config *s, const char *v)
-{
-	uint32_t n;
-	int ret = units_parse_u32(v, 0, UINT32_MAX, &n);
-
-	if (!ret)
-		s->capacity_streams = n;
-	return ret;
-}
-
-static int set_capacity_rate(struct weir_service_config *s, const char *v)
-{
-	return units_parse_rate(v, &s->capacity_rate);
-}
-
-static int set_stream_min(struct weir_service_config *s, const char *v)
-{
-	return units_parse_rate(v, &s->stream_min);
-}
-
-static int set_stream_max(struct weir_service_config *s, const char *v)
-{
-	return units_parse_rate(v, &s->stream_max);
-}
-
-static int parse_priority(const char *v, uint8_t *out)
-{
-	uint32_t p;
-	int ret = units_parse_u32(v, 0, WEIR_PRIORITIES - 1, &p);
-
-	if (!ret)
-		*out = p;
-	return ret;
-}
-
-static int set_priority(struct weir_service_config *s, const char *v)
-{
-	return parse_priority(v, &s->priority);
-}
-
-static int set_share(struct weir_service_config *s, const char *v)
-{
-	return config_parse_share(v, &s->share);
-}
-
-static int parse_switch(const char *v, bool *out)
-{
-	if (strcmp(v, "true") && strcmp(v, "false"))
-		return -EINVAL;
-	*out = !strcmp(v, "true");
-	return 0;
-}
-
-static int set_preempt(struct weir_service_config *s, const char *v)
-{
-	return parse_switch(v, &s->preempt);
-}
-
-static int set_burst(struct weir_service_config *s, const char *v)
-{
-	return parse_switch(v, &s->burst);
-}
-
-static int set_pause_after(struct weir_service_config *s, const char *v)
-{
-	return units_parse_duration(v, &s->pause_after_ns);
-}
-
-static int set_handshake_timeout(struct weir_service_config *s, const char *v)
-{
-	return units_parse_duration(v, &s->handshake_timeout_ns);
-}
-
-static int set_bucket_depth(struct weir_service_config *s, const char *v)
-{
-	return units_parse_duration(v, &s->bucket_depth_ns);
-}
-
-static int set_priority_reserve(struct weir_service_config *s, const char *v)
-{
-	return config_parse_percent(v, &s->priority_reserve);
-}
-
-static int set_maglev_size(struct weir_service_config *s, const char *v)
-{
-	return units_parse_u32(v, MAGLEV_SIZE_MIN, MAGLEV_SIZE_MAX, &s->maglev_size) ||
-			       !maglev_is_prime(s->maglev_size)
-		       ? -EINVAL
-		       : 0;
-}
-
-static int set_encap_source(struct weir_service_config *s, const char *v)
-{
-	struct weir_match m;
-
-	if (config_parse_match(v, &m) || m.kind != WEIR_RULE_CIDR)
-		return -EINVAL;
-	s->encap_source = m;
-	return 0;
-}
-
-static int set_encap_mtu(struct weir_service_config *s, const char *v)
-{
-	return units_parse_u32(v, WEIR_ENCAP_MTU_MIN, WEIR_ENCAP_MTU_MAX, &s->encap_mtu);
-}
-
-static int set_fallback(struct weir_service_config *s, const char *v)
-{
-	return config_parse_fallback(v, &s->fallback);
-}
-
-static int set_slow_start(struct weir_service_config *s, const char *v)
-{
-	if (!strcmp(v, "0")) {
-		s->slow_start_ns = 0;
-		return 0;
-	}
-	return units_parse_duration(v, &s->slow_start_ns);
-}
-
-static int set_refuse_rate(struct weir_service_config *s, const char *v)
-{
-	return units_parse_u32(v, 0, 1000000, &s->refuse_rate);
-}
-
-static const struct {
-	const char *key;
-	int (*set)(struct weir_service_config *s, const char *v);
-	const char *expected;
-} service_options[] = {
-	{ "steering", set_steering, "round-robin, weighted or maglev" },
-	{ "forwarding", set_forwarding, "dsr or ipip" },
-	{ "refuse", set_refuse, "drop or reset" },
-	{ "idle-timeout", set_idle_timeout, "a duration (ms, s, m)" },
-	{ "health", set_health, "tcp or none" },
-	{ "health-port", set_health_port, "a port (1-65535)" },
-	{ "capacity-streams", set_capacity_streams, "a number of streams (0: no limit)" },
-	{ "capacity-rate", set_capacity_rate, "a rate (bit/s, like 8mbit; 0: no limit)" },
-	{ "stream-min", set_stream_min, "a rate (bit/s, like 8mbit)" },
-	{ "stream-max", set_stream_max, "a rate (bit/s, like 8mbit; 0: unlimited)" },
-	{ "priority", set_priority, "a priority (0-7)" },
-	{ "share", set_share, "min or priority" },
-	{ "preempt", set_preempt, "true or false" },
-	{ "burst", set_burst, "true or false" },
-	{ "pause-after", set_pause_after, "a duration (ms, s, m)" },
-	{ "handshake-timeout", set_handshake_timeout, "a duration (ms, s, m)" },
-	{ "bucket-depth", set_bucket_depth, "a duration (ms, s, m)" },
-	{ "priority-reserve", set_priority_reserve, "a percentage from 0% to 50%" },
-	{ "refuse-rate", set_refuse_rate, "replies a second (0-1000000)" },
-	{ "fallback", set_fallback, "drop or pass" },
-	{ "slow-start", set_slow_start, "a duration (ms, s, m; 0: off)" },
-	{ "maglev-table-size", set_maglev_size, "a prime from 251 to 65537" },
-	{ "encap-source", set_encap_source, "a prefix (like 198.19.254.0/24)" },
-	{ "encap-mtu", set_encap_mtu, "an MTU from 1280 to 9216" },
-};
-
-/* The overload options (core/overload.c), by the same keys as the file. */
-static int service_overload(struct weir_service_config *s, json_object *args, char *err)
-{
-	size_t i;
-	int ret;
-
-	for (i = 0; overload_keys[i]; i++) {
-		const char *v = api_arg(args, overload_keys[i]);
-
-		if (!v)
-			continue;
-		ret = overload_set(&s->overload, overload_keys[i], v);
-		if (ret)
-			return api_error(err, "service %s: --%s: '%s' is not %s", s->name,
-					 overload_keys[i], v, overload_expected(overload_keys[i]));
-	}
-	return 0;
-}
-
-/* The capacity expressions (core/capacity.c), compiled as they are set. */
-static int service_capacity(struct weir_service_config *s, json_object *args, char *err)
-{
-	char why[320];
-	size_t i;
-
-	for (i = 0; capacity_keys[i]; i++) {
-		const char *v = api_arg(args, capacity_keys[i]);
-
-		if (v &&
-		    capacity_set(&s->capacity, &s->overload, capacity_keys[i], v, why, sizeof(why)))
-			return api_error(err, "service %s: --%s: %s", s->name, capacity_keys[i],
-					 why);
-	}
-	return 0;
+	return config_service_option(key) || !strcmp(key, "health") || !strcmp(key, "health-port");
 }
 
 static int service_required(struct weir_service_config *s, json_object *args, char *err)
@@ -283,24 +90,29 @@ static int service_required(struct weir_service_config *s, json_object *args, ch
 	return 0;
 }
 
+/* The options, by the same keys and table as the file (core/config.c);
+ * the other arguments are the key of the service, service_required()'s. */
 static int service_optional(struct weir_service_config *s, json_object *args, char *err)
 {
-	size_t i;
+	char why[ERR_LEN];
 	int ret;
 
-	for (i = 0; i < sizeof(service_options) / sizeof(service_options[0]); i++) {
-		const char *v = api_arg(args, service_options[i].key);
+	if (!args)
+		return 0;
+	json_object_object_foreach(args, key, value)
+	{
+		const char *v = json_object_get_string(value);
 
-		if (v && service_options[i].set(s, v)) {
-			return api_error(err, "service %s: --%s: '%s' is not %s", s->name,
-					 service_options[i].key, v, service_options[i].expected);
-		}
+		ret = service_health(s, key, v, why, sizeof(why));
+		if (ret == -ENOENT)
+			ret = config_service_set(s, key, v, why, sizeof(why));
+		if (ret && ret != -ENOENT)
+			return api_error(err, "service %s: --%s: %s", s->name, key, why);
 	}
-	ret = service_overload(s, args, err);
-	return ret ? ret : service_capacity(s, args, err);
+	return 0;
 }
 
-static int edit_service_add(struct weir_config *cfg, json_object *args, char *err)
+int edit_service_add(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config s = {}, *arr;
 	int ret = service_required(&s, args, err);
@@ -321,7 +133,7 @@ static int edit_service_add(struct weir_config *cfg, json_object *args, char *er
 
 /* Any option of add but the key (vip, port, proto); the running streams
  * keep their classes, new ones get the new parameters. */
-static int edit_service_set(struct weir_config *cfg, json_object *args, char *err)
+int edit_service_set(struct weir_config *cfg, json_object *args, char *err)
 {
 	const char *name = arg_required(args, "name", err);
 	struct weir_service_config *svc = name ? state_config_service(cfg, name) : NULL;
@@ -346,29 +158,17 @@ static int set_service_paused(struct weir_config *cfg, json_object *args, char *
 	return 0;
 }
 
-static int edit_service_pause(struct weir_config *cfg, json_object *args, char *err)
+int edit_service_pause(struct weir_config *cfg, json_object *args, char *err)
 {
 	return set_service_paused(cfg, args, err, true);
 }
 
-static int edit_service_resume(struct weir_config *cfg, json_object *args, char *err)
+int edit_service_resume(struct weir_config *cfg, json_object *args, char *err)
 {
 	return set_service_paused(cfg, args, err, false);
 }
 
-int cmd_service_pause(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_pause);
-}
-
-int cmd_service_resume(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_resume);
-}
-
-static int edit_service_del(struct weir_config *cfg, json_object *args, char *err)
+int edit_service_del(struct weir_config *cfg, json_object *args, char *err)
 {
 	const char *name = arg_required(args, "name", err);
 	struct weir_service_config *svc = name ? state_config_service(cfg, name) : NULL;
@@ -389,16 +189,14 @@ static int backend_options(struct weir_service_config *svc, struct weir_backend_
 			   json_object *args, char *err)
 {
 	const char *weight = api_arg(args, "weight"), *mac = api_arg(args, "mac");
-	const char *max = api_arg(args, "max-streams");
+	const char *max = api_arg(args, "max-streams"), *standby = api_arg(args, "standby");
 	char addr[WEIR_ADDR_STRLEN];
 
 	units_format_addr(&be->addr, addr, sizeof(addr));
-	if (api_arg(args, "standby") && strcmp(api_arg(args, "standby"), "true") &&
-	    strcmp(api_arg(args, "standby"), "false"))
+	/* the CLI's --standby flag sends "true" */
+	if (standby && units_parse_bool(standby, &be->standby))
 		return api_error(err, "service %s: backend %s: --standby takes no value", svc->name,
 				 addr);
-	if (api_arg(args, "standby"))
-		be->standby = !strcmp(api_arg(args, "standby"), "true");
 	if (max && units_parse_u32(max, 0, UINT32_MAX, &be->max_streams))
 		return api_error(err,
 				 "service %s: backend %s: --max-streams: '%s' is not a number of "
@@ -416,22 +214,19 @@ static int backend_options(struct weir_service_config *svc, struct weir_backend_
 	return 0;
 }
 
-static int edit_backend_add(struct weir_config *cfg, json_object *args, char *err)
+int edit_backend_add(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config *svc = find_service_arg(cfg, args, err);
-	const char *text = api_arg(args, "addr");
 	struct weir_backend_config be, *arr;
+	const char *text;
 	int ret;
 
-	if (!svc)
+	if (!svc || !(text = arg_required(args, "addr", err)))
 		return -EINVAL;
-	if (!text)
-		return api_error(err, "missing addr");
 	config_backend_init(&be);
 	if (units_parse_addr(text, &be.addr))
 		return api_error(err, "backend %s: not an IPv4 or IPv6 address", text);
-	ret = find_backend_arg(svc, args, err);
-	if (ret >= 0)
+	if (backend_index(svc, &be.addr) >= 0)
 		return api_error(err, "service %s: backend %s: exists already", svc->name, text);
 	ret = backend_options(svc, &be, args, err);
 	if (ret)
@@ -444,7 +239,7 @@ static int edit_backend_add(struct weir_config *cfg, json_object *args, char *er
 	return 0;
 }
 
-static int edit_backend_del(struct weir_config *cfg, json_object *args, char *err)
+int edit_backend_del(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config *svc = find_service_arg(cfg, args, err);
 	int i = svc ? find_backend_arg(svc, args, err) : -EINVAL;
@@ -473,7 +268,7 @@ int edit_backend_pause(struct weir_config *cfg, json_object *args, char *err)
 	return set_backend_paused(cfg, args, err, true);
 }
 
-static int edit_backend_resume(struct weir_config *cfg, json_object *args, char *err)
+int edit_backend_resume(struct weir_config *cfg, json_object *args, char *err)
 {
 	return set_backend_paused(cfg, args, err, false);
 }
@@ -620,24 +415,6 @@ static json_object *backends_json(struct ctl *c, const struct ctl_service *svc)
 	return arr;
 }
 
-int cmd_service_add(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_add);
-}
-
-int cmd_service_set(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_set);
-}
-
-int cmd_service_del(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_service_del);
-}
-
 int cmd_service_show(struct ctl *c, json_object *args, json_object **out, char *err)
 {
 	const char *name = arg_required(args, "name", err);
@@ -665,30 +442,6 @@ int cmd_service_list(struct ctl *c, json_object *args, json_object **out, char *
 	return 0;
 }
 
-int cmd_backend_add(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_add);
-}
-
-int cmd_backend_del(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_del);
-}
-
-int cmd_backend_pause(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_pause);
-}
-
-int cmd_backend_resume(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_backend_resume);
-}
-
 int cmd_backend_list(struct ctl *c, json_object *args, json_object **out, char *err)
 {
 	const char *name = api_arg(args, "service");
@@ -710,31 +463,31 @@ int cmd_backend_list(struct ctl *c, json_object *args, json_object **out, char *
 
 /* ---- classes ---- */
 
+/* The match in the words of the CLI's help; the rates and the priority
+ * by the file's table (core/config.c). */
 static int class_options(struct weir_class_config *cl, json_object *args, char *err)
 {
-	const char *match = arg_required(args, "match", err), *min, *max;
-	const char *prio = api_arg(args, "priority");
+	static const char *const keys[] = { "min", "max", "priority", NULL };
+	const char *match = arg_required(args, "match", err), *v;
+	const char *const *key;
+	char why[ERR_LEN];
 
-	if (!match || !(min = arg_required(args, "min", err)) ||
-	    !(max = arg_required(args, "max", err)))
+	if (!match || !arg_required(args, "min", err) || !arg_required(args, "max", err))
 		return -EINVAL;
 	if (config_parse_match(match, &cl->match))
 		return api_error(err,
 				 "class %s: --match: '%s' is not a client prefix (like "
 				 "198.18.0.0/16), port:N[-M] or dscp:N",
 				 cl->name, match);
-	if (units_parse_rate(min, &cl->min_bps))
-		return api_error(err, "class %s: --min: '%s' is not a rate (bit/s, like 8mbit)",
-				 cl->name, min);
-	if (units_parse_rate(max, &cl->max_bps))
-		return api_error(err, "class %s: --max: '%s' is not a rate (bit/s, like 8mbit)",
-				 cl->name, max);
-	if (prio && parse_priority(prio, &cl->priority))
-		return api_error(err, "class %s: --priority: '%s' is not 0-7", cl->name, prio);
+	for (key = keys; *key; key++) {
+		v = api_arg(args, *key);
+		if (v && config_class_set(cl, *key, v, why, sizeof(why)))
+			return api_error(err, "class %s: --%s: %s", cl->name, *key, why);
+	}
 	return 0;
 }
 
-static int edit_class_add(struct weir_config *cfg, json_object *args, char *err)
+int edit_class_add(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config *svc = find_service_arg(cfg, args, err);
 	const char *name = arg_required(args, "name", err);
@@ -757,7 +510,7 @@ static int edit_class_add(struct weir_config *cfg, json_object *args, char *err)
 	return 0;
 }
 
-static int edit_class_del(struct weir_config *cfg, json_object *args, char *err)
+int edit_class_del(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config *svc = find_service_arg(cfg, args, err);
 	const char *name = arg_required(args, "name", err);
@@ -774,18 +527,6 @@ static int edit_class_del(struct weir_config *cfg, json_object *args, char *err)
 		return 0;
 	}
 	return api_error(err, "service %s: class %s: no such class", svc->name, name);
-}
-
-int cmd_class_add(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_class_add);
-}
-
-int cmd_class_del(struct ctl *c, json_object *args, json_object **out, char *err)
-{
-	(void)out;
-	return api_change(c, args, err, edit_class_del);
 }
 
 static void add_rate(json_object *o, const char *key, uint64_t bps)

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * For the harnesses: whether two configs hold the same values, field by
- * field (text fields up to their NUL, a MAC only where one is given), so
- * an emit that loses a value is caught even when the text it prints reads
- * back the same. Returns the first field that differs, or NULL.
+ * For the fuzz harnesses and the unit tests: whether two configs hold the
+ * same values, field by field (text fields up to their NUL, a MAC only
+ * where one is given, the encap source as the service uses it), so an emit
+ * or a copy that loses a value is caught even when the text it prints reads
+ * back the same. Metrics are not compared: config_metrics_equal() does.
+ * Returns the first field that differs, or NULL.
  */
-#ifndef WEIR_FUZZ_SAME_CONFIG_H
-#define WEIR_FUZZ_SAME_CONFIG_H
+#ifndef WEIR_TESTS_SAME_CONFIG_H
+#define WEIR_TESTS_SAME_CONFIG_H
 
 #include <string.h>
 
@@ -103,6 +105,20 @@ static inline const char *same_backend(const struct weir_backend_config *a,
 	return NULL;
 }
 
+/* The dump writes the default source of the VIP's family as a prefix. */
+static inline const char *same_encap(const struct weir_service_config *a,
+				     const struct weir_service_config *b)
+{
+	struct weir_match ma, mb;
+
+	config_encap_source(a, &ma);
+	config_encap_source(b, &mb);
+	if (ma.kind != mb.kind || ma.prefix_len != mb.prefix_len ||
+	    !units_addr_equal(&ma.addr, &mb.addr))
+		return "encap_source";
+	return NULL;
+}
+
 static inline const char *same_service(const struct weir_service_config *a,
 				       const struct weir_service_config *b)
 {
@@ -140,7 +156,10 @@ static inline const char *same_service(const struct weir_service_config *a,
 	SAME(fallback);
 	SAME(slow_start_ns);
 	SAME(maglev_size);
-	why = same_overload(&a->overload, &b->overload);
+	SAME(encap_mtu);
+	why = same_encap(a, b);
+	if (!why)
+		why = same_overload(&a->overload, &b->overload);
 	if (!why)
 		why = same_capacity(&a->capacity, &b->capacity);
 	if (why)
