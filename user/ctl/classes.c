@@ -315,6 +315,7 @@ static int write_rules(struct ctl *c, const struct ctl_service *svc)
 int classes_sync(struct ctl *c, struct ctl_service *svc)
 {
 	size_t i;
+	int err;
 
 	if (!c->loader.mm.classes)
 		return -ENODEV;
@@ -327,7 +328,11 @@ int classes_sync(struct ctl *c, struct ctl_service *svc)
 		}
 		class_write(c, svc, cl);
 	}
-	return write_rules(c, svc);
+	if (svc->rules_written)
+		return 0;
+	err = write_rules(c, svc);
+	svc->rules_written = !err;
+	return err;
 }
 
 /* After a restart: the classes the pinned maps hold, so their ids (which

@@ -151,6 +151,9 @@ struct ctl_service {
 	pid_t hook_pid;
 	bool dirty; /* usable set may have changed: recompute its slots */
 	bool fresh; /* its id was just assigned: its counters start at 0 */
+	/* Its rules are in weir_rules. They change only with the config, and
+	 * state_apply() builds a new ctl_service for every change. */
+	bool rules_written;
 	uint64_t active_streams;
 };
 
