@@ -115,6 +115,32 @@ static void service_id_held_across_restart(void **state)
 	assert_int_equal(state_find_service(&s->c, "web")->id, old);
 }
 
+/* web's entry changed (or deleted) by another writer is written again
+ * at the next sync. */
+static void service_restored(struct scene *s, bool deleted)
+{
+	struct weir_service_key key = {
+		.addr = { 198, 18, 1, 100 }, .port = 0x5000, .proto = 6, .family = WEIR_AF_INET
+	};
+	struct ctl_service *svc = state_find_service(&s->c, "web");
+	int fd = s->c.loader.maps.services;
+	struct weir_service want, val;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &want), 0);
+	val = want;
+	val.slot_count = 0;
+	if (deleted)
+		assert_int_equal(bpf_map_delete_elem(fd, &key), 0);
+	else
+		assert_int_equal(bpf_map_update_elem(fd, &key, &val, BPF_ANY), 0);
+	svc->dirty = false;
+	dp_verify(&s->c);
+	assert_true(svc->dirty);
+	assert_int_equal(dp_sync_service(&s->c, svc), 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &val), 0);
+	assert_memory_equal(&val, &want, sizeof(val));
+}
+
 /* Another writer's values in our maps are found and undone, and a
  * service key nobody configured is removed. */
 static void verify_restores(void **state)
@@ -138,6 +164,8 @@ static void verify_restores(void **state)
 	be = backend_entry(s, id);
 	assert_memory_equal(&be, &want, sizeof(be));
 	assert_int_not_equal(bpf_map_lookup_elem(s->c.loader.maps.services, &key, &stray), 0);
+	service_restored(s, false);
+	service_restored(s, true);
 }
 
 static const struct CMUnitTest tests[] = {

@@ -423,59 +423,73 @@ int dp_read_reasons(struct ctl *c, uint64_t *counts)
 	return 0;
 }
 
+/* One of our services, by the key its map entry has. */
+struct known_service {
+	struct weir_service_key key; /* first: compared as the key itself */
+	struct ctl_service *svc;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct weir_service_key));
+}
+
+static size_t known_services(struct ctl *c, struct known_service *known)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_services; i++) {
+		service_key_of(&c->services[i].cfg, &known[i].key);
+		known[i].svc = &c->services[i];
+	}
+	qsort(known, c->n_services, sizeof(*known), key_cmp);
+	return c->n_services;
+}
+
+/* Its entry is gone or not what we wrote: the next sync writes it again. */
+static void service_changed(struct dp_shadow *sh, struct ctl_service *svc)
+{
+	if (!sh->service_written[svc->id])
+		return;
+	pr_warn("service %s: its map entry was changed by another writer; restored\n",
+		svc->cfg.name);
+	sh->service_written[svc->id] = false;
+	svc->dirty = true;
+}
+
+/* One batch read of the map: entries of ours are compared with what we
+ * wrote; keys nobody configured steer traffic nobody manages: removed. */
 static void verify_services(struct ctl *c)
 {
+	static struct weir_service_key keys[WEIR_MAX_SERVICES];
+	static struct weir_service vals[WEIR_MAX_SERVICES];
+	static struct known_service known[WEIR_MAX_SERVICES];
+	bool seen[WEIR_MAX_SERVICES] = { false };
 	struct dp_shadow *sh = shadow_of(c);
-	struct weir_service_key key;
-	struct weir_service val;
-	size_t i;
+	__u32 count = WEIR_MAX_SERVICES, out, i;
+	struct known_service *k;
+	size_t n;
 
 	if (!sh)
 		return;
-	for (i = 0; i < c->n_services; i++) {
-		struct ctl_service *svc = &c->services[i];
-
-		if (!sh->service_written[svc->id])
+	if (bpf_map_lookup_batch(c->loader.maps.services, NULL, &out, keys, vals, &count, NULL) &&
+	    errno != ENOENT)
+		return;
+	n = known_services(c, known);
+	for (i = 0; i < count; i++) {
+		k = bsearch(&keys[i], known, n, sizeof(*known), key_cmp);
+		if (!k) {
+			pr_warn("services map: an entry no service of ours has; removed\n");
+			bpf_map_delete_elem(c->loader.maps.services, &keys[i]);
 			continue;
-		service_key_of(&svc->cfg, &key);
-		if (!bpf_map_lookup_elem(c->loader.maps.services, &key, &val) &&
-		    !memcmp(&val, &sh->services[svc->id], sizeof(val)))
-			continue;
-		pr_warn("service %s: its map entry was changed by another writer; restored\n",
-			svc->cfg.name);
-		sh->service_written[svc->id] = false;
-		svc->dirty = true;
+		}
+		seen[k - known] = true;
+		if (memcmp(&vals[i], &sh->services[k->svc->id], sizeof(vals[i])))
+			service_changed(sh, k->svc);
 	}
-}
-
-static bool service_key_known(const struct ctl *c, const struct weir_service_key *key)
-{
-	struct weir_service_key k;
-	size_t i;
-
-	for (i = 0; i < c->n_services; i++) {
-		service_key_of(&c->services[i].cfg, &k);
-		if (!memcmp(&k, key, sizeof(k)))
-			return true;
-	}
-	return false;
-}
-
-/* Keys nobody configured steer traffic nobody manages: removed. */
-static void verify_unknown_services(struct ctl *c)
-{
-	struct weir_service_key key, next;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(c->loader.maps.services, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (service_key_known(c, &key))
-			continue;
-		pr_warn("services map: an entry no service of ours has; removed\n");
-		bpf_map_delete_elem(c->loader.maps.services, &key);
-		prev = NULL; /* the walk starts over past a deleted key */
-	}
+	for (i = 0; i < n; i++)
+		if (!seen[i])
+			service_changed(sh, known[i].svc);
 }
 
 static void verify_backends(struct ctl *c)
@@ -509,7 +523,6 @@ static void verify_backends(struct ctl *c)
 int dp_verify(struct ctl *c)
 {
 	verify_services(c);
-	verify_unknown_services(c);
 	verify_backends(c);
 	return 0;
 }
