@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weir/abi.h"
 #include "core/maglev.h"
 
 #define EMPTY UINT32_MAX
@@ -242,7 +243,7 @@ void maglev_count(const uint32_t *table, uint32_t size, uint32_t *counts, size_t
 
 size_t maglev_addr_key(uint8_t family, const uint8_t addr[16], uint8_t key[MAGLEV_ADDR_KEY_MAX])
 {
-	size_t len = family == 2 ? 4 : 16;
+	size_t len = family == WEIR_AF_INET ? 4 : 16;
 
 	key[0] = family;
 	memcpy(key + 1, addr, len);

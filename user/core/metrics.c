@@ -95,8 +95,8 @@ void metrics_add_histogram(struct metrics_set *s, uint32_t family,
 		m->histogram = h;
 }
 
-const char *metrics_label_value(const struct metrics_set *s, const struct metrics_sample *m,
-				size_t i)
+static const char *metrics_label_value(const struct metrics_set *s, const struct metrics_sample *m,
+				       size_t i)
 {
 	return s->text.data + m->label_values[i];
 }

@@ -116,7 +116,6 @@ struct ctl_class {
 	uint64_t seen_bytes, seen_refused; /* its counters at the last update */
 	uint64_t seen_ns;
 	bool written; /* its entry in weir_classes holds this allocation */
-	uint64_t written_fill;
 };
 
 struct ctl_service {
@@ -166,7 +165,6 @@ struct ctl_grant {
 	uint32_t service_id, class_id;
 	struct weir_request_key key; /* the client it waits for */
 	uint64_t expires_ns;
-	uint64_t granted_bps;
 };
 
 struct grant_request {
@@ -202,7 +200,6 @@ struct ctl {
 	uint64_t started_ns;
 	uint64_t next_sweep_ns, next_neigh_ns;
 	uint64_t total_streams, closing_streams;
-	uint64_t streams_by_state[WEIR_STATE_MAX]; /* from the last sweep */
 	uint64_t reconciled; /* places the sweep found miscounted, in all */
 	uint64_t tick_late_max_ns; /* the longest a tick waited past its time */
 	struct metrics_histogram loop_histogram; /* how long each ctl_tick took */

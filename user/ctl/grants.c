@@ -179,7 +179,7 @@ int grants_request(struct ctl *c, struct ctl_service *svc, const struct grant_re
 	g->key = rq->key;
 	g->key.service_id = svc->id;
 	g->expires_ns = ctl_now_ns() + rq->ttl_ns;
-	g->granted_bps = *granted_bps = granted_rate(svc, cl);
+	*granted_bps = granted_rate(svc, cl);
 	g->used = true;
 	cl->grants++;
 	ret = publish(c, g, slot);

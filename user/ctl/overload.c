@@ -16,7 +16,6 @@
 #include "ctl/log.h"
 
 #define NS_PER_S 1000000000ULL
-#define THROTTLE_INTERVAL_NS NS_PER_S
 #define THROTTLE_INITIAL 10
 #define THROTTLE_MAX 1000
 /* A half-open backend gets one slot for every this many of a closed one. */
@@ -48,7 +47,6 @@ static void throttle_params_of(const struct ctl_service *svc, const struct ctl_b
 {
 	throttle_params_default(p);
 	p->max_limit = be->cfg.max_streams ? be->cfg.max_streams : THROTTLE_MAX;
-	p->interval_ns = THROTTLE_INTERVAL_NS;
 	p->latency_target_ns = svc->cfg.overload.delay_target_ns;
 }
 
@@ -381,8 +379,7 @@ static void throttle_backend(struct ctl *c, struct ctl_service *svc, struct ctl_
 	if (dp_read_counters(c, c->loader.maps.backend_stats, be->id, &cnt))
 		return;
 	throttle_params_of(svc, be, &tp);
-	s.completions =
-		(double)(cnt.ended_streams - be->seen_ended) * NS_PER_S / THROTTLE_INTERVAL_NS;
+	s.completions = (double)(cnt.ended_streams - be->seen_ended) * NS_PER_S / tp.interval_ns;
 	be->seen_ended = cnt.ended_streams;
 	s.latency_ns = be->probe.samples ? be->probe.sum_ns / be->probe.samples : 0;
 	s.peak = be->peak_streams;
@@ -397,6 +394,7 @@ static void throttle_backend(struct ctl *c, struct ctl_service *svc, struct ctl_
 static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
 	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 };
+	struct throttle_params tp;
 	bool refused;
 	size_t j;
 
@@ -418,7 +416,8 @@ static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 	}
 	if (!svc->cfg.overload.capacity_limit_auto || now < svc->next_throttle_ns)
 		return;
-	svc->next_throttle_ns = now + THROTTLE_INTERVAL_NS;
+	throttle_params_default(&tp); /* its interval is every backend's */
+	svc->next_throttle_ns = now + tp.interval_ns;
 	dp_read_service_reasons(c, svc->id, reasons);
 	refused = reasons[WEIR_DROP_BACKEND_FULL] != svc->seen_backend_full;
 	svc->seen_backend_full = reasons[WEIR_DROP_BACKEND_FULL];

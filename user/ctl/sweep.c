@@ -36,7 +36,6 @@ struct sweep {
 	struct weir_stream_key token;
 	uint64_t active_by_service[WEIR_MAX_SERVICES];
 	uint64_t active_by_backend[WEIR_MAX_BACKENDS];
-	uint64_t by_state[WEIR_STATE_MAX];
 	uint64_t total, closing, expired;
 	/* reconciliation, by class id */
 	bool watched[WEIR_MAX_CLASSES];
@@ -123,8 +122,6 @@ static bool sweep_entry(const struct ctl *c, struct sweep *s, const struct weir_
 	s->total++;
 	if (verdict == ENTRY_REMOVE)
 		return true;
-	if (v->state < WEIR_STATE_MAX)
-		s->by_state[v->state]++;
 	if (v->state == WEIR_STATE_CLOSING) {
 		s->closing++;
 		return false;
@@ -296,7 +293,6 @@ static void sweep_publish(struct ctl *c, struct sweep *s)
 	reconcile_end(c, s);
 	c->total_streams = s->total;
 	c->closing_streams = s->closing;
-	memcpy(c->streams_by_state, s->by_state, sizeof(c->streams_by_state));
 	c->sweep_passes_done = s->pass;
 	if (s->expired)
 		pr_debug("sweep: removed %lu of %lu streams\n", (unsigned long)s->expired,
@@ -309,7 +305,6 @@ static void sweep_begin(struct ctl *c, struct sweep *s)
 	reconcile_begin(c, s);
 	memset(s->active_by_service, 0, sizeof(s->active_by_service));
 	memset(s->active_by_backend, 0, sizeof(s->active_by_backend));
-	memset(s->by_state, 0, sizeof(s->by_state));
 	s->total = s->closing = s->expired = 0;
 	s->have_token = false;
 	s->in_pass = true;
