@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The running state against the maps: adoption after a restart, ids held
  * while streams name them, another writer's changes undone. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "tests.h"
 
@@ -115,6 +117,40 @@ static void service_id_held_across_restart(void **state)
 	assert_int_equal(state_find_service(&s->c, "web")->id, old);
 }
 
+/* A service id handed to a new service carries none of its last owner's
+ * refusal state: no PIE sum that refuses at once, no reply pace. */
+static void reused_service_id_starts_clean(void **state)
+{
+	struct scene *s = *state;
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct weir_pie *pie = calloc(ncpu, sizeof(*pie));
+	struct weir_limiter *lim = calloc(ncpu, sizeof(*lim));
+	uint32_t id;
+
+	assert_non_null(pie);
+	assert_non_null(lim);
+	scene_apply_ok(s, ONE_BACKEND("198.18.0.11"));
+	id = state_find_service(&s->c, "web")->id;
+	for (i = 0; i < ncpu; i++) {
+		pie[i].sum = 1ULL << 35;
+		lim[i].next_ns = UINT64_MAX / 2;
+	}
+	assert_int_equal(bpf_map_update_elem(s->c.loader.maps.pie, &id, pie, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(s->c.loader.maps.limiter, &id, lim, BPF_ANY), 0);
+	scene_apply_ok(s, "services: []\n");
+	scene_sweep(s);
+	scene_apply_ok(s, ONE_BACKEND("198.18.0.11"));
+	assert_int_equal(state_find_service(&s->c, "web")->id, id);
+	assert_int_equal(bpf_map_lookup_elem(s->c.loader.maps.pie, &id, pie), 0);
+	assert_int_equal(bpf_map_lookup_elem(s->c.loader.maps.limiter, &id, lim), 0);
+	for (i = 0; i < ncpu; i++) {
+		assert_int_equal(pie[i].sum, 0);
+		assert_int_equal(lim[i].next_ns, 0);
+	}
+	free(pie);
+	free(lim);
+}
+
 /* web's entry changed (or deleted) by another writer is written again
  * at the next sync. */
 static void service_restored(struct scene *s, bool deleted)
@@ -169,11 +205,9 @@ static void verify_restores(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	ctl_test(adoption_without_mac),
-	ctl_test(adoption_rejects_zero_mac),
-	ctl_test(id_held_while_streams_name_it),
-	ctl_test(service_id_held_across_restart),
-	ctl_test(verify_restores),
+	ctl_test(adoption_without_mac),		  ctl_test(adoption_rejects_zero_mac),
+	ctl_test(id_held_while_streams_name_it),  ctl_test(service_id_held_across_restart),
+	ctl_test(reused_service_id_starts_clean), ctl_test(verify_restores),
 };
 
 const struct test_group state_group = { "state", tests, ARRAY_SIZE(tests) };

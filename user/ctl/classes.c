@@ -230,14 +230,10 @@ static void class_bucket(const struct ctl_service *svc, uint64_t rate_bps, struc
 void classes_reset_counts(struct ctl *c, uint32_t class_id)
 {
 	struct weir_class_counts *cc = counts_of(c, class_id);
-	int ncpu = libbpf_num_possible_cpus();
-	struct weir_class_stats *zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
 
 	if (cc)
 		memset(cc, 0, sizeof(*cc));
-	if (zero)
-		bpf_map_update_elem(c->loader.maps.class_stats, &class_id, zero, BPF_ANY);
-	free(zero);
+	dp_zero_percpu(c->loader.maps.class_stats, class_id, sizeof(struct weir_class_stats));
 }
 
 static void class_write(struct ctl *c, const struct ctl_service *svc, struct ctl_class *cl)

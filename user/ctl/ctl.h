@@ -250,6 +250,8 @@ int dp_sync_service(struct ctl *c, struct ctl_service *svc);
 int dp_remove_service(struct ctl *c, const struct ctl_service *svc);
 int dp_reset_service(struct ctl *c, uint32_t id);
 int dp_reset_backend(struct ctl *c, uint32_t id);
+/* Entry key of a per-CPU map, zero on every CPU. */
+int dp_zero_percpu(int map_fd, uint32_t key, size_t value_size);
 int dp_clear_backend(struct ctl *c, uint32_t id);
 /* Compares the services and backends maps with what this controller wrote
  * and writes its own back where they differ (another writer was there). */

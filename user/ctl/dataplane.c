@@ -325,52 +325,45 @@ int dp_remove_service(struct ctl *c, const struct ctl_service *svc)
 	return 0;
 }
 
-static int zero_counters(int map_fd, uint32_t id)
+int dp_zero_percpu(int map_fd, uint32_t key, size_t value_size)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct weir_counters *zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
-	int err = 0;
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	/* the kernel lays per-CPU values out 8-byte aligned */
+	void *zero = ncpu > 0 ? calloc(ncpu, (value_size + 7) & ~(size_t)7) : NULL;
 
 	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(map_fd, &id, zero, BPF_ANY))
+		return ncpu > 0 ? -ENOMEM : ncpu;
+	if (bpf_map_update_elem(map_fd, &key, zero, BPF_ANY))
 		err = -errno;
 	free(zero);
 	return err;
 }
 
-static void zero_reasons(struct ctl *c, uint32_t id)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
-	uint32_t r, key;
-
-	for (r = 0; zero && r < WEIR_REASONS_PER_SERVICE; r++) {
-		key = id * WEIR_REASONS_PER_SERVICE + r;
-		bpf_map_update_elem(c->loader.maps.service_reasons, &key, zero, BPF_ANY);
-	}
-	free(zero);
-}
-
 int dp_reset_service(struct ctl *c, uint32_t id)
 {
-	uint32_t start = 0;
+	const struct loader_maps *m = &c->loader.maps;
+	uint32_t start = 0, r;
 
-	bpf_map_update_elem(c->loader.maps.cursors, &id, &start, BPF_ANY);
+	bpf_map_update_elem(m->cursors, &id, &start, BPF_ANY);
 	if (c->loader.mm.service_counts)
 		memset(&c->loader.mm.service_counts[id], 0, sizeof(struct weir_service_counts));
-	/* no refusal probability left over from the id's last owner */
+	/* No refusal left over from the id's last owner: not its probability,
+	 * nor its PIE sums (a refusal due at once), nor its paced replies. */
 	if (c->loader.mm.admission)
 		memset(&c->loader.mm.admission[id], 0, sizeof(struct weir_admission));
-	zero_reasons(c, id);
-	return zero_counters(c->loader.maps.service_stats, id);
+	dp_zero_percpu(m->pie, id, sizeof(struct weir_pie));
+	dp_zero_percpu(m->limiter, id, sizeof(struct weir_limiter));
+	for (r = 0; r < WEIR_REASONS_PER_SERVICE; r++)
+		dp_zero_percpu(m->service_reasons, id * WEIR_REASONS_PER_SERVICE + r,
+			       sizeof(uint64_t));
+	return dp_zero_percpu(m->service_stats, id, sizeof(struct weir_counters));
 }
 
 int dp_reset_backend(struct ctl *c, uint32_t id)
 {
 	if (c->loader.mm.backend_counts)
 		memset(&c->loader.mm.backend_counts[id], 0, sizeof(struct weir_backend_counts));
-	return zero_counters(c->loader.maps.backend_stats, id);
+	return dp_zero_percpu(c->loader.maps.backend_stats, id, sizeof(struct weir_counters));
 }
 
 int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum)
