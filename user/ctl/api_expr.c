@@ -83,7 +83,7 @@ int cmd_expr_check(struct ctl *c, json_object *args, json_object **out, char *er
 	static size_t members[WEIR_MAX_SLOTS];
 	struct expr_error e_err;
 	struct expr *e = NULL;
-	size_t n = 0, j;
+	size_t n;
 
 	if (!text)
 		return -EINVAL;
@@ -91,9 +91,7 @@ int cmd_expr_check(struct ctl *c, json_object *args, json_object **out, char *er
 		return api_error(err, "service %s: no such service", name);
 	if (expr_compile(text, EXPR_BACKEND, capacity_check_name, NULL, &e, &e_err))
 		return api_error(err, "%s", e_err.message);
-	for (j = 0; j < svc->n_backends; j++)
-		if (state_backend_usable(svc, &svc->backends[j]))
-			members[n++] = j;
+	n = expressions_members(svc, members);
 	*out = json_object_new_object();
 	add_str(*out, "expr", text);
 	json_object_object_add(*out, "names", names_json(e));

@@ -161,24 +161,12 @@ static int report_fits(const struct ctl_backend *be, json_object *args)
 	return be->n_metrics + fresh <= BACKEND_METRICS_MAX;
 }
 
-static struct ctl_backend *find_backend(struct ctl_service *svc, const char *text)
-{
-	struct weir_addr addr;
-	size_t i;
-
-	if (units_parse_addr(text, &addr))
-		return NULL;
-	for (i = 0; i < svc->n_backends; i++)
-		if (units_addr_equal(&svc->backends[i].cfg.addr, &addr))
-			return &svc->backends[i];
-	return NULL;
-}
-
 int cmd_backend_report(struct ctl *c, json_object *args, json_object **out, char *err)
 {
 	const char *name = arg_required(args, "service", err), *addr;
+	struct ctl_backend *be = NULL;
 	struct ctl_service *svc;
-	struct ctl_backend *be;
+	struct weir_addr parsed;
 	uint64_t now = ctl_now_ns();
 	size_t n;
 	double v;
@@ -189,7 +177,8 @@ int cmd_backend_report(struct ctl *c, json_object *args, json_object **out, char
 	svc = state_find_service(c, name);
 	if (!svc)
 		return api_error(err, "service %s: no such service", name);
-	be = find_backend(svc, addr);
+	if (!units_parse_addr(addr, &parsed))
+		be = state_find_backend(svc, &parsed);
 	if (!be)
 		return api_error(err, "service %s: backend %s: no such backend", name, addr);
 	if (check_report(args, err, &n))

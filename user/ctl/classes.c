@@ -148,9 +148,6 @@ int classes_build(struct ctl *c, struct ctl_service *ns, const struct ctl_servic
 	return 0;
 }
 
-static void alloc_inputs(const struct ctl_service *svc, struct alloc_service *as,
-			 struct alloc_class *ac);
-
 /* The admission limits depend on the capacity and the priorities in use,
  * not on what runs: known from the start, refreshed every update. */
 static int classes_limits(struct ctl_service *svc)
@@ -161,7 +158,7 @@ static int classes_limits(struct ctl_service *svc)
 	int ret = -ENOMEM;
 
 	if (ac) {
-		alloc_inputs(svc, &as, ac);
+		classes_alloc_inputs(svc, &as, ac);
 		ret = alloc_compute_limits(&as, ac, svc->n_classes, &lim);
 	}
 	if (!ret) {
@@ -350,7 +347,7 @@ int classes_adopt(struct ctl *c)
 				svc = &c->services[i];
 		if (!svc) {
 			classes_clear(c, id); /* a leftover of a deleted service */
-			c->class_held_until[id] = c->sweep_passes_started + 1;
+			id_hold(c, c->class_held_until, id);
 			continue;
 		}
 		arr = realloc(svc->classes, (svc->n_classes + 1) * sizeof(*arr));
@@ -511,8 +508,8 @@ static void class_measure(struct ctl *c, struct ctl_class *cl, uint64_t now,
 	cl->seen_ns = now;
 }
 
-static void alloc_inputs(const struct ctl_service *svc, struct alloc_service *as,
-			 struct alloc_class *ac)
+void classes_alloc_inputs(const struct ctl_service *svc, struct alloc_service *as,
+			  struct alloc_class *ac)
 {
 	size_t i;
 
@@ -597,7 +594,7 @@ static void allocate(struct ctl *c, struct ctl_service *svc)
 
 	if (!ac || !scratch)
 		goto out;
-	alloc_inputs(svc, &as, ac);
+	classes_alloc_inputs(svc, &as, ac);
 	if (alloc_compute(&as, ac, svc->n_classes, scratch, &lim)) {
 		pr_warn("service %s: allocation refused its inputs\n", svc->cfg.name);
 		goto out;
@@ -630,7 +627,7 @@ static void drop_unused(struct ctl *c, struct ctl_service *svc)
 			i++;
 			continue;
 		}
-		c->class_held_until[cl->id] = c->sweep_passes_started + 1;
+		id_hold(c, c->class_held_until, cl->id);
 		retire(c, svc, cl);
 		classes_clear(c, cl->id);
 		svc->classes[i] = svc->classes[--svc->n_classes];
@@ -683,9 +680,7 @@ struct ctl_class *classes_add(struct ctl *c, struct ctl_service *svc, uint64_t m
 		free(pool);
 		return NULL;
 	}
-	pool->max = WEIR_MAX_CLASSES;
-	pool->held_until = c->class_held_until;
-	pool->passes_done = c->sweep_passes_done;
+	id_pool_init(pool, c, c->class_held_until, WEIR_MAX_CLASSES);
 	for (i = 0; i < c->n_services; i++)
 		for (j = 0; j < c->services[i].n_classes; j++)
 			pool->used[c->services[i].classes[j].id] = true;

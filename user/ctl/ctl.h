@@ -240,6 +240,8 @@ int state_apply(struct ctl *c, const struct weir_config *cfg, char *err, size_t 
 /* A deep copy of the desired state, for dump or for a change to apply. */
 int state_export(const struct ctl *c, struct weir_config *out);
 struct ctl_service *state_find_service(struct ctl *c, const char *name);
+/* svc may be NULL: no backend then. */
+struct ctl_backend *state_find_backend(struct ctl_service *svc, const struct weir_addr *addr);
 struct weir_service_config *state_config_service(struct weir_config *cfg, const char *name);
 bool state_backend_usable(const struct ctl_service *svc, const struct ctl_backend *be);
 const char *state_backend_status(const struct ctl_service *svc, const struct ctl_backend *be);
@@ -263,6 +265,9 @@ void dp_shadow_free(struct ctl *c);
  * when it goes on at the next step, negative on error. */
 int dp_sweep_step(struct ctl *c, uint64_t now, uint64_t budget_ns);
 bool dp_sweep_in_pass(const struct ctl *c);
+/* A stream's state now: its entry's, or paused when its epoch slot was
+ * released since its last packet. */
+uint8_t dp_stream_state(const struct ctl *c, const struct weir_stream *v);
 /* A stream entry removed by the controller gives back what it held. */
 void dp_stream_end(struct ctl *c, const struct weir_stream *v);
 void dp_sweep_free(struct ctl *c);
@@ -278,7 +283,12 @@ struct id_pool {
 	uint64_t passes_done;
 };
 
+/* Nothing used; ids held until a pass not yet done (held_until) skipped. */
+void id_pool_init(struct id_pool *p, const struct ctl *c, const uint64_t *held_until, uint32_t max);
 int id_take(struct id_pool *p, uint32_t *id);
+/* Streams may still name a released id: it is held until a sweep pass
+ * that begins after now has completed (see struct ctl). */
+void id_hold(const struct ctl *c, uint64_t *held_until, uint32_t id);
 
 /* classes.c: classes, allocation, pausing. */
 /* The classes the new service needs (default, rules) and those of the old
@@ -300,6 +310,12 @@ struct ctl_class *classes_find_tuple(struct ctl_service *svc, uint64_t min, uint
  * its first stream would get. */
 uint64_t classes_rate(const struct ctl_service *svc, const struct ctl_class *cl);
 void classes_reset_counts(struct ctl *c, uint32_t class_id);
+struct alloc_service;
+struct alloc_class;
+/* The allocator's inputs: the service's, and its classes' as the last
+ * update measured them (ac: n_classes entries). */
+void classes_alloc_inputs(const struct ctl_service *svc, struct alloc_service *as,
+			  struct alloc_class *ac);
 int classes_adopt(struct ctl *c);
 void classes_stats(struct ctl *c, uint32_t class_id, struct weir_class_stats *sum);
 struct ctl_class *classes_add(struct ctl *c, struct ctl_service *svc, uint64_t min, uint64_t max,
@@ -353,6 +369,9 @@ uint64_t overload_burst_left(const struct ctl_service *svc);
 int expressions_compile(struct ctl_service *svc);
 void expressions_free(struct ctl_service *svc);
 void expressions_step(struct ctl *c, uint64_t now);
+/* The backends an expression runs over, the usable ones: their indexes
+ * in svc->backends (at most svc->n_backends of them). */
+size_t expressions_members(const struct ctl_service *svc, size_t *members);
 /* The matrix of e's names over the backends members[0..n) of svc. */
 int expressions_pool(struct ctl *c, const struct ctl_service *svc, const struct expr *e,
 		     const size_t *members, size_t n, uint64_t now, struct expr_pool *pool);

@@ -216,8 +216,7 @@ void expressions_pool_free(struct expr_pool *pool)
 	free((void *)pool->present);
 }
 
-/* The backends an expression runs over: the usable ones. */
-static size_t pool_members(const struct ctl_service *svc, size_t *members)
+size_t expressions_members(const struct ctl_service *svc, size_t *members)
 {
 	size_t j, n = 0;
 
@@ -418,7 +417,7 @@ static uint64_t steering_digest(const struct ctl_service *svc)
 static void service_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
 	static size_t members[WEIR_MAX_SLOTS];
-	size_t n = pool_members(svc, members);
+	size_t n = expressions_members(svc, members);
 	uint64_t before = steering_digest(svc);
 	double k;
 

@@ -101,16 +101,31 @@ static enum entry_verdict classify(const struct sweep *s, const struct weir_stre
 	return ENTRY_KEEP;
 }
 
+static bool counted_state(uint8_t state)
+{
+	return state == WEIR_STATE_ACTIVE || state == WEIR_STATE_PROVISIONAL;
+}
+
+/* The entry says what its last packet saw; a counted stream whose epoch
+ * slot was released since is paused, though its entry learns it only at
+ * its next packet. */
+uint8_t dp_stream_state(const struct ctl *c, const struct weir_stream *v)
+{
+	struct weir_class_counts *cc;
+
+	if (!counted_state(v->state) || v->class_id >= WEIR_MAX_CLASSES ||
+	    !c->loader.mm.class_counts)
+		return v->state;
+	cc = &c->loader.mm.class_counts[v->class_id];
+	return WEIR_SLOT_TAG(weir_read(weir_slot(cc, v->epoch))) == v->epoch ? v->state
+									     : WEIR_STATE_PAUSED;
+}
+
 /* A stream that counts in its class: counted state, its slot unreleased. */
 static bool counts_now(const struct ctl *c, const struct weir_stream *v)
 {
-	const struct weir_class_counts *cc;
-
-	if ((v->state != WEIR_STATE_ACTIVE && v->state != WEIR_STATE_PROVISIONAL) ||
-	    v->class_id >= WEIR_MAX_CLASSES || !c->loader.mm.class_counts)
-		return false;
-	cc = &c->loader.mm.class_counts[v->class_id];
-	return WEIR_SLOT_TAG(weir_read(&cc->epochs[v->epoch % WEIR_EPOCH_SLOTS])) == v->epoch;
+	return c->loader.mm.class_counts && v->class_id < WEIR_MAX_CLASSES &&
+	       counted_state(dp_stream_state(c, v));
 }
 
 /* true: the entry is to be removed. */
