@@ -151,6 +151,43 @@ static void reused_service_id_starts_clean(void **state)
 	free(lim);
 }
 
+/* Sets every CPU's value of key in a per-CPU array of u64 to cpu + 1
+ * times v: the sum over CPUs is v * ncpu * (ncpu + 1) / 2. */
+static void set_u64(int fd, uint32_t key, uint64_t v)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	uint64_t *vals = calloc(ncpu, sizeof(*vals));
+
+	assert_non_null(vals);
+	for (i = 0; i < ncpu; i++)
+		vals[i] = (i + 1) * v;
+	assert_int_equal(bpf_map_update_elem(fd, &key, vals, BPF_ANY), 0);
+	free(vals);
+}
+
+/* Reasons are read for the service asked, all of them and no other's, and
+ * summed over CPUs; so are the data plane's. */
+static void reasons_read(void **state)
+{
+	struct scene *s = *state;
+	int fd = s->c.loader.maps.service_reasons, ncpu = libbpf_num_possible_cpus();
+	uint64_t counts[WEIR_REASONS_PER_SERVICE], tri = (uint64_t)ncpu * (ncpu + 1) / 2;
+	uint32_t r, id = 3;
+
+	for (r = 0; r < 3 * WEIR_REASONS_PER_SERVICE; r++)
+		set_u64(fd, (id - 1) * WEIR_REASONS_PER_SERVICE + r, 1000 + r);
+	assert_int_equal(dp_read_service_reasons(&s->c, id, counts), 0);
+	for (r = 0; r < WEIR_REASONS_PER_SERVICE; r++)
+		assert_int_equal(counts[r], (1000 + WEIR_REASONS_PER_SERVICE + r) * tri);
+	assert_int_equal(dp_read_service_reasons(&s->c, id - 1, counts), 0);
+	assert_int_equal(counts[0], 1000 * tri);
+	for (r = 0; r < WEIR_DROP_MAX; r++)
+		set_u64(s->c.loader.maps.stats, r, 7 + r);
+	assert_int_equal(dp_read_reasons(&s->c, counts), 0);
+	for (r = 0; r < WEIR_DROP_MAX; r++)
+		assert_int_equal(counts[r], (7 + r) * tri);
+}
+
 /* web's entry changed (or deleted) by another writer is written again
  * at the next sync. */
 static void service_restored(struct scene *s, bool deleted)
@@ -205,9 +242,13 @@ static void verify_restores(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	ctl_test(adoption_without_mac),		  ctl_test(adoption_rejects_zero_mac),
-	ctl_test(id_held_while_streams_name_it),  ctl_test(service_id_held_across_restart),
-	ctl_test(reused_service_id_starts_clean), ctl_test(verify_restores),
+	ctl_test(adoption_without_mac),
+	ctl_test(adoption_rejects_zero_mac),
+	ctl_test(id_held_while_streams_name_it),
+	ctl_test(service_id_held_across_restart),
+	ctl_test(reused_service_id_starts_clean),
+	ctl_test(reasons_read),
+	ctl_test(verify_restores),
 };
 
 const struct test_group state_group = { "state", tests, ARRAY_SIZE(tests) };

@@ -20,6 +20,8 @@
 #define WEIR_SOCKET_DEFAULT "/run/weir/weir.sock"
 #define WEIR_PIN_DIR_DEFAULT "/sys/fs/bpf/weir"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* revision.c: `git describe` of the tree it was built from, or "unknown". */
 extern const char weir_revision[];
 
@@ -272,6 +274,8 @@ uint8_t dp_stream_state(const struct ctl *c, const struct weir_stream *v);
 void dp_stream_end(struct ctl *c, const struct weir_stream *v);
 void dp_sweep_free(struct ctl *c);
 int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum);
+/* The data plane's packets by reason (WEIR_DROP_MAX of them), and a
+ * service's (WEIR_REASONS_PER_SERVICE), each summed over CPUs. */
 int dp_read_reasons(struct ctl *c, uint64_t *counts);
 int dp_read_service_reasons(struct ctl *c, uint32_t service_id, uint64_t *counts);
 

@@ -366,11 +366,26 @@ int dp_reset_backend(struct ctl *c, uint32_t id)
 	return dp_zero_percpu(c->loader.maps.backend_stats, id, sizeof(struct weir_counters));
 }
 
+static void sum_counters(const struct weir_counters *per_cpu, int ncpu, struct weir_counters *sum)
+{
+	int i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < ncpu; i++) {
+		sum->packets += per_cpu[i].packets;
+		sum->bytes += per_cpu[i].bytes;
+		sum->new_streams += per_cpu[i].new_streams;
+		sum->ended_streams += per_cpu[i].ended_streams;
+		sum->refused += per_cpu[i].refused;
+		sum->icmp_forwarded += per_cpu[i].icmp_forwarded;
+		sum->replies += per_cpu[i].replies;
+	}
+}
+
 int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct weir_counters *per_cpu;
-	int i;
 
 	(void)c;
 	memset(sum, 0, sizeof(*sum));
@@ -383,37 +398,49 @@ int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counter
 		free(per_cpu);
 		return -errno;
 	}
-	for (i = 0; i < ncpu; i++) {
-		sum->packets += per_cpu[i].packets;
-		sum->bytes += per_cpu[i].bytes;
-		sum->new_streams += per_cpu[i].new_streams;
-		sum->ended_streams += per_cpu[i].ended_streams;
-		sum->refused += per_cpu[i].refused;
-		sum->icmp_forwarded += per_cpu[i].icmp_forwarded;
-		sum->replies += per_cpu[i].replies;
-	}
+	sum_counters(per_cpu, ncpu, sum);
 	free(per_cpu);
+	return 0;
+}
+
+/* Keys first .. first + n - 1 of a per-CPU array of u64, each summed over
+ * CPUs, in one batch read. */
+static int read_u64_sums(int map_fd, uint32_t first, uint32_t n, uint64_t *sums)
+{
+	static uint64_t *per_cpu;
+	static uint32_t keys[WEIR_REASONS_PER_SERVICE]; /* WEIR_DROP_MAX fit (abi.h) */
+	static int ncpu;
+	/* the batch starts after in_batch: after the key before the first */
+	uint32_t before = first - 1, out, count = n, k;
+	int i;
+
+	if (!per_cpu) {
+		ncpu = libbpf_num_possible_cpus();
+		per_cpu =
+			ncpu > 0 ? calloc((size_t)ncpu * ARRAY_SIZE(keys), sizeof(*per_cpu)) : NULL;
+	}
+	memset(sums, 0, n * sizeof(*sums));
+	if (!per_cpu || n > ARRAY_SIZE(keys))
+		return -ENOMEM;
+	if (bpf_map_lookup_batch(map_fd, first ? &before : NULL, &out, keys, per_cpu, &count,
+				 NULL) &&
+	    errno != ENOENT)
+		return -errno;
+	for (k = 0; k < count && k < n; k++)
+		for (i = 0; i < ncpu; i++)
+			sums[k] += per_cpu[(size_t)k * ncpu + i];
 	return 0;
 }
 
 int dp_read_reasons(struct ctl *c, uint64_t *counts)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *per_cpu = calloc(ncpu > 0 ? ncpu : 1, sizeof(*per_cpu));
-	uint32_t reason;
-	int i;
+	return read_u64_sums(c->loader.maps.stats, 0, WEIR_DROP_MAX, counts);
+}
 
-	if (!per_cpu)
-		return -ENOMEM;
-	for (reason = 0; reason < WEIR_DROP_MAX; reason++) {
-		counts[reason] = 0;
-		if (bpf_map_lookup_elem(c->loader.maps.stats, &reason, per_cpu))
-			continue;
-		for (i = 0; i < ncpu; i++)
-			counts[reason] += per_cpu[i];
-	}
-	free(per_cpu);
-	return 0;
+int dp_read_service_reasons(struct ctl *c, uint32_t service_id, uint64_t *counts)
+{
+	return read_u64_sums(c->loader.maps.service_reasons, service_id * WEIR_REASONS_PER_SERVICE,
+			     WEIR_REASONS_PER_SERVICE, counts);
 }
 
 /* One of our services, by the key its map entry has. */
@@ -517,28 +544,6 @@ int dp_verify(struct ctl *c)
 {
 	verify_services(c);
 	verify_backends(c);
-	return 0;
-}
-
-/* A service's refusals (and other drops) by reason, summed over CPUs. */
-int dp_read_service_reasons(struct ctl *c, uint32_t service_id, uint64_t *counts)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *per_cpu = calloc(ncpu > 0 ? ncpu : 1, sizeof(*per_cpu));
-	uint32_t r, key;
-	int i;
-
-	if (!per_cpu)
-		return -ENOMEM;
-	for (r = 0; r < WEIR_REASONS_PER_SERVICE; r++) {
-		counts[r] = 0;
-		key = service_id * WEIR_REASONS_PER_SERVICE + r;
-		if (bpf_map_lookup_elem(c->loader.maps.service_reasons, &key, per_cpu))
-			continue;
-		for (i = 0; i < ncpu; i++)
-			counts[r] += per_cpu[i];
-	}
-	free(per_cpu);
 	return 0;
 }
 
