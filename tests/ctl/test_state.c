@@ -188,6 +188,49 @@ static void reasons_read(void **state)
 		assert_int_equal(counts[r], (7 + r) * tri);
 }
 
+static void set_ended(struct scene *s, uint32_t id, uint64_t v)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct weir_counters *per_cpu = calloc(ncpu, sizeof(*per_cpu));
+
+	assert_non_null(per_cpu);
+	for (i = 0; i < ncpu; i++)
+		per_cpu[i].ended_streams = (i + 1) * v;
+	assert_int_equal(bpf_map_update_elem(s->c.loader.maps.backend_stats, &id, per_cpu, BPF_ANY),
+			 0);
+	free(per_cpu);
+}
+
+/* Every backend's counters come from one read, shared until it is an
+ * update interval old; a reset backend is read again at once. */
+static void backend_counters_shared(void **state)
+{
+	struct scene *s = *state;
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t tri = (uint64_t)ncpu * (ncpu + 1) / 2, t = 1000000000ULL, read_ns;
+	uint64_t interval = s->c.top.update_interval_ns;
+	const struct weir_counters *all;
+	uint32_t id;
+
+	scene_apply_ok(s, ONE_BACKEND("198.18.0.11"));
+	id = scene_backend(s, "web", "198.18.0.11")->id;
+	set_ended(s, id, 1);
+	all = dp_backend_counters(&s->c, t, &read_ns);
+	assert_non_null(all);
+	assert_int_equal(read_ns, t);
+	assert_int_equal(all[id].ended_streams, tri);
+	set_ended(s, id, 2);
+	all = dp_backend_counters(&s->c, t + interval - 1, &read_ns);
+	assert_int_equal(read_ns, t);
+	assert_int_equal(all[id].ended_streams, tri);
+	all = dp_backend_counters(&s->c, t + interval, &read_ns);
+	assert_int_equal(read_ns, t + interval);
+	assert_int_equal(all[id].ended_streams, 2 * tri);
+	dp_reset_backend(&s->c, id);
+	all = dp_backend_counters(&s->c, t + interval + 1, &read_ns);
+	assert_int_equal(all[id].ended_streams, 0);
+}
+
 /* web's entry changed (or deleted) by another writer is written again
  * at the next sync. */
 static void service_restored(struct scene *s, bool deleted)
@@ -242,13 +285,10 @@ static void verify_restores(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	ctl_test(adoption_without_mac),
-	ctl_test(adoption_rejects_zero_mac),
-	ctl_test(id_held_while_streams_name_it),
-	ctl_test(service_id_held_across_restart),
-	ctl_test(reused_service_id_starts_clean),
-	ctl_test(reasons_read),
-	ctl_test(verify_restores),
+	ctl_test(adoption_without_mac),		  ctl_test(adoption_rejects_zero_mac),
+	ctl_test(id_held_while_streams_name_it),  ctl_test(service_id_held_across_restart),
+	ctl_test(reused_service_id_starts_clean), ctl_test(reasons_read),
+	ctl_test(backend_counters_shared),	  ctl_test(verify_restores),
 };
 
 const struct test_group state_group = { "state", tests, ARRAY_SIZE(tests) };

@@ -274,6 +274,10 @@ uint8_t dp_stream_state(const struct ctl *c, const struct weir_stream *v);
 void dp_stream_end(struct ctl *c, const struct weir_stream *v);
 void dp_sweep_free(struct ctl *c);
 int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum);
+/* Every backend's counters by id, summed over CPUs: one batch read, again
+ * once the last is an update interval old (*read_ns: when it was).
+ * Consumers a second apart share it. NULL when the read failed. */
+const struct weir_counters *dp_backend_counters(struct ctl *c, uint64_t now, uint64_t *read_ns);
 /* The data plane's packets by reason (WEIR_DROP_MAX of them), and a
  * service's (WEIR_REASONS_PER_SERVICE), each summed over CPUs. */
 int dp_read_reasons(struct ctl *c, uint64_t *counts);

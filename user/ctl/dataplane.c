@@ -19,6 +19,9 @@
 #include "ctl/log.h"
 
 struct dp_shadow {
+	/* what was last read: every backend's counters, and when */
+	struct weir_counters backend_sums[WEIR_MAX_BACKENDS];
+	uint64_t backends_read_ns;
 	struct weir_backend backends[WEIR_MAX_BACKENDS];
 	bool backend_written[WEIR_MAX_BACKENDS];
 	struct weir_service services[WEIR_MAX_SERVICES];
@@ -361,6 +364,8 @@ int dp_reset_service(struct ctl *c, uint32_t id)
 
 int dp_reset_backend(struct ctl *c, uint32_t id)
 {
+	if (c->shadow)
+		c->shadow->backends_read_ns = 0; /* the next reader sees the zeros */
 	if (c->loader.mm.backend_counts)
 		memset(&c->loader.mm.backend_counts[id], 0, sizeof(struct weir_backend_counts));
 	return dp_zero_percpu(c->loader.maps.backend_stats, id, sizeof(struct weir_counters));
@@ -401,6 +406,60 @@ int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counter
 	sum_counters(per_cpu, ncpu, sum);
 	free(per_cpu);
 	return 0;
+}
+
+/* Backend ids are handed out lowest first: those in use sit below this. */
+static uint32_t backends_span(const struct ctl *c)
+{
+	uint32_t span = 0;
+	size_t i, j;
+
+	for (i = 0; i < c->n_services; i++)
+		for (j = 0; j < c->services[i].n_backends; j++)
+			if (c->services[i].backends[j].id >= span)
+				span = c->services[i].backends[j].id + 1;
+	return span;
+}
+
+static int read_backend_sums(struct ctl *c, struct weir_counters *sums)
+{
+	static struct weir_counters *per_cpu;
+	static uint32_t keys[WEIR_MAX_BACKENDS];
+	static int ncpu;
+	uint32_t count = backends_span(c), out, k;
+
+	if (!per_cpu) {
+		ncpu = libbpf_num_possible_cpus();
+		per_cpu = ncpu > 0 ? calloc((size_t)ncpu * WEIR_MAX_BACKENDS, sizeof(*per_cpu))
+				   : NULL;
+	}
+	if (!per_cpu)
+		return -ENOMEM;
+	if (count &&
+	    bpf_map_lookup_batch(c->loader.maps.backend_stats, NULL, &out, keys, per_cpu, &count,
+				 NULL) &&
+	    errno != ENOENT)
+		return -errno;
+	for (k = 0; k < count; k++)
+		sum_counters(&per_cpu[(size_t)k * ncpu], ncpu, &sums[k]);
+	memset(&sums[k], 0, (WEIR_MAX_BACKENDS - k) * sizeof(*sums));
+	return 0;
+}
+
+const struct weir_counters *dp_backend_counters(struct ctl *c, uint64_t now, uint64_t *read_ns)
+{
+	struct dp_shadow *sh = shadow_of(c);
+
+	if (!sh)
+		return NULL;
+	if (!sh->backends_read_ns || now < sh->backends_read_ns ||
+	    now - sh->backends_read_ns >= c->top.update_interval_ns) {
+		if (read_backend_sums(c, sh->backend_sums))
+			return NULL;
+		sh->backends_read_ns = now;
+	}
+	*read_ns = sh->backends_read_ns;
+	return sh->backend_sums;
 }
 
 /* Keys first .. first + n - 1 of a per-CPU array of u64, each summed over

@@ -73,35 +73,35 @@ void expressions_free(struct ctl_service *svc)
 
 /* ---- measuring ---- */
 
-/* Rates over the last second, from the backend's counters. */
-static void measure_rates(struct ctl *c, struct ctl_backend *be, uint64_t now)
+/* Rates over the last second, from the backend's counters as read at
+ * read_ns. */
+static void measure_rates(struct ctl_backend *be, const struct weir_counters *all, uint64_t read_ns)
 {
-	struct weir_counters k;
+	const struct weir_counters *k = &all[be->id];
 	double secs;
 
-	if (now - be->measured_ns < RATE_WINDOW_NS && be->measured_ns)
+	if (read_ns - be->measured_ns < RATE_WINDOW_NS && be->measured_ns)
 		return;
-	if (dp_read_counters(c, c->loader.maps.backend_stats, be->id, &k))
-		return;
-	secs = (double)(now - be->measured_ns) / NS_PER_S;
+	secs = (double)(read_ns - be->measured_ns) / NS_PER_S;
 	if (be->measured_ns && secs > 0) {
-		be->rate.new_streams = (k.new_streams - be->seen.new_streams) / secs;
-		be->rate.ended_streams = (k.ended_streams - be->seen.ended_streams) / secs;
-		be->rate.bps = (k.bytes - be->seen.bytes) * 8 / secs;
-		be->rate.pps = (k.packets - be->seen.packets) / secs;
+		be->rate.new_streams = (k->new_streams - be->seen.new_streams) / secs;
+		be->rate.ended_streams = (k->ended_streams - be->seen.ended_streams) / secs;
+		be->rate.bps = (k->bytes - be->seen.bytes) * 8 / secs;
+		be->rate.pps = (k->packets - be->seen.packets) / secs;
 	}
-	be->seen = k;
-	be->measured_ns = now;
+	be->seen = *k;
+	be->measured_ns = read_ns;
 }
 
 static void measure_service(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
-	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 }, refused = 0;
+	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 }, refused = 0, read_ns;
+	const struct weir_counters *all = dp_backend_counters(c, now, &read_ns);
 	double secs = (double)(now - svc->measured_ns) / NS_PER_S;
 	size_t j, r;
 
-	for (j = 0; j < svc->n_backends; j++)
-		measure_rates(c, &svc->backends[j], now);
+	for (j = 0; all && j < svc->n_backends; j++)
+		measure_rates(&svc->backends[j], all, read_ns);
 	if (svc->measured_ns && now - svc->measured_ns < RATE_WINDOW_NS)
 		return;
 	dp_read_service_reasons(c, svc->id, reasons);

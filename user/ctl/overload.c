@@ -346,19 +346,17 @@ uint64_t overload_burst_left(const struct ctl_service *svc)
 
 /* ---- autothrottle ---- */
 
-static void throttle_start(struct ctl *c, const struct ctl_service *svc, struct ctl_backend *be)
+static void throttle_start(const struct ctl_service *svc, struct ctl_backend *be,
+			   const struct weir_counters *all)
 {
 	struct throttle_params tp;
-	struct weir_counters cnt;
 
 	throttle_params_of(svc, be, &tp);
 	throttle_init(&be->throttle, &tp, THROTTLE_INITIAL);
 	be->throttled = true;
 	be->peak_streams = 0;
 	be->probe.sum_ns = be->probe.samples = 0;
-	be->seen_ended = dp_read_counters(c, c->loader.maps.backend_stats, be->id, &cnt)
-				 ? 0
-				 : cnt.ended_streams;
+	be->seen_ended = all ? all[be->id].ended_streams : 0;
 }
 
 static uint32_t backend_streams(const struct ctl *c, const struct ctl_backend *be)
@@ -369,18 +367,15 @@ static uint32_t backend_streams(const struct ctl *c, const struct ctl_backend *b
 }
 
 static void throttle_backend(struct ctl *c, struct ctl_service *svc, struct ctl_backend *be,
-			     bool refused)
+			     const struct weir_counters *cnt, bool refused)
 {
 	struct throttle_sample s = { 0 };
 	struct throttle_params tp;
-	struct weir_counters cnt;
 	uint32_t before = be->throttle.limit;
 
-	if (dp_read_counters(c, c->loader.maps.backend_stats, be->id, &cnt))
-		return;
 	throttle_params_of(svc, be, &tp);
-	s.completions = (double)(cnt.ended_streams - be->seen_ended) * NS_PER_S / tp.interval_ns;
-	be->seen_ended = cnt.ended_streams;
+	s.completions = (double)(cnt->ended_streams - be->seen_ended) * NS_PER_S / tp.interval_ns;
+	be->seen_ended = cnt->ended_streams;
 	s.latency_ns = be->probe.samples ? be->probe.sum_ns / be->probe.samples : 0;
 	s.peak = be->peak_streams;
 	s.utilised = s.peak >= before || (refused && s.peak + 1 >= before);
@@ -393,7 +388,8 @@ static void throttle_backend(struct ctl *c, struct ctl_service *svc, struct ctl_
 
 static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
-	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 };
+	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 }, read_ns;
+	const struct weir_counters *all = NULL;
 	struct throttle_params tp;
 	bool refused;
 	size_t j;
@@ -408,8 +404,10 @@ static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 			be->throttled = false;
 			continue;
 		}
-		if (!be->throttled)
-			throttle_start(c, svc, be);
+		if (!be->throttled) {
+			all = all ?: dp_backend_counters(c, now, &read_ns);
+			throttle_start(svc, be, all);
+		}
 		n = backend_streams(c, be);
 		if (n > be->peak_streams)
 			be->peak_streams = n;
@@ -421,8 +419,9 @@ static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 	dp_read_service_reasons(c, svc->id, reasons);
 	refused = reasons[WEIR_DROP_BACKEND_FULL] != svc->seen_backend_full;
 	svc->seen_backend_full = reasons[WEIR_DROP_BACKEND_FULL];
-	for (j = 0; j < svc->n_backends; j++)
-		throttle_backend(c, svc, &svc->backends[j], refused);
+	all = dp_backend_counters(c, now, &read_ns);
+	for (j = 0; all && j < svc->n_backends; j++)
+		throttle_backend(c, svc, &svc->backends[j], &all[svc->backends[j].id], refused);
 }
 
 void overload_step(struct ctl *c, uint64_t now)
