@@ -410,14 +410,13 @@ static void settle_preemptions(struct ctl *c, struct ctl_service *svc)
 	}
 }
 
-void classes_stats(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
+/* Adds one class's stats (summed over CPUs, or already summed: ncpu 1)
+ * to sum. */
+static void add_stats(const struct weir_class_stats *per_cpu, int ncpu,
+		      struct weir_class_stats *sum)
 {
-	int ncpu = libbpf_num_possible_cpus(), i;
-	struct weir_class_stats per_cpu[ncpu > 0 ? ncpu : 1];
+	int i;
 
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu <= 0 || bpf_map_lookup_elem(c->loader.maps.class_stats, &id, per_cpu))
-		return;
 	for (i = 0; i < ncpu; i++) {
 		sum->packets += per_cpu[i].packets;
 		sum->bytes += per_cpu[i].bytes;
@@ -429,6 +428,28 @@ void classes_stats(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
 		sum->resumed += per_cpu[i].resumed;
 		sum->counted_in += per_cpu[i].counted_in;
 		sum->counted_out += per_cpu[i].counted_out;
+	}
+}
+
+void classes_stats(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct weir_class_stats per_cpu[ncpu > 0 ? ncpu : 1];
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu > 0 && !bpf_map_lookup_elem(c->loader.maps.class_stats, &id, per_cpu))
+		add_stats(per_cpu, ncpu, sum);
+}
+
+void classes_service_stats(struct ctl *c, const struct ctl_service *svc,
+			   struct weir_class_stats *per_class, struct weir_class_stats *sum)
+{
+	size_t i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < svc->n_classes; i++) {
+		classes_stats(c, svc->classes[i].id, &per_class[i]);
+		add_stats(&per_class[i], 1, sum);
 	}
 }
 
@@ -470,29 +491,17 @@ static struct weir_class_stats *read_all_stats(struct ctl *c, int *ncpu)
 	return values;
 }
 
-static void sum_stats(const struct weir_class_stats *per_cpu, int ncpu,
-		      struct weir_class_stats *sum)
-{
-	int i;
-
-	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < ncpu; i++) {
-		sum->bytes += per_cpu[i].bytes;
-		sum->refused += per_cpu[i].refused;
-	}
-}
-
 /* What the class's running streams used since the last update, per
  * stream, and how many of its new streams were refused (demand). */
 static void class_measure(struct ctl *c, struct ctl_class *cl, uint64_t now,
 			  const struct weir_class_stats *all, int ncpu)
 {
 	struct weir_class_counts *cc = counts_of(c, cl->id);
-	struct weir_class_stats st;
+	struct weir_class_stats st = {};
 	uint64_t dt = now - cl->seen_ns;
 
 	if (all)
-		sum_stats(&all[(size_t)cl->id * ncpu], ncpu, &st);
+		add_stats(&all[(size_t)cl->id * ncpu], ncpu, &st);
 	else
 		classes_stats(c, cl->id, &st);
 	cl->running = cc ? weir_read(&cc->active) : 0;
