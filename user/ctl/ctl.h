@@ -64,6 +64,7 @@ struct ctl_backend {
 	bool mac_warned;
 	uint64_t mac_wait_since_ns, next_solicit_ns;
 	struct weir_addr next_hop; /* ipip: where its frames go */
+	uint64_t next_route_ns; /* when next_hop is looked up again */
 	uint64_t active_streams; /* from the last sweep */
 	bool fresh; /* its id was just assigned: its counters start at 0 */
 	bool carried; /* state_apply: a new backend took over this one */
