@@ -353,6 +353,9 @@ void health_close(struct ctl_backend *be);
 /* overload.c: PIE, breaker, autothrottle. */
 /* PIE updates due by now; breakers' clocks; the autothrottle. */
 void overload_step(struct ctl *c, uint64_t now);
+/* Every update interval: what has no time of its own to be due at (the
+ * autothrottle's samples, options turned off). */
+void overload_tick(struct ctl *c, uint64_t now);
 /* The earliest time overload_step() or a probe has work. */
 uint64_t overload_next_due(const struct ctl *c);
 /* A probe of the backend ended: ok or not, with its delay when it has one. */

@@ -153,16 +153,28 @@ static void breaker_clock(struct ctl_service *svc, uint64_t now)
 	struct breaker_params bp;
 	size_t j;
 
+	if (!breaker_on(svc))
+		return;
+	breaker_params_of(&svc->cfg.overload, &bp);
+	for (j = 0; j < svc->n_backends; j++)
+		breaker_event(svc, &svc->backends[j],
+			      breaker_tick(&svc->backends[j].breaker, &bp, now));
+}
+
+/* Turned off: forget what the breakers saw. */
+static void breaker_off(struct ctl_service *svc)
+{
+	struct breaker_params bp;
+	size_t j;
+
+	if (breaker_on(svc))
+		return;
 	breaker_params_of(&svc->cfg.overload, &bp);
 	for (j = 0; j < svc->n_backends; j++) {
-		struct ctl_backend *be = &svc->backends[j];
-
-		if (breaker_on(svc)) {
-			breaker_event(svc, be, breaker_tick(&be->breaker, &bp, now));
-		} else if (breaker_state(&be->breaker) != BREAKER_CLOSED) {
-			breaker_init(&be->breaker, &bp); /* turned off: forget it */
-			svc->dirty = true;
-		}
+		if (breaker_state(&svc->backends[j].breaker) == BREAKER_CLOSED)
+			continue;
+		breaker_init(&svc->backends[j].breaker, &bp);
+		svc->dirty = true;
 	}
 }
 
@@ -307,20 +319,25 @@ static void write_admission(struct ctl *c, const struct ctl_service *svc)
 	*(volatile uint32_t *)&adm->hold = hold;
 }
 
+/* Turned off: no probability left behind. */
+static void pie_off(struct ctl *c, struct ctl_service *svc)
+{
+	struct pie_params pp;
+
+	if (svc->cfg.overload.admission == WEIR_ADMISSION_PIE ||
+	    (!svc->pie.prob && !svc->next_pie_ns))
+		return;
+	pie_params_of(&svc->cfg.overload, &pp);
+	pie_init(&svc->pie, &pp);
+	svc->next_pie_ns = 0;
+	write_admission(c, svc);
+}
+
 static void pie_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
 	struct pie_params pp;
 
-	if (svc->cfg.overload.admission != WEIR_ADMISSION_PIE) {
-		if (svc->pie.prob || svc->next_pie_ns) {
-			pie_params_of(&svc->cfg.overload, &pp);
-			pie_init(&svc->pie, &pp);
-			svc->next_pie_ns = 0;
-			write_admission(c, svc);
-		}
-		return;
-	}
-	if (now < svc->next_pie_ns)
+	if (svc->cfg.overload.admission != WEIR_ADMISSION_PIE || now < svc->next_pie_ns)
 		return;
 	/* missed updates are skipped, not replayed */
 	svc->next_pie_ns =
@@ -386,12 +403,12 @@ static void throttle_backend(struct ctl *c, struct ctl_service *svc, struct ctl_
 		svc->dirty = true;
 }
 
-static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
+/* Every update: the autothrottle starts or stops with its option, and
+ * each backend's streams are sampled for the interval's peak. */
+static void throttle_sample(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
-	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 }, read_ns;
 	const struct weir_counters *all = NULL;
-	struct throttle_params tp;
-	bool refused;
+	uint64_t read_ns;
 	size_t j;
 
 	for (j = 0; j < svc->n_backends; j++) {
@@ -412,6 +429,16 @@ static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 		if (n > be->peak_streams)
 			be->peak_streams = n;
 	}
+}
+
+static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
+{
+	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 }, read_ns;
+	const struct weir_counters *all;
+	struct throttle_params tp;
+	bool refused;
+	size_t j;
+
 	if (!svc->cfg.overload.capacity_limit_auto || now < svc->next_throttle_ns)
 		return;
 	throttle_params_default(&tp); /* its interval is every backend's */
@@ -421,7 +448,20 @@ static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 	svc->seen_backend_full = reasons[WEIR_DROP_BACKEND_FULL];
 	all = dp_backend_counters(c, now, &read_ns);
 	for (j = 0; all && j < svc->n_backends; j++)
-		throttle_backend(c, svc, &svc->backends[j], &all[svc->backends[j].id], refused);
+		if (svc->backends[j].throttled) /* started by the last update */
+			throttle_backend(c, svc, &svc->backends[j], &all[svc->backends[j].id],
+					 refused);
+}
+
+void overload_tick(struct ctl *c, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_services; i++) {
+		pie_off(c, &c->services[i]);
+		breaker_off(&c->services[i]);
+		throttle_sample(c, &c->services[i], now);
+	}
 }
 
 void overload_step(struct ctl *c, uint64_t now)
