@@ -15,6 +15,7 @@
 #include "core/pie.h"
 #include "core/throttle.h"
 #include "ctl/loader.h"
+#include "ctl/sockaddr.h"
 
 #define WEIR_VERSION "0.1.0"
 #define WEIR_SOCKET_DEFAULT "/run/weir/weir.sock"
@@ -409,7 +410,8 @@ uint64_t lifecycle_ramp_left(const struct ctl_service *svc, const struct ctl_bac
 			     uint64_t now);
 
 /* probe.c */
-#define PROBE_INFLIGHT_MAX 256
+/* Every connect in flight may be a probe (sockaddr.h's budget). */
+#define PROBE_INFLIGHT_MAX CONNECT_INFLIGHT_MAX
 enum probe_phase {
 	PROBE_IDLE = 0,
 	PROBE_CONNECTING = 1,
