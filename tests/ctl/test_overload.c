@@ -181,6 +181,10 @@ static void breaker_slots(void **state)
 	no_probes(s);
 	overload_step(&s->c, t + 4000 * MS);
 	assert_int_equal(scene_slot_count(s), 3);
+	be = scene_backend(s, "web", "198.18.0.13");
+	assert_int_equal(breaker_state(&be->breaker), BREAKER_OPEN); /* carried over */
+	overload_tick(&s->c, t + 4100 * MS);
+	assert_int_equal(breaker_state(&be->breaker), BREAKER_CLOSED);
 }
 
 static const struct CMUnitTest tests[] = {

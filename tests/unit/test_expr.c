@@ -647,6 +647,68 @@ static void test_variable_order(void **state)
 	expr_free(e);
 }
 
+struct each_seen {
+	size_t calls;
+	int ret[MAX_BACKENDS];
+	double value[MAX_BACKENDS];
+	char message[MAX_BACKENDS][EXPR_MESSAGE_LEN];
+};
+
+static void record_each(void *ctx, size_t backend, int ret, double value,
+			const struct expr_error *err)
+{
+	struct each_seen *seen = ctx;
+
+	assert_int_equal(backend, seen->calls);
+	seen->calls++;
+	seen->ret[backend] = ret;
+	seen->value[backend] = ret ? 0 : value;
+	snprintf(seen->message[backend], EXPR_MESSAGE_LEN, "%s", ret ? err->message : "");
+}
+
+/* expr_eval_each gives every backend what expr_eval gives it: values,
+ * codes and messages, with aggregates that fail, short-circuits and
+ * aggregates inside aggregates. */
+static void test_eval_each(void **state)
+{
+	static const char *const texts[] = {
+		"x / avg(x)",  "y - min(y) + count(x)",	   "z / max(z)",    "w * 2",
+		"x && avg(z)", "sum(abs(y - avg(y))) + x", "z + nodeCount",
+	};
+	struct expr_error err;
+	struct matrix m;
+	size_t i, b;
+	double v;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(texts); i++) {
+		struct expr *e = compile_ok(texts[i], EXPR_BACKEND);
+		struct each_seen seen = { 0 };
+		int ret;
+
+		fill_matrix(e, &three, &m);
+		assert_int_equal(expr_eval_each(e, &m.pool, record_each, &seen), 0);
+		assert_int_equal(seen.calls, three.n_backends);
+		for (b = 0; b < three.n_backends; b++) {
+			ret = expr_eval(e, &m.pool, b, &v, &err);
+			assert_int_equal(seen.ret[b], ret);
+			if (ret)
+				assert_string_equal(seen.message[b], err.message);
+			else
+				assert_true(seen.value[b] == v);
+		}
+		m.pool.n_backends = 0;
+		assert_int_equal(expr_eval_each(e, &m.pool, record_each, &seen), 0);
+		assert_int_equal(seen.calls, three.n_backends);
+		m.pool.n_backends = three.n_backends;
+		m.pool.n_vars++;
+		assert_int_equal(expr_eval_each(e, &m.pool, record_each, &seen), -EINVAL);
+		assert_int_equal(expr_eval_each(e, NULL, record_each, &seen), -EINVAL);
+		assert_int_equal(seen.calls, three.n_backends);
+		expr_free(e);
+	}
+}
+
 static void test_misuse(void **state)
 {
 	struct expr *e = UNTOUCHED, *x = compile_ok("x", EXPR_BACKEND);
@@ -794,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_empty_pool),
 		cmocka_unit_test(test_check_name),
 		cmocka_unit_test(test_variable_order),
+		cmocka_unit_test(test_eval_each),
 		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_random_tokens),

@@ -10,20 +10,20 @@
 
 #define NS_PER_S 1000000000ULL
 
-const char *const capacity_metrics[] = {
-	"streams.active",
-	"streams.new_rate",
-	"streams.ended_rate",
-	"rx.bps",
-	"rx.pps",
-	"refused.rate",
-	"probe.latency_ms",
-	"allocation.used",
-	"allocation.capacity",
-	"health.up",
-	"breaker.open",
-	"weight",
-	NULL,
+const char *const capacity_metrics[CAPACITY_METRICS_N + 1] = {
+	[CAPACITY_STREAMS_ACTIVE] = "streams.active",
+	[CAPACITY_STREAMS_NEW_RATE] = "streams.new_rate",
+	[CAPACITY_STREAMS_ENDED_RATE] = "streams.ended_rate",
+	[CAPACITY_RX_BPS] = "rx.bps",
+	[CAPACITY_RX_PPS] = "rx.pps",
+	[CAPACITY_REFUSED_RATE] = "refused.rate",
+	[CAPACITY_PROBE_LATENCY_MS] = "probe.latency_ms",
+	[CAPACITY_ALLOCATION_USED] = "allocation.used",
+	[CAPACITY_ALLOCATION_CAPACITY] = "allocation.capacity",
+	[CAPACITY_HEALTH_UP] = "health.up",
+	[CAPACITY_BREAKER_OPEN] = "breaker.open",
+	[CAPACITY_WEIGHT] = "weight",
+	[CAPACITY_METRICS_N] = NULL,
 };
 
 static const char *const namespaces[] = {
@@ -42,19 +42,24 @@ void capacity_config_init(struct weir_capacity_config *c)
 	c->scale_cooldown_ns = 60 * NS_PER_S;
 }
 
+int capacity_metric_of(const char *name)
+{
+	int i;
+
+	for (i = 0; i < CAPACITY_METRICS_N; i++)
+		if (!strcmp(capacity_metrics[i], name))
+			return i;
+	return -1;
+}
+
 bool capacity_is_measured(const char *name)
 {
-	size_t i;
-
-	for (i = 0; capacity_metrics[i]; i++)
-		if (!strcmp(capacity_metrics[i], name))
-			return true;
-	return false;
+	return capacity_metric_of(name) >= 0;
 }
 
 int capacity_check_name(const char *name, void *ctx, char *why, size_t len)
 {
-	size_t i;
+	size_t i, n;
 
 	(void)ctx;
 	if (capacity_is_measured(name))
@@ -64,11 +69,11 @@ int capacity_check_name(const char *name, void *ctx, char *why, size_t len)
 			break;
 	if (!namespaces[i] && strcmp(name, "weight"))
 		return 0; /* a backend's own report (cpu, connections.publisher, ...) */
-	snprintf(why, len,
-		 "unknown metric '%s' (weir measures streams.active, streams.new_rate, "
-		 "streams.ended_rate, rx.bps, rx.pps, refused.rate, probe.latency_ms, "
-		 "allocation.used, allocation.capacity, health.up, breaker.open, weight)",
-		 name);
+	n = (size_t)snprintf(why, len, "unknown metric '%s' (weir measures ", name);
+	for (i = 0; capacity_metrics[i] && n < len; i++)
+		n += (size_t)snprintf(why + n, len - n, "%s%s", i ? ", " : "", capacity_metrics[i]);
+	if (n < len)
+		snprintf(why + n, len - n, ")");
 	return -1;
 }
 

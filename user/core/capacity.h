@@ -56,8 +56,27 @@ enum expr_scope capacity_scope(const char *key);
  * expr_check_name_fn. */
 int capacity_check_name(const char *name, void *ctx, char *why, size_t len);
 
+/* The metrics weir measures, by their index in capacity_metrics[]. */
+enum capacity_metric {
+	CAPACITY_STREAMS_ACTIVE,
+	CAPACITY_STREAMS_NEW_RATE,
+	CAPACITY_STREAMS_ENDED_RATE,
+	CAPACITY_RX_BPS,
+	CAPACITY_RX_PPS,
+	CAPACITY_REFUSED_RATE,
+	CAPACITY_PROBE_LATENCY_MS,
+	CAPACITY_ALLOCATION_USED,
+	CAPACITY_ALLOCATION_CAPACITY,
+	CAPACITY_HEALTH_UP,
+	CAPACITY_BREAKER_OPEN,
+	CAPACITY_WEIGHT,
+	CAPACITY_METRICS_N
+};
+
 /* One of the metrics weir measures. */
 bool capacity_is_measured(const char *name);
+/* Its enum capacity_metric, or -1 for a name weir does not measure. */
+int capacity_metric_of(const char *name);
 /* The metrics weir measures, NULL-terminated, for `weir expr check`. */
 extern const char *const capacity_metrics[];
 

@@ -896,6 +896,34 @@ static int check_pool(const struct expr *e, const struct expr_pool *pool, size_t
 	return 0;
 }
 
+/* An aggregate's value does not depend on the backend being evaluated
+ * (its names are those of the backends it visits), so one memo serves
+ * the whole pool. */
+int expr_eval_each(const struct expr *e, const struct expr_pool *pool, expr_each_fn *each,
+		   void *ctx)
+{
+	struct expr_error err;
+	struct eval s;
+	double v = 0;
+	size_t b;
+	int ret;
+
+	if (!each || !pool || !pool->n_backends)
+		return each && e && pool && pool->n_vars == e->n_vars ? 0 : -EINVAL;
+	ret = check_pool(e, pool, 0, &v, NULL);
+	if (ret)
+		return ret;
+	s.e = e;
+	s.pool = pool;
+	s.err = &err;
+	memset(s.done, 0, sizeof(s.done));
+	for (b = 0; b < pool->n_backends; b++) {
+		ret = eval_node(&s, (uint16_t)(e->n_nodes - 1), b, &v);
+		each(ctx, b, ret, v, &err);
+	}
+	return 0;
+}
+
 int expr_eval(const struct expr *e, const struct expr_pool *pool, size_t backend, double *out,
 	      struct expr_error *err)
 {

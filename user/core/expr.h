@@ -89,4 +89,17 @@ struct expr_pool {
 int expr_eval(const struct expr *e, const struct expr_pool *pool, size_t backend, double *out,
 	      struct expr_error *err);
 
+/* What expr_eval gives each backend of the pool, in order: ret, value
+ * (when ret is 0) and err (when it is not) as expr_eval returns them. */
+typedef void expr_each_fn(void *ctx, size_t backend, int ret, double value,
+			  const struct expr_error *err);
+
+/* Evaluates e for every backend of the pool, each aggregate computed once
+ * for them all: O(pool) for `cpu / avg(cpu)` where a call per backend is
+ * O(pool^2). Returns 0 after calling each for every backend (none for an
+ * empty pool), or -EINVAL without calling it when the arguments do not
+ * fit e, as expr_eval would. */
+int expr_eval_each(const struct expr *e, const struct expr_pool *pool, expr_each_fn *each,
+		   void *ctx);
+
 #endif

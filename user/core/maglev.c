@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weir/abi.h"
+#include "core/fnv.h"
 #include "core/maglev.h"
 
 #define EMPTY UINT32_MAX
@@ -27,8 +29,6 @@
  * mixes poorly when keys differ only in their last byte (neighbouring
  * addresses), fmix64 spreads every bit over the whole word.
  */
-#define FNV64_OFFSET_BASIS 0xcbf29ce484222325ULL
-#define FNV64_PRIME 0x00000100000001b3ULL
 #define SEED_OFFSET 0x6d61676c65762d6fULL /* "maglev-o" */
 #define SEED_SKIP 0x6d61676c65762d73ULL /* "maglev-s" */
 
@@ -42,18 +42,6 @@ struct maglev_entry {
 	uint32_t skip;
 	uint32_t turns; /* entries claimed so far */
 };
-
-static uint64_t fnv1a64(const uint8_t *p, size_t len)
-{
-	uint64_t h = FNV64_OFFSET_BASIS;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= FNV64_PRIME;
-	}
-	return h;
-}
 
 static uint64_t fmix64(uint64_t h)
 {
@@ -242,7 +230,7 @@ void maglev_count(const uint32_t *table, uint32_t size, uint32_t *counts, size_t
 
 size_t maglev_addr_key(uint8_t family, const uint8_t addr[16], uint8_t key[MAGLEV_ADDR_KEY_MAX])
 {
-	size_t len = family == 2 ? 4 : 16;
+	size_t len = family == WEIR_AF_INET ? 4 : 16;
 
 	key[0] = family;
 	memcpy(key + 1, addr, len);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fnv.h"
 #include "core/metrics.h"
 #include "core/units.h"
 
@@ -95,8 +96,8 @@ void metrics_add_histogram(struct metrics_set *s, uint32_t family,
 		m->histogram = h;
 }
 
-const char *metrics_label_value(const struct metrics_set *s, const struct metrics_sample *m,
-				size_t i)
+static const char *metrics_label_value(const struct metrics_set *s, const struct metrics_sample *m,
+				       size_t i)
 {
 	return s->text.data + m->label_values[i];
 }
@@ -268,15 +269,6 @@ void metrics_statsd_name(const struct metrics_set *s, const struct metrics_sampl
 	emit(out, "%s", suffix);
 }
 
-static uint64_t hash_name(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static struct metrics_statsd_entry *slot_of(struct metrics_statsd_entry *slots, size_t cap,
 					    const char *name)
 {
@@ -284,7 +276,7 @@ static struct metrics_statsd_entry *slot_of(struct metrics_statsd_entry *slots, 
 
 	if (!cap)
 		return NULL;
-	for (i = hash_name(name) & (cap - 1); slots[i].name; i = (i + 1) & (cap - 1))
+	for (i = fnv1a64(name, strlen(name)) & (cap - 1); slots[i].name; i = (i + 1) & (cap - 1))
 		if (!strcmp(slots[i].name, name))
 			break;
 	return &slots[i];

@@ -67,8 +67,6 @@ void metrics_add(struct metrics_set *s, uint32_t family, double value, size_t n_
 		 const char *const *labels);
 void metrics_add_histogram(struct metrics_set *s, uint32_t family,
 			   const struct metrics_histogram *h);
-const char *metrics_label_value(const struct metrics_set *s, const struct metrics_sample *m,
-				size_t i);
 
 /* The exposition: every family's HELP and TYPE, even one without samples,
  * then its samples, in the order of the families. */

@@ -25,31 +25,38 @@ static json_object *names_json(const struct expr *e)
 	return arr;
 }
 
+struct values_of {
+	const struct ctl_service *svc;
+	const size_t *members;
+	json_object *arr;
+};
+
+static void add_value(void *ctx, size_t b, int ret, double v, const struct expr_error *err)
+{
+	const struct values_of *x = ctx;
+	json_object *o = json_object_new_object();
+	char addr[WEIR_ADDR_STRLEN];
+
+	add_str(o, "addr",
+		units_format_addr(&x->svc->backends[x->members[b]].cfg.addr, addr, sizeof(addr)));
+	if (ret)
+		add_str(o, "error", err->message);
+	else
+		json_object_object_add(o, "value", json_object_new_double(v));
+	json_object_array_add(x->arr, o);
+}
+
 static json_object *backend_values(struct ctl *c, const struct ctl_service *svc,
 				   const struct expr *e, const size_t *members, size_t n)
 {
-	json_object *arr = json_object_new_array();
-	char addr[WEIR_ADDR_STRLEN];
-	struct expr_error err;
+	struct values_of x = { svc, members, json_object_new_array() };
 	struct expr_pool pool;
-	double v;
-	size_t b;
 
 	if (expressions_pool(c, svc, e, members, n, ctl_now_ns(), &pool))
-		return arr;
-	for (b = 0; b < n; b++) {
-		json_object *o = json_object_new_object();
-
-		add_str(o, "addr",
-			units_format_addr(&svc->backends[members[b]].cfg.addr, addr, sizeof(addr)));
-		if (expr_eval(e, &pool, b, &v, &err))
-			add_str(o, "error", err.message);
-		else
-			json_object_object_add(o, "value", json_object_new_double(v));
-		json_object_array_add(arr, o);
-	}
+		return x.arr;
+	expr_eval_each(e, &pool, add_value, &x);
 	expressions_pool_free(&pool);
-	return arr;
+	return x.arr;
 }
 
 /* The pool's value, when the expression is one of the pool's. */
@@ -83,7 +90,7 @@ int cmd_expr_check(struct ctl *c, json_object *args, json_object **out, char *er
 	static size_t members[WEIR_MAX_SLOTS];
 	struct expr_error e_err;
 	struct expr *e = NULL;
-	size_t n = 0, j;
+	size_t n;
 
 	if (!text)
 		return -EINVAL;
@@ -91,9 +98,7 @@ int cmd_expr_check(struct ctl *c, json_object *args, json_object **out, char *er
 		return api_error(err, "service %s: no such service", name);
 	if (expr_compile(text, EXPR_BACKEND, capacity_check_name, NULL, &e, &e_err))
 		return api_error(err, "%s", e_err.message);
-	for (j = 0; j < svc->n_backends; j++)
-		if (state_backend_usable(svc, &svc->backends[j]))
-			members[n++] = j;
+	n = expressions_members(svc, members);
 	*out = json_object_new_object();
 	add_str(*out, "expr", text);
 	json_object_object_add(*out, "names", names_json(e));

@@ -24,22 +24,11 @@ struct drain_job {
 	uint64_t started_ns, until_ns;
 };
 
-static struct ctl_backend *drained_backend(struct ctl *c, const struct drain_job *j)
-{
-	struct ctl_service *svc = state_find_service(c, j->service);
-	size_t i;
-
-	for (i = 0; svc && i < svc->n_backends; i++)
-		if (units_addr_equal(&svc->backends[i].cfg.addr, &j->addr))
-			return &svc->backends[i];
-	return NULL;
-}
-
 static int drain_step(struct ctl *c, struct api_job *job, uint64_t deadline_ns, json_object **out,
 		      char *err)
 {
 	struct drain_job *j = (struct drain_job *)job;
-	struct ctl_backend *be = drained_backend(c, j);
+	struct ctl_backend *be = state_find_backend(state_find_service(c, j->service), &j->addr);
 	uint64_t now = ctl_now_ns(), left;
 	char dur[32];
 

@@ -31,15 +31,15 @@ static void add_ms(json_object *o, const char *key, uint64_t ns)
 	json_object_object_add(o, key, json_object_new_double_s(ms_of(ns), text));
 }
 
-json_object *overload_json(struct ctl *c, const struct ctl_service *svc)
+/* With the service's refusals by reason as its caller read them, so a
+ * page that also shows them reads them once. */
+static json_object *overload_json_with(const struct ctl_service *svc, const uint64_t *reasons)
 {
 	const struct weir_overload_config *ov = &svc->cfg.overload;
-	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 };
 	json_object *o = json_object_new_object();
 	char buf[WEIR_PROBE_PATH_MAX + 8];
 	bool pie = ov->admission == WEIR_ADMISSION_PIE;
 
-	dp_read_service_reasons(c, svc->id, reasons);
 	add_str(o, "admission", overload_admission_name(ov->admission));
 	json_object_object_add(o, "p", json_object_new_double(pie ? overload_refuse_p(svc) : 0));
 	add_ms(o, "delay_ms", pie ? svc->delay_ns : 0);
@@ -51,6 +51,14 @@ json_object *overload_json(struct ctl *c, const struct ctl_service *svc)
 	add_str(o, "capacity_limit", ov->capacity_limit_auto ? "auto" : "none");
 	json_object_object_add(o, "pie_refused", json_object_new_uint64(reasons[WEIR_DROP_PIE]));
 	return o;
+}
+
+json_object *overload_json(struct ctl *c, const struct ctl_service *svc)
+{
+	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 };
+
+	dp_read_service_reasons(c, svc->id, reasons);
+	return overload_json_with(svc, reasons);
 }
 
 void backend_overload_json(const struct ctl_service *svc, const struct ctl_backend *be,
@@ -161,24 +169,12 @@ static int report_fits(const struct ctl_backend *be, json_object *args)
 	return be->n_metrics + fresh <= BACKEND_METRICS_MAX;
 }
 
-static struct ctl_backend *find_backend(struct ctl_service *svc, const char *text)
-{
-	struct weir_addr addr;
-	size_t i;
-
-	if (units_parse_addr(text, &addr))
-		return NULL;
-	for (i = 0; i < svc->n_backends; i++)
-		if (units_addr_equal(&svc->backends[i].cfg.addr, &addr))
-			return &svc->backends[i];
-	return NULL;
-}
-
 int cmd_backend_report(struct ctl *c, json_object *args, json_object **out, char *err)
 {
 	const char *name = arg_required(args, "service", err), *addr;
+	struct ctl_backend *be = NULL;
 	struct ctl_service *svc;
-	struct ctl_backend *be;
+	struct weir_addr parsed;
 	uint64_t now = ctl_now_ns();
 	size_t n;
 	double v;
@@ -189,7 +185,8 @@ int cmd_backend_report(struct ctl *c, json_object *args, json_object **out, char
 	svc = state_find_service(c, name);
 	if (!svc)
 		return api_error(err, "service %s: no such service", name);
-	be = find_backend(svc, addr);
+	if (!units_parse_addr(addr, &parsed))
+		be = state_find_backend(svc, &parsed);
 	if (!be)
 		return api_error(err, "service %s: backend %s: no such backend", name, addr);
 	if (check_report(args, err, &n))

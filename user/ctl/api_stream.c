@@ -211,26 +211,10 @@ static void list_offer(struct list_job *j, const struct weir_stream_key *k,
 	}
 }
 
-/* The entry says what its last packet saw; a counted stream whose epoch
- * slot was released since is paused, though its entry learns it only at
- * its next packet. */
-static uint8_t state_now(struct ctl *c, const struct weir_stream *v)
-{
-	const struct weir_class_counts *cc;
-	uint64_t slot;
-
-	if ((v->state != WEIR_STATE_ACTIVE && v->state != WEIR_STATE_PROVISIONAL) ||
-	    !c->loader.mm.class_counts || v->class_id >= WEIR_MAX_CLASSES)
-		return v->state;
-	cc = &c->loader.mm.class_counts[v->class_id];
-	slot = __atomic_load_n(&cc->epochs[v->epoch % WEIR_EPOCH_SLOTS], __ATOMIC_RELAXED);
-	return (uint32_t)(slot >> 32) == v->epoch ? v->state : WEIR_STATE_PAUSED;
-}
-
 static bool list_wants(struct ctl *c, const struct list_job *j, const struct weir_stream *v)
 {
 	return (j->service_id < 0 || v->service_id == j->service_id) &&
-	       (j->state < 0 || state_now(c, v) == j->state);
+	       (j->state < 0 || dp_stream_state(c, v) == j->state);
 }
 
 /* One batch of the table; 1 when the walk is over. */
@@ -299,12 +283,16 @@ static json_object *row_json(struct ctl *c, const struct list_job *j, const stru
 	struct ctl_service *svc = NULL;
 	struct ctl_class *cl = NULL;
 	char buf[WEIR_ADDR_STRLEN], rate[32];
+	uint8_t state = dp_stream_state(c, v);
+	uint64_t allocation = 0;
 	size_t i;
 
 	for (i = 0; i < c->n_services && !svc; i++)
 		if (c->services[i].id == v->service_id)
 			svc = &c->services[i];
 	cl = svc ? classes_find(svc, v->class_id) : NULL;
+	if (cl)
+		allocation = classes_rate(svc, cl);
 	add_str(o, "service", svc ? svc->cfg.name : "-");
 	add_endpoint(o, "client", r->key.src, r->key.family, r->key.sport);
 	add_str(o, "request", request_of(c, v));
@@ -312,14 +300,12 @@ static json_object *row_json(struct ctl *c, const struct list_job *j, const stru
 	add_str(o, "proto", units_proto_name(r->key.proto));
 	add_str(o, "backend", backend_addr(svc, v->backend_id, buf, sizeof(buf)));
 	json_object_object_add(o, "class", json_object_new_int(v->class_id));
-	add_str(o, "state", state_now(c, v) < WEIR_STATE_MAX ? state_names[state_now(c, v)] : "?");
-	json_object_object_add(o, "allocation_bps",
-			       json_object_new_uint64(cl ? classes_rate(svc, cl) : 0));
+	add_str(o, "state", state < WEIR_STATE_MAX ? state_names[state] : "?");
+	json_object_object_add(o, "allocation_bps", json_object_new_uint64(allocation));
 	add_str(o, "allocation",
-		!cl ? "-"
-		: classes_rate(svc, cl) == UINT64_MAX
-			? "unlimited"
-			: units_format_rate(classes_rate(svc, cl), rate, sizeof(rate)));
+		!cl			   ? "-"
+		: allocation == UINT64_MAX ? "unlimited"
+					   : units_format_rate(allocation, rate, sizeof(rate)));
 	json_object_object_add(o, "rate_bps", json_object_new_uint64(rate_of(v)));
 	json_object_object_add(o, "bytes", json_object_new_uint64(v->bytes));
 	json_object_object_add(o, "packets", json_object_new_uint64(v->packets));

@@ -107,21 +107,15 @@ int check_xdp_native(int ifindex, __u32 *attached_id)
 
 int check_connect(const struct weir_addr *addr, uint16_t port, int timeout_ms)
 {
-	int family = addr->family == WEIR_AF_INET ? AF_INET : AF_INET6, err = 0;
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_storage ss;
-	socklen_t len = sockaddr_from(addr, port, &ss), elen = sizeof(err);
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	struct pollfd pfd = { .events = POLLOUT };
+	int err;
 
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS)
-		err = errno;
-	else if (poll(&pfd, 1, timeout_ms) != 1)
-		err = ETIMEDOUT;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen))
-		err = errno;
-	close(fd);
+	pfd.fd = connect_start(addr, port, &err);
+	if (pfd.fd < 0)
+		return -err;
+	if (err == EINPROGRESS)
+		err = poll(&pfd, 1, timeout_ms) == 1 ? connect_result(pfd.fd) : ETIMEDOUT;
+	connect_close(pfd.fd);
 	return -err;
 }
 

@@ -148,9 +148,6 @@ int classes_build(struct ctl *c, struct ctl_service *ns, const struct ctl_servic
 	return 0;
 }
 
-static void alloc_inputs(const struct ctl_service *svc, struct alloc_service *as,
-			 struct alloc_class *ac);
-
 /* The admission limits depend on the capacity and the priorities in use,
  * not on what runs: known from the start, refreshed every update. */
 static int classes_limits(struct ctl_service *svc)
@@ -161,7 +158,7 @@ static int classes_limits(struct ctl_service *svc)
 	int ret = -ENOMEM;
 
 	if (ac) {
-		alloc_inputs(svc, &as, ac);
+		classes_alloc_inputs(svc, &as, ac);
 		ret = alloc_compute_limits(&as, ac, svc->n_classes, &lim);
 	}
 	if (!ret) {
@@ -230,14 +227,10 @@ static void class_bucket(const struct ctl_service *svc, uint64_t rate_bps, struc
 void classes_reset_counts(struct ctl *c, uint32_t class_id)
 {
 	struct weir_class_counts *cc = counts_of(c, class_id);
-	int ncpu = libbpf_num_possible_cpus();
-	struct weir_class_stats *zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
 
 	if (cc)
 		memset(cc, 0, sizeof(*cc));
-	if (zero)
-		bpf_map_update_elem(c->loader.maps.class_stats, &class_id, zero, BPF_ANY);
-	free(zero);
+	dp_zero_percpu(c->loader.maps.class_stats, class_id, sizeof(struct weir_class_stats));
 }
 
 static void class_write(struct ctl *c, const struct ctl_service *svc, struct ctl_class *cl)
@@ -315,6 +308,7 @@ static int write_rules(struct ctl *c, const struct ctl_service *svc)
 int classes_sync(struct ctl *c, struct ctl_service *svc)
 {
 	size_t i;
+	int err;
 
 	if (!c->loader.mm.classes)
 		return -ENODEV;
@@ -327,7 +321,11 @@ int classes_sync(struct ctl *c, struct ctl_service *svc)
 		}
 		class_write(c, svc, cl);
 	}
-	return write_rules(c, svc);
+	if (svc->rules_written)
+		return 0;
+	err = write_rules(c, svc);
+	svc->rules_written = !err;
+	return err;
 }
 
 /* After a restart: the classes the pinned maps hold, so their ids (which
@@ -349,7 +347,7 @@ int classes_adopt(struct ctl *c)
 				svc = &c->services[i];
 		if (!svc) {
 			classes_clear(c, id); /* a leftover of a deleted service */
-			c->class_held_until[id] = c->sweep_passes_started + 1;
+			id_hold(c, c->class_held_until, id);
 			continue;
 		}
 		arr = realloc(svc->classes, (svc->n_classes + 1) * sizeof(*arr));
@@ -412,14 +410,13 @@ static void settle_preemptions(struct ctl *c, struct ctl_service *svc)
 	}
 }
 
-void classes_stats(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
+/* Adds one class's stats (summed over CPUs, or already summed: ncpu 1)
+ * to sum. */
+static void add_stats(const struct weir_class_stats *per_cpu, int ncpu,
+		      struct weir_class_stats *sum)
 {
-	int ncpu = libbpf_num_possible_cpus(), i;
-	struct weir_class_stats per_cpu[ncpu > 0 ? ncpu : 1];
+	int i;
 
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu <= 0 || bpf_map_lookup_elem(c->loader.maps.class_stats, &id, per_cpu))
-		return;
 	for (i = 0; i < ncpu; i++) {
 		sum->packets += per_cpu[i].packets;
 		sum->bytes += per_cpu[i].bytes;
@@ -431,6 +428,28 @@ void classes_stats(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
 		sum->resumed += per_cpu[i].resumed;
 		sum->counted_in += per_cpu[i].counted_in;
 		sum->counted_out += per_cpu[i].counted_out;
+	}
+}
+
+void classes_stats(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct weir_class_stats per_cpu[ncpu > 0 ? ncpu : 1];
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu > 0 && !bpf_map_lookup_elem(c->loader.maps.class_stats, &id, per_cpu))
+		add_stats(per_cpu, ncpu, sum);
+}
+
+void classes_service_stats(struct ctl *c, const struct ctl_service *svc,
+			   struct weir_class_stats *per_class, struct weir_class_stats *sum)
+{
+	size_t i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < svc->n_classes; i++) {
+		classes_stats(c, svc->classes[i].id, &per_class[i]);
+		add_stats(&per_class[i], 1, sum);
 	}
 }
 
@@ -472,29 +491,17 @@ static struct weir_class_stats *read_all_stats(struct ctl *c, int *ncpu)
 	return values;
 }
 
-static void sum_stats(const struct weir_class_stats *per_cpu, int ncpu,
-		      struct weir_class_stats *sum)
-{
-	int i;
-
-	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < ncpu; i++) {
-		sum->bytes += per_cpu[i].bytes;
-		sum->refused += per_cpu[i].refused;
-	}
-}
-
 /* What the class's running streams used since the last update, per
  * stream, and how many of its new streams were refused (demand). */
 static void class_measure(struct ctl *c, struct ctl_class *cl, uint64_t now,
 			  const struct weir_class_stats *all, int ncpu)
 {
 	struct weir_class_counts *cc = counts_of(c, cl->id);
-	struct weir_class_stats st;
+	struct weir_class_stats st = {};
 	uint64_t dt = now - cl->seen_ns;
 
 	if (all)
-		sum_stats(&all[(size_t)cl->id * ncpu], ncpu, &st);
+		add_stats(&all[(size_t)cl->id * ncpu], ncpu, &st);
 	else
 		classes_stats(c, cl->id, &st);
 	cl->running = cc ? weir_read(&cc->active) : 0;
@@ -510,8 +517,8 @@ static void class_measure(struct ctl *c, struct ctl_class *cl, uint64_t now,
 	cl->seen_ns = now;
 }
 
-static void alloc_inputs(const struct ctl_service *svc, struct alloc_service *as,
-			 struct alloc_class *ac)
+void classes_alloc_inputs(const struct ctl_service *svc, struct alloc_service *as,
+			  struct alloc_class *ac)
 {
 	size_t i;
 
@@ -596,7 +603,7 @@ static void allocate(struct ctl *c, struct ctl_service *svc)
 
 	if (!ac || !scratch)
 		goto out;
-	alloc_inputs(svc, &as, ac);
+	classes_alloc_inputs(svc, &as, ac);
 	if (alloc_compute(&as, ac, svc->n_classes, scratch, &lim)) {
 		pr_warn("service %s: allocation refused its inputs\n", svc->cfg.name);
 		goto out;
@@ -629,7 +636,7 @@ static void drop_unused(struct ctl *c, struct ctl_service *svc)
 			i++;
 			continue;
 		}
-		c->class_held_until[cl->id] = c->sweep_passes_started + 1;
+		id_hold(c, c->class_held_until, cl->id);
 		retire(c, svc, cl);
 		classes_clear(c, cl->id);
 		svc->classes[i] = svc->classes[--svc->n_classes];
@@ -682,9 +689,7 @@ struct ctl_class *classes_add(struct ctl *c, struct ctl_service *svc, uint64_t m
 		free(pool);
 		return NULL;
 	}
-	pool->max = WEIR_MAX_CLASSES;
-	pool->held_until = c->class_held_until;
-	pool->passes_done = c->sweep_passes_done;
+	id_pool_init(pool, c, c->class_held_until, WEIR_MAX_CLASSES);
 	for (i = 0; i < c->n_services; i++)
 		for (j = 0; j < c->services[i].n_classes; j++)
 			pool->used[c->services[i].classes[j].id] = true;

@@ -15,10 +15,13 @@
 #include "core/pie.h"
 #include "core/throttle.h"
 #include "ctl/loader.h"
+#include "ctl/sockaddr.h"
 
 #define WEIR_VERSION "0.1.0"
 #define WEIR_SOCKET_DEFAULT "/run/weir/weir.sock"
 #define WEIR_PIN_DIR_DEFAULT "/sys/fs/bpf/weir"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* revision.c: `git describe` of the tree it was built from, or "unknown". */
 extern const char weir_revision[];
@@ -62,6 +65,7 @@ struct ctl_backend {
 	bool mac_warned;
 	uint64_t mac_wait_since_ns, next_solicit_ns;
 	struct weir_addr next_hop; /* ipip: where its frames go */
+	uint64_t next_route_ns; /* when next_hop is looked up again */
 	uint64_t active_streams; /* from the last sweep */
 	bool fresh; /* its id was just assigned: its counters start at 0 */
 	bool carried; /* state_apply: a new backend took over this one */
@@ -116,7 +120,6 @@ struct ctl_class {
 	uint64_t seen_bytes, seen_refused; /* its counters at the last update */
 	uint64_t seen_ns;
 	bool written; /* its entry in weir_classes holds this allocation */
-	uint64_t written_fill;
 };
 
 struct ctl_service {
@@ -152,6 +155,9 @@ struct ctl_service {
 	bool dirty; /* usable set may have changed: recompute its slots */
 	bool ramp_written; /* its table holds a slow start's ramped weights */
 	bool fresh; /* its id was just assigned: its counters start at 0 */
+	/* Its rules are in weir_rules. They change only with the config, and
+	 * state_apply() builds a new ctl_service for every change. */
+	bool rules_written;
 	uint64_t active_streams;
 };
 
@@ -164,7 +170,6 @@ struct ctl_grant {
 	uint32_t service_id, class_id;
 	struct weir_request_key key; /* the client it waits for */
 	uint64_t expires_ns;
-	uint64_t granted_bps;
 };
 
 struct grant_request {
@@ -200,7 +205,6 @@ struct ctl {
 	uint64_t started_ns;
 	uint64_t next_sweep_ns, next_neigh_ns;
 	uint64_t total_streams, closing_streams;
-	uint64_t streams_by_state[WEIR_STATE_MAX]; /* from the last sweep */
 	uint64_t reconciled; /* places the sweep found miscounted, in all */
 	uint64_t tick_late_max_ns; /* the longest a tick waited past its time */
 	struct metrics_histogram loop_histogram; /* how long each ctl_tick took */
@@ -241,6 +245,8 @@ int state_apply(struct ctl *c, const struct weir_config *cfg, char *err, size_t 
 /* A deep copy of the desired state, for dump or for a change to apply. */
 int state_export(const struct ctl *c, struct weir_config *out);
 struct ctl_service *state_find_service(struct ctl *c, const char *name);
+/* svc may be NULL: no backend then. */
+struct ctl_backend *state_find_backend(struct ctl_service *svc, const struct weir_addr *addr);
 struct weir_service_config *state_config_service(struct weir_config *cfg, const char *name);
 bool state_backend_usable(const struct ctl_service *svc, const struct ctl_backend *be);
 const char *state_backend_status(const struct ctl_service *svc, const struct ctl_backend *be);
@@ -251,6 +257,8 @@ int dp_sync_service(struct ctl *c, struct ctl_service *svc);
 int dp_remove_service(struct ctl *c, const struct ctl_service *svc);
 int dp_reset_service(struct ctl *c, uint32_t id);
 int dp_reset_backend(struct ctl *c, uint32_t id);
+/* Entry key of a per-CPU map, zero on every CPU. */
+int dp_zero_percpu(int map_fd, uint32_t key, size_t value_size);
 int dp_clear_backend(struct ctl *c, uint32_t id);
 /* Compares the services and backends maps with what this controller wrote
  * and writes its own back where they differ (another writer was there). */
@@ -262,10 +270,19 @@ void dp_shadow_free(struct ctl *c);
  * when it goes on at the next step, negative on error. */
 int dp_sweep_step(struct ctl *c, uint64_t now, uint64_t budget_ns);
 bool dp_sweep_in_pass(const struct ctl *c);
+/* A stream's state now: its entry's, or paused when its epoch slot was
+ * released since its last packet. */
+uint8_t dp_stream_state(const struct ctl *c, const struct weir_stream *v);
 /* A stream entry removed by the controller gives back what it held. */
 void dp_stream_end(struct ctl *c, const struct weir_stream *v);
 void dp_sweep_free(struct ctl *c);
 int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum);
+/* Every backend's counters by id, summed over CPUs: one batch read, again
+ * once the last is an update interval old (*read_ns: when it was).
+ * Consumers a second apart share it. NULL when the read failed. */
+const struct weir_counters *dp_backend_counters(struct ctl *c, uint64_t now, uint64_t *read_ns);
+/* The data plane's packets by reason (WEIR_DROP_MAX of them), and a
+ * service's (WEIR_REASONS_PER_SERVICE), each summed over CPUs. */
 int dp_read_reasons(struct ctl *c, uint64_t *counts);
 int dp_read_service_reasons(struct ctl *c, uint32_t service_id, uint64_t *counts);
 
@@ -277,7 +294,12 @@ struct id_pool {
 	uint64_t passes_done;
 };
 
+/* Nothing used; ids held until a pass not yet done (held_until) skipped. */
+void id_pool_init(struct id_pool *p, const struct ctl *c, const uint64_t *held_until, uint32_t max);
 int id_take(struct id_pool *p, uint32_t *id);
+/* Streams may still name a released id: it is held until a sweep pass
+ * that begins after now has completed (see struct ctl). */
+void id_hold(const struct ctl *c, uint64_t *held_until, uint32_t id);
 
 /* classes.c: classes, allocation, pausing. */
 /* The classes the new service needs (default, rules) and those of the old
@@ -299,8 +321,18 @@ struct ctl_class *classes_find_tuple(struct ctl_service *svc, uint64_t min, uint
  * its first stream would get. */
 uint64_t classes_rate(const struct ctl_service *svc, const struct ctl_class *cl);
 void classes_reset_counts(struct ctl *c, uint32_t class_id);
+struct alloc_service;
+struct alloc_class;
+/* The allocator's inputs: the service's, and its classes' as the last
+ * update measured them (ac: n_classes entries). */
+void classes_alloc_inputs(const struct ctl_service *svc, struct alloc_service *as,
+			  struct alloc_class *ac);
 int classes_adopt(struct ctl *c);
 void classes_stats(struct ctl *c, uint32_t class_id, struct weir_class_stats *sum);
+/* Every class of svc read once: per_class[i] is svc->classes[i]'s (n_classes
+ * entries), sum their total, so a page that shows both reads each once. */
+void classes_service_stats(struct ctl *c, const struct ctl_service *svc,
+			   struct weir_class_stats *per_class, struct weir_class_stats *sum);
 struct ctl_class *classes_add(struct ctl *c, struct ctl_service *svc, uint64_t min, uint64_t max,
 			      uint8_t priority);
 
@@ -323,6 +355,9 @@ void health_close(struct ctl_backend *be);
 /* overload.c: PIE, breaker, autothrottle. */
 /* PIE updates due by now; breakers' clocks; the autothrottle. */
 void overload_step(struct ctl *c, uint64_t now);
+/* Every update interval: what has no time of its own to be due at (the
+ * autothrottle's samples, options turned off). */
+void overload_tick(struct ctl *c, uint64_t now);
 /* The earliest time overload_step() or a probe has work. */
 uint64_t overload_next_due(const struct ctl *c);
 /* A probe of the backend ended: ok or not, with its delay when it has one. */
@@ -352,6 +387,9 @@ uint64_t overload_burst_left(const struct ctl_service *svc);
 int expressions_compile(struct ctl_service *svc);
 void expressions_free(struct ctl_service *svc);
 void expressions_step(struct ctl *c, uint64_t now);
+/* The backends an expression runs over, the usable ones: their indexes
+ * in svc->backends (at most svc->n_backends of them). */
+size_t expressions_members(const struct ctl_service *svc, size_t *members);
 /* The matrix of e's names over the backends members[0..n) of svc. */
 int expressions_pool(struct ctl *c, const struct ctl_service *svc, const struct expr *e,
 		     const size_t *members, size_t n, uint64_t now, struct expr_pool *pool);
@@ -374,7 +412,8 @@ uint64_t lifecycle_ramp_left(const struct ctl_service *svc, const struct ctl_bac
 			     uint64_t now);
 
 /* probe.c */
-#define PROBE_INFLIGHT_MAX 256
+/* Every connect in flight may be a probe (sockaddr.h's budget). */
+#define PROBE_INFLIGHT_MAX CONNECT_INFLIGHT_MAX
 enum probe_phase {
 	PROBE_IDLE = 0,
 	PROBE_CONNECTING = 1,

@@ -19,6 +19,9 @@
 #include "ctl/log.h"
 
 struct dp_shadow {
+	/* what was last read: every backend's counters, and when */
+	struct weir_counters backend_sums[WEIR_MAX_BACKENDS];
+	uint64_t backends_read_ns;
 	struct weir_backend backends[WEIR_MAX_BACKENDS];
 	bool backend_written[WEIR_MAX_BACKENDS];
 	struct weir_service services[WEIR_MAX_SERVICES];
@@ -324,59 +327,69 @@ int dp_remove_service(struct ctl *c, const struct ctl_service *svc)
 	return 0;
 }
 
-static int zero_counters(int map_fd, uint32_t id)
+int dp_zero_percpu(int map_fd, uint32_t key, size_t value_size)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct weir_counters *zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
-	int err = 0;
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	/* the kernel lays per-CPU values out 8-byte aligned */
+	void *zero = ncpu > 0 ? calloc(ncpu, (value_size + 7) & ~(size_t)7) : NULL;
 
 	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(map_fd, &id, zero, BPF_ANY))
+		return ncpu > 0 ? -ENOMEM : ncpu;
+	if (bpf_map_update_elem(map_fd, &key, zero, BPF_ANY))
 		err = -errno;
 	free(zero);
 	return err;
 }
 
-static void zero_reasons(struct ctl *c, uint32_t id)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
-	uint32_t r, key;
-
-	for (r = 0; zero && r < WEIR_REASONS_PER_SERVICE; r++) {
-		key = id * WEIR_REASONS_PER_SERVICE + r;
-		bpf_map_update_elem(c->loader.maps.service_reasons, &key, zero, BPF_ANY);
-	}
-	free(zero);
-}
-
 int dp_reset_service(struct ctl *c, uint32_t id)
 {
-	uint32_t start = 0;
+	const struct loader_maps *m = &c->loader.maps;
+	uint32_t start = 0, r;
 
-	bpf_map_update_elem(c->loader.maps.cursors, &id, &start, BPF_ANY);
+	bpf_map_update_elem(m->cursors, &id, &start, BPF_ANY);
 	if (c->loader.mm.service_counts)
 		memset(&c->loader.mm.service_counts[id], 0, sizeof(struct weir_service_counts));
-	/* no refusal probability left over from the id's last owner */
+	/* No refusal left over from the id's last owner: not its probability,
+	 * nor its PIE sums (a refusal due at once), nor its paced replies. */
 	if (c->loader.mm.admission)
 		memset(&c->loader.mm.admission[id], 0, sizeof(struct weir_admission));
-	zero_reasons(c, id);
-	return zero_counters(c->loader.maps.service_stats, id);
+	dp_zero_percpu(m->pie, id, sizeof(struct weir_pie));
+	dp_zero_percpu(m->limiter, id, sizeof(struct weir_limiter));
+	for (r = 0; r < WEIR_REASONS_PER_SERVICE; r++)
+		dp_zero_percpu(m->service_reasons, id * WEIR_REASONS_PER_SERVICE + r,
+			       sizeof(uint64_t));
+	return dp_zero_percpu(m->service_stats, id, sizeof(struct weir_counters));
 }
 
 int dp_reset_backend(struct ctl *c, uint32_t id)
 {
+	if (c->shadow)
+		c->shadow->backends_read_ns = 0; /* the next reader sees the zeros */
 	if (c->loader.mm.backend_counts)
 		memset(&c->loader.mm.backend_counts[id], 0, sizeof(struct weir_backend_counts));
-	return zero_counters(c->loader.maps.backend_stats, id);
+	return dp_zero_percpu(c->loader.maps.backend_stats, id, sizeof(struct weir_counters));
+}
+
+static void sum_counters(const struct weir_counters *per_cpu, int ncpu, struct weir_counters *sum)
+{
+	int i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < ncpu; i++) {
+		sum->packets += per_cpu[i].packets;
+		sum->bytes += per_cpu[i].bytes;
+		sum->new_streams += per_cpu[i].new_streams;
+		sum->ended_streams += per_cpu[i].ended_streams;
+		sum->refused += per_cpu[i].refused;
+		sum->icmp_forwarded += per_cpu[i].icmp_forwarded;
+		sum->replies += per_cpu[i].replies;
+	}
 }
 
 int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counters *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct weir_counters *per_cpu;
-	int i;
 
 	(void)c;
 	memset(sum, 0, sizeof(*sum));
@@ -389,92 +402,172 @@ int dp_read_counters(struct ctl *c, int map_fd, uint32_t id, struct weir_counter
 		free(per_cpu);
 		return -errno;
 	}
-	for (i = 0; i < ncpu; i++) {
-		sum->packets += per_cpu[i].packets;
-		sum->bytes += per_cpu[i].bytes;
-		sum->new_streams += per_cpu[i].new_streams;
-		sum->ended_streams += per_cpu[i].ended_streams;
-		sum->refused += per_cpu[i].refused;
-		sum->icmp_forwarded += per_cpu[i].icmp_forwarded;
-		sum->replies += per_cpu[i].replies;
-	}
+	sum_counters(per_cpu, ncpu, sum);
 	free(per_cpu);
+	return 0;
+}
+
+/* Backend ids are handed out lowest first: those in use sit below this. */
+static uint32_t backends_span(const struct ctl *c)
+{
+	uint32_t span = 0;
+	size_t i, j;
+
+	for (i = 0; i < c->n_services; i++)
+		for (j = 0; j < c->services[i].n_backends; j++)
+			if (c->services[i].backends[j].id >= span)
+				span = c->services[i].backends[j].id + 1;
+	return span;
+}
+
+static int read_backend_sums(struct ctl *c, struct weir_counters *sums)
+{
+	static struct weir_counters *per_cpu;
+	static uint32_t keys[WEIR_MAX_BACKENDS];
+	static int ncpu;
+	uint32_t count = backends_span(c), out, k;
+
+	if (!per_cpu) {
+		ncpu = libbpf_num_possible_cpus();
+		per_cpu = ncpu > 0 ? calloc((size_t)ncpu * WEIR_MAX_BACKENDS, sizeof(*per_cpu))
+				   : NULL;
+	}
+	if (!per_cpu)
+		return -ENOMEM;
+	if (count &&
+	    bpf_map_lookup_batch(c->loader.maps.backend_stats, NULL, &out, keys, per_cpu, &count,
+				 NULL) &&
+	    errno != ENOENT)
+		return -errno;
+	for (k = 0; k < count; k++)
+		sum_counters(&per_cpu[(size_t)k * ncpu], ncpu, &sums[k]);
+	memset(&sums[k], 0, (WEIR_MAX_BACKENDS - k) * sizeof(*sums));
+	return 0;
+}
+
+const struct weir_counters *dp_backend_counters(struct ctl *c, uint64_t now, uint64_t *read_ns)
+{
+	struct dp_shadow *sh = shadow_of(c);
+
+	if (!sh)
+		return NULL;
+	if (!sh->backends_read_ns || now < sh->backends_read_ns ||
+	    now - sh->backends_read_ns >= c->top.update_interval_ns) {
+		if (read_backend_sums(c, sh->backend_sums))
+			return NULL;
+		sh->backends_read_ns = now;
+	}
+	*read_ns = sh->backends_read_ns;
+	return sh->backend_sums;
+}
+
+/* Keys first .. first + n - 1 of a per-CPU array of u64, each summed over
+ * CPUs, in one batch read. */
+static int read_u64_sums(int map_fd, uint32_t first, uint32_t n, uint64_t *sums)
+{
+	static uint64_t *per_cpu;
+	static uint32_t keys[WEIR_REASONS_PER_SERVICE]; /* WEIR_DROP_MAX fit (abi.h) */
+	static int ncpu;
+	/* the batch starts after in_batch: after the key before the first */
+	uint32_t before = first - 1, out, count = n, k;
+	int i;
+
+	if (!per_cpu) {
+		ncpu = libbpf_num_possible_cpus();
+		per_cpu =
+			ncpu > 0 ? calloc((size_t)ncpu * ARRAY_SIZE(keys), sizeof(*per_cpu)) : NULL;
+	}
+	memset(sums, 0, n * sizeof(*sums));
+	if (!per_cpu || n > ARRAY_SIZE(keys))
+		return -ENOMEM;
+	if (bpf_map_lookup_batch(map_fd, first ? &before : NULL, &out, keys, per_cpu, &count,
+				 NULL) &&
+	    errno != ENOENT)
+		return -errno;
+	for (k = 0; k < count && k < n; k++)
+		for (i = 0; i < ncpu; i++)
+			sums[k] += per_cpu[(size_t)k * ncpu + i];
 	return 0;
 }
 
 int dp_read_reasons(struct ctl *c, uint64_t *counts)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *per_cpu = calloc(ncpu > 0 ? ncpu : 1, sizeof(*per_cpu));
-	uint32_t reason;
-	int i;
-
-	if (!per_cpu)
-		return -ENOMEM;
-	for (reason = 0; reason < WEIR_DROP_MAX; reason++) {
-		counts[reason] = 0;
-		if (bpf_map_lookup_elem(c->loader.maps.stats, &reason, per_cpu))
-			continue;
-		for (i = 0; i < ncpu; i++)
-			counts[reason] += per_cpu[i];
-	}
-	free(per_cpu);
-	return 0;
+	return read_u64_sums(c->loader.maps.stats, 0, WEIR_DROP_MAX, counts);
 }
 
+int dp_read_service_reasons(struct ctl *c, uint32_t service_id, uint64_t *counts)
+{
+	return read_u64_sums(c->loader.maps.service_reasons, service_id * WEIR_REASONS_PER_SERVICE,
+			     WEIR_REASONS_PER_SERVICE, counts);
+}
+
+/* One of our services, by the key its map entry has. */
+struct known_service {
+	struct weir_service_key key; /* first: compared as the key itself */
+	struct ctl_service *svc;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct weir_service_key));
+}
+
+static size_t known_services(struct ctl *c, struct known_service *known)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_services; i++) {
+		service_key_of(&c->services[i].cfg, &known[i].key);
+		known[i].svc = &c->services[i];
+	}
+	qsort(known, c->n_services, sizeof(*known), key_cmp);
+	return c->n_services;
+}
+
+/* Its entry is gone or not what we wrote: the next sync writes it again. */
+static void service_changed(struct dp_shadow *sh, struct ctl_service *svc)
+{
+	if (!sh->service_written[svc->id])
+		return;
+	pr_warn("service %s: its map entry was changed by another writer; restored\n",
+		svc->cfg.name);
+	sh->service_written[svc->id] = false;
+	svc->dirty = true;
+}
+
+/* One batch read of the map: entries of ours are compared with what we
+ * wrote; keys nobody configured steer traffic nobody manages: removed. */
 static void verify_services(struct ctl *c)
 {
+	static struct weir_service_key keys[WEIR_MAX_SERVICES];
+	static struct weir_service vals[WEIR_MAX_SERVICES];
+	static struct known_service known[WEIR_MAX_SERVICES];
+	bool seen[WEIR_MAX_SERVICES] = { false };
 	struct dp_shadow *sh = shadow_of(c);
-	struct weir_service_key key;
-	struct weir_service val;
-	size_t i;
+	__u32 count = WEIR_MAX_SERVICES, out, i;
+	struct known_service *k;
+	size_t n;
 
 	if (!sh)
 		return;
-	for (i = 0; i < c->n_services; i++) {
-		struct ctl_service *svc = &c->services[i];
-
-		if (!sh->service_written[svc->id])
+	if (bpf_map_lookup_batch(c->loader.maps.services, NULL, &out, keys, vals, &count, NULL) &&
+	    errno != ENOENT)
+		return;
+	n = known_services(c, known);
+	for (i = 0; i < count; i++) {
+		k = bsearch(&keys[i], known, n, sizeof(*known), key_cmp);
+		if (!k) {
+			pr_warn("services map: an entry no service of ours has; removed\n");
+			bpf_map_delete_elem(c->loader.maps.services, &keys[i]);
 			continue;
-		service_key_of(&svc->cfg, &key);
-		if (!bpf_map_lookup_elem(c->loader.maps.services, &key, &val) &&
-		    !memcmp(&val, &sh->services[svc->id], sizeof(val)))
-			continue;
-		pr_warn("service %s: its map entry was changed by another writer; restored\n",
-			svc->cfg.name);
-		sh->service_written[svc->id] = false;
-		svc->dirty = true;
+		}
+		seen[k - known] = true;
+		if (memcmp(&vals[i], &sh->services[k->svc->id], sizeof(vals[i])))
+			service_changed(sh, k->svc);
 	}
-}
-
-static bool service_key_known(const struct ctl *c, const struct weir_service_key *key)
-{
-	struct weir_service_key k;
-	size_t i;
-
-	for (i = 0; i < c->n_services; i++) {
-		service_key_of(&c->services[i].cfg, &k);
-		if (!memcmp(&k, key, sizeof(k)))
-			return true;
-	}
-	return false;
-}
-
-/* Keys nobody configured steer traffic nobody manages: removed. */
-static void verify_unknown_services(struct ctl *c)
-{
-	struct weir_service_key key, next;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(c->loader.maps.services, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (service_key_known(c, &key))
-			continue;
-		pr_warn("services map: an entry no service of ours has; removed\n");
-		bpf_map_delete_elem(c->loader.maps.services, &key);
-		prev = NULL; /* the walk starts over past a deleted key */
-	}
+	for (i = 0; i < n; i++)
+		if (!seen[i])
+			service_changed(sh, known[i].svc);
 }
 
 static void verify_backends(struct ctl *c)
@@ -508,30 +601,7 @@ static void verify_backends(struct ctl *c)
 int dp_verify(struct ctl *c)
 {
 	verify_services(c);
-	verify_unknown_services(c);
 	verify_backends(c);
-	return 0;
-}
-
-/* A service's refusals (and other drops) by reason, summed over CPUs. */
-int dp_read_service_reasons(struct ctl *c, uint32_t service_id, uint64_t *counts)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *per_cpu = calloc(ncpu > 0 ? ncpu : 1, sizeof(*per_cpu));
-	uint32_t r, key;
-	int i;
-
-	if (!per_cpu)
-		return -ENOMEM;
-	for (r = 0; r < WEIR_REASONS_PER_SERVICE; r++) {
-		counts[r] = 0;
-		key = service_id * WEIR_REASONS_PER_SERVICE + r;
-		if (bpf_map_lookup_elem(c->loader.maps.service_reasons, &key, per_cpu))
-			continue;
-		for (i = 0; i < ncpu; i++)
-			counts[r] += per_cpu[i];
-	}
-	free(per_cpu);
 	return 0;
 }
 

@@ -73,35 +73,35 @@ void expressions_free(struct ctl_service *svc)
 
 /* ---- measuring ---- */
 
-/* Rates over the last second, from the backend's counters. */
-static void measure_rates(struct ctl *c, struct ctl_backend *be, uint64_t now)
+/* Rates over the last second, from the backend's counters as read at
+ * read_ns. */
+static void measure_rates(struct ctl_backend *be, const struct weir_counters *all, uint64_t read_ns)
 {
-	struct weir_counters k;
+	const struct weir_counters *k = &all[be->id];
 	double secs;
 
-	if (now - be->measured_ns < RATE_WINDOW_NS && be->measured_ns)
+	if (read_ns - be->measured_ns < RATE_WINDOW_NS && be->measured_ns)
 		return;
-	if (dp_read_counters(c, c->loader.maps.backend_stats, be->id, &k))
-		return;
-	secs = (double)(now - be->measured_ns) / NS_PER_S;
+	secs = (double)(read_ns - be->measured_ns) / NS_PER_S;
 	if (be->measured_ns && secs > 0) {
-		be->rate.new_streams = (k.new_streams - be->seen.new_streams) / secs;
-		be->rate.ended_streams = (k.ended_streams - be->seen.ended_streams) / secs;
-		be->rate.bps = (k.bytes - be->seen.bytes) * 8 / secs;
-		be->rate.pps = (k.packets - be->seen.packets) / secs;
+		be->rate.new_streams = (k->new_streams - be->seen.new_streams) / secs;
+		be->rate.ended_streams = (k->ended_streams - be->seen.ended_streams) / secs;
+		be->rate.bps = (k->bytes - be->seen.bytes) * 8 / secs;
+		be->rate.pps = (k->packets - be->seen.packets) / secs;
 	}
-	be->seen = k;
-	be->measured_ns = now;
+	be->seen = *k;
+	be->measured_ns = read_ns;
 }
 
 static void measure_service(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
-	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 }, refused = 0;
+	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 }, refused = 0, read_ns;
+	const struct weir_counters *all = dp_backend_counters(c, now, &read_ns);
 	double secs = (double)(now - svc->measured_ns) / NS_PER_S;
 	size_t j, r;
 
-	for (j = 0; j < svc->n_backends; j++)
-		measure_rates(c, &svc->backends[j], now);
+	for (j = 0; all && j < svc->n_backends; j++)
+		measure_rates(&svc->backends[j], all, read_ns);
 	if (svc->measured_ns && now - svc->measured_ns < RATE_WINDOW_NS)
 		return;
 	dp_read_service_reasons(c, svc->id, reasons);
@@ -124,40 +124,52 @@ static double used_bps(const struct ctl_service *svc)
 	return sum;
 }
 
-/* A metric weir measures; -1 for none of its names (a reported one). */
-static int measured_value(struct ctl *c, const struct ctl_service *svc,
-			  const struct ctl_backend *be, const char *name, double *v, bool *known)
+/* A metric weir measures (an enum capacity_metric); false when it has no
+ * value (no probe answered yet). */
+static bool measured_value(struct ctl *c, const struct ctl_service *svc,
+			   const struct ctl_backend *be, int metric, double *v)
 {
 	const struct weir_backend_counts *bc = c->loader.mm.backend_counts;
 
-	*known = true;
-	if (!strcmp(name, "streams.active"))
+	switch (metric) {
+	case CAPACITY_STREAMS_ACTIVE:
 		*v = bc ? (double)weir_read(&bc[be->id].streams) : 0;
-	else if (!strcmp(name, "streams.new_rate"))
+		break;
+	case CAPACITY_STREAMS_NEW_RATE:
 		*v = be->rate.new_streams;
-	else if (!strcmp(name, "streams.ended_rate"))
+		break;
+	case CAPACITY_STREAMS_ENDED_RATE:
 		*v = be->rate.ended_streams;
-	else if (!strcmp(name, "rx.bps"))
+		break;
+	case CAPACITY_RX_BPS:
 		*v = be->rate.bps;
-	else if (!strcmp(name, "rx.pps"))
+		break;
+	case CAPACITY_RX_PPS:
 		*v = be->rate.pps;
-	else if (!strcmp(name, "refused.rate"))
+		break;
+	case CAPACITY_REFUSED_RATE:
 		*v = svc->refused_rate;
-	else if (!strcmp(name, "probe.latency_ms"))
-		*known = be->probe.has_delay, *v = (double)be->probe.delay_ns / 1e6;
-	else if (!strcmp(name, "allocation.used"))
+		break;
+	case CAPACITY_PROBE_LATENCY_MS:
+		*v = (double)be->probe.delay_ns / 1e6;
+		return be->probe.has_delay;
+	case CAPACITY_ALLOCATION_USED:
 		*v = used_bps(svc);
-	else if (!strcmp(name, "allocation.capacity"))
+		break;
+	case CAPACITY_ALLOCATION_CAPACITY:
 		*v = (double)svc->cfg.capacity_rate;
-	else if (!strcmp(name, "health.up"))
+		break;
+	case CAPACITY_HEALTH_UP:
 		*v = be->up;
-	else if (!strcmp(name, "breaker.open"))
+		break;
+	case CAPACITY_BREAKER_OPEN:
 		*v = overload_breaker_open(svc, be);
-	else if (!strcmp(name, "weight"))
+		break;
+	default: /* CAPACITY_WEIGHT */
 		*v = be->cfg.weight;
-	else
-		return -1;
-	return 0;
+		break;
+	}
+	return true;
 }
 
 /* A backend's own report, while it is fresh (the service's report-ttl). */
@@ -179,31 +191,33 @@ static bool reported_value(const struct ctl_service *svc, const struct ctl_backe
 	return false;
 }
 
-/* The pool's matrix for e: its usable backends' values of e's names. */
+/* The pool's matrix for e: its usable backends' values of e's names,
+ * each name looked up once for the pool, not once a cell. */
 int expressions_pool(struct ctl *c, const struct ctl_service *svc, const struct expr *e,
 		     const size_t *members, size_t n, uint64_t now, struct expr_pool *pool)
 {
 	size_t vars = expr_var_count(e), b, v;
 	double *values = calloc(n * vars + 1, sizeof(double));
 	unsigned char *present = calloc(n * vars + 1, 1);
-	bool known;
+	int metric[EXPR_MAX_VARS];
 
 	if (!values || !present) {
 		free(values);
 		free(present);
 		return -ENOMEM;
 	}
+	for (v = 0; v < vars; v++)
+		metric[v] = capacity_metric_of(expr_var_name(e, v));
 	for (b = 0; b < n; b++) {
 		const struct ctl_backend *be = &svc->backends[members[b]];
 
 		for (v = 0; v < vars; v++) {
-			const char *name = expr_var_name(e, v);
 			double *cell = &values[b * vars + v];
 
-			if (measured_value(c, svc, be, name, cell, &known) == 0)
-				present[b * vars + v] = known;
-			else
-				present[b * vars + v] = reported_value(svc, be, name, now, cell);
+			present[b * vars + v] =
+				metric[v] >= 0
+					? measured_value(c, svc, be, metric[v], cell)
+					: reported_value(svc, be, expr_var_name(e, v), now, cell);
 		}
 	}
 	*pool = (struct expr_pool){ n, vars, values, present };
@@ -216,8 +230,7 @@ void expressions_pool_free(struct expr_pool *pool)
 	free((void *)pool->present);
 }
 
-/* The backends an expression runs over: the usable ones. */
-static size_t pool_members(const struct ctl_service *svc, size_t *members)
+size_t expressions_members(const struct ctl_service *svc, size_t *members)
 {
 	size_t j, n = 0;
 
@@ -270,31 +283,39 @@ static void rank_weights(struct ctl_service *svc, const size_t *members, size_t 
 	}
 }
 
+struct backend_eval {
+	struct ctl_service *svc;
+	const size_t *members;
+	int which;
+	uint64_t now;
+};
+
+static void take_value(void *ctx, size_t b, int ret, double v, const struct expr_error *err)
+{
+	const struct backend_eval *x = ctx;
+	struct ctl_backend *be = &x->svc->backends[x->members[b]];
+
+	if (ret)
+		log_eval_error(x->svc, be, x->which, err, x->now);
+	if (x->which == EXPR_RANKING) {
+		be->rank_ok = !ret;
+		be->rank = ret ? 0 : v;
+	} else {
+		be->limit_ok = !ret;
+		be->limit = ret ? 0 : (uint32_t)fmin(fmax(floor(v), 0), UINT32_MAX);
+	}
+}
+
 static void eval_per_backend(struct ctl *c, struct ctl_service *svc, int which,
 			     const size_t *members, size_t n, uint64_t now)
 {
+	struct backend_eval x = { svc, members, which, now };
 	const struct expr *e = svc->exprs[which];
-	struct expr_error err;
 	struct expr_pool pool;
-	double v;
-	size_t b;
 
 	if (!e || expressions_pool(c, svc, e, members, n, now, &pool))
 		return;
-	for (b = 0; b < n; b++) {
-		struct ctl_backend *be = &svc->backends[members[b]];
-		int ret = expr_eval(e, &pool, b, &v, &err);
-
-		if (ret)
-			log_eval_error(svc, be, which, &err, now);
-		if (which == EXPR_RANKING) {
-			be->rank_ok = !ret;
-			be->rank = ret ? 0 : v;
-		} else {
-			be->limit_ok = !ret;
-			be->limit = ret ? 0 : (uint32_t)fmin(fmax(floor(v), 0), UINT32_MAX);
-		}
-	}
+	expr_eval_each(e, &pool, take_value, &x);
 	expressions_pool_free(&pool);
 }
 
@@ -418,7 +439,7 @@ static uint64_t steering_digest(const struct ctl_service *svc)
 static void service_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
 	static size_t members[WEIR_MAX_SLOTS];
-	size_t n = pool_members(svc, members);
+	size_t n = expressions_members(svc, members);
 	uint64_t before = steering_digest(svc);
 	double k;
 

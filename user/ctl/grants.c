@@ -75,29 +75,25 @@ static int reserve(struct ctl *c, struct ctl_service *svc, const struct ctl_clas
 	return streams > svc->limit_streams[p] ? ALLOC_REFUSE_CAPACITY : ALLOC_REFUSE_MIN_UNMET;
 }
 
-/* What the stream will get: the allocation with it running. */
+/* What the stream will get: the allocation with it running, before any
+ * burst. Its place is taken already (reserve()): the stream count, which
+ * the last update measured, must not refuse it again. */
 static uint64_t granted_rate(struct ctl_service *svc, const struct ctl_class *cl)
 {
 	struct alloc_class *ac = calloc(svc->n_classes + 2, sizeof(*ac));
 	struct alloc_class *work = calloc(svc->n_classes + 2, sizeof(*work));
-	size_t *scratch = calloc(svc->n_classes + 2, sizeof(*scratch)), i;
-	struct alloc_service as = {
-		.capacity_rate = svc->cfg.capacity_rate,
-		.share = svc->cfg.share,
-		.burst = false,
-		.reserve_permille = svc->cfg.priority_reserve,
-	};
+	size_t *scratch = calloc(svc->n_classes + 2, sizeof(*scratch));
+	struct alloc_service as;
 	uint64_t rate = 0;
 	int reason;
 
-	for (i = 0; ac && i < svc->n_classes; i++)
-		ac[i] = (struct alloc_class){ .min = svc->classes[i].min_bps,
-					      .max = svc->classes[i].max_bps,
-					      .priority = svc->classes[i].priority,
-					      .running = svc->classes[i].running };
-	if (ac && work && scratch)
+	if (ac && work && scratch) {
+		classes_alloc_inputs(svc, &as, ac);
+		as.capacity_streams = 0;
+		as.burst = false;
 		rate = alloc_grant(&as, ac, svc->n_classes, cl->min_bps, cl->max_bps, cl->priority,
 				   work, scratch, &reason);
+	}
 	free(ac);
 	free(work);
 	free(scratch);
@@ -179,7 +175,7 @@ int grants_request(struct ctl *c, struct ctl_service *svc, const struct grant_re
 	g->key = rq->key;
 	g->key.service_id = svc->id;
 	g->expires_ns = ctl_now_ns() + rq->ttl_ns;
-	g->granted_bps = *granted_bps = granted_rate(svc, cl);
+	*granted_bps = granted_rate(svc, cl);
 	g->used = true;
 	cl->grants++;
 	ret = publish(c, g, slot);

@@ -6,43 +6,24 @@
  * consecutive successes bring it back; either marks its service dirty.
  * Failures of our own (no descriptor, no local port, no memory) say
  * nothing of the backend: the check is retried, never counted against it.
- * At most HEALTH_INFLIGHT_MAX checks are in flight, so thousands of
- * backends never exhaust the descriptors the socket server needs.
+ * The connects are sockaddr.c's, within its in-flight budget.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ctl/ctl.h"
 #include "ctl/log.h"
 #include "ctl/sockaddr.h"
 
-#define HEALTH_INFLIGHT_MAX 256
 #define HEALTH_RETRY_NS 100000000ULL
-
-static unsigned int inflight;
 
 void health_close(struct ctl_backend *be)
 {
-	/* Linger 0: end the probe with a RST, leaving no TIME_WAIT behind. */
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
 	if (be->check_fd < 0)
 		return;
-	setsockopt(be->check_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(be->check_fd);
+	connect_close(be->check_fd);
 	be->check_fd = -1;
-	inflight--;
-}
-
-/* This host's resources ran out, not the backend's patience. */
-static bool local_error(int err)
-{
-	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
-	       err == EADDRNOTAVAIL || err == EAGAIN;
 }
 
 static void check_postpone(struct ctl_service *svc, struct ctl_backend *be, uint64_t now, int err)
@@ -88,40 +69,27 @@ static void check_result(struct ctl_service *svc, struct ctl_backend *be, int er
 static void check_start(struct ctl_service *svc, struct ctl_backend *be, uint64_t now)
 {
 	uint16_t port = svc->cfg.health.port ? svc->cfg.health.port : svc->cfg.port;
-	int family = be->cfg.addr.family == WEIR_AF_INET ? AF_INET : AF_INET6;
-	struct sockaddr_storage ss;
-	socklen_t len = sockaddr_from(&be->cfg.addr, port, &ss);
+	int err;
 
-	if (inflight >= HEALTH_INFLIGHT_MAX)
+	if (connect_busy())
 		return; /* the next tick tries again */
 	be->check_started_ns = now;
 	be->next_check_ns = now + svc->cfg.health.interval_ns;
-	be->check_fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (be->check_fd < 0) {
-		check_postpone(svc, be, now, errno);
-		return;
-	}
-	inflight++;
-	if (connect(be->check_fd, (struct sockaddr *)&ss, len) == 0)
-		check_result(svc, be, 0);
-	else if (local_error(errno))
-		check_postpone(svc, be, now, errno);
-	else if (errno != EINPROGRESS)
-		check_result(svc, be, errno);
+	be->check_fd = connect_start(&be->cfg.addr, port, &err);
+	if (be->check_fd < 0 || connect_local_error(err))
+		check_postpone(svc, be, now, err);
+	else if (err != EINPROGRESS)
+		check_result(svc, be, err);
 }
 
 /* 0: connected; >0: failed with that errno; -EAGAIN: still in flight. */
 static int check_poll(const struct ctl_backend *be)
 {
 	struct pollfd pfd = { .fd = be->check_fd, .events = POLLOUT };
-	socklen_t len = sizeof(int);
-	int soerr = 0;
 
 	if (poll(&pfd, 1, 0) <= 0)
 		return -EAGAIN;
-	if (getsockopt(be->check_fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
-		return errno;
-	return soerr;
+	return connect_result(be->check_fd);
 }
 
 static void check_backend(struct ctl_service *svc, struct ctl_backend *be, uint64_t now)
@@ -132,7 +100,7 @@ static void check_backend(struct ctl_service *svc, struct ctl_backend *be, uint6
 		ret = check_poll(be);
 		if (ret == -EAGAIN && now - be->check_started_ns >= svc->cfg.health.timeout_ns)
 			ret = ETIMEDOUT;
-		if (ret > 0 && local_error(ret))
+		if (ret > 0 && connect_local_error(ret))
 			check_postpone(svc, be, now, ret);
 		else if (ret != -EAGAIN)
 			check_result(svc, be, ret);

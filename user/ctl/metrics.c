@@ -33,7 +33,6 @@
 #include "ctl/log.h"
 #include "ctl/sockaddr.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define HTTP_CONNECTIONS_MAX 16
 #define HTTP_TIMEOUT_S 5
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"

@@ -18,6 +18,7 @@
 #include "ctl/sockaddr.h"
 
 #define NEIGH_MAX 65536 /* entries read per dump; the rest are not seen */
+#define ROUTE_REFRESH_NS 1000000000ULL /* an ipip backend's next hop, looked up again */
 #define NEIGH_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)
 
 struct neigh_entry {
@@ -74,7 +75,7 @@ static int neigh_recv(int fd, struct neigh_entry *out, size_t *n)
 	}
 }
 
-static int neigh_dump(struct neigh_entry *out, size_t *n)
+static int neigh_dump(int fd, struct neigh_entry *out, size_t *n)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -85,21 +86,32 @@ static int neigh_dump(struct neigh_entry *out, size_t *n)
 		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 		.ndm.ndm_family = AF_UNSPEC,
 	};
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	int err;
 
 	*n = 0;
-	if (fd < 0)
-		return -errno;
-	err = send(fd, &req, req.nh.nlmsg_len, 0) < 0 ? -errno : neigh_recv(fd, out, n);
-	close(fd);
-	return err;
+	return send(fd, &req, req.nh.nlmsg_len, 0) < 0 ? -errno : neigh_recv(fd, out, n);
+}
+
+/* The answer to request seq: what an earlier request left unread (a dump
+ * cut short) is skipped. Its length, or -1. */
+static int route_answer(int fd, uint32_t seq, char *buf, size_t size)
+{
+	const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+	int len, tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		len = (int)recv(fd, buf, size, 0);
+		if (len < 0)
+			return -1;
+		if (NLMSG_OK(nh, (size_t)len) && nh->nlmsg_seq == seq)
+			return len;
+	}
+	return -1;
 }
 
 /* The address whose MAC the frames to dst go to: the gateway of the
  * kernel's route to dst, or dst itself when it is on the link. 0, or a
- * negative errno (no route). */
-static int route_next_hop(const struct weir_addr *dst, struct weir_addr *via)
+ * negative errno (no route). fd: the step's netlink socket. */
+static int route_next_hop(int fd, const struct weir_addr *dst, struct weir_addr *via)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -107,26 +119,26 @@ static int route_next_hop(const struct weir_addr *dst, struct weir_addr *via)
 		char attrs[64];
 	} req = { 0 };
 	static char buf[8192];
+	static uint32_t seq = 1;
 	size_t alen = dst->family == WEIR_AF_INET ? 4 : 16;
 	struct rtattr *rta =
 		(struct rtattr *)((char *)&req + NLMSG_ALIGN(NLMSG_LENGTH(sizeof(req.rtm))));
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), len, rlen;
 	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
 	struct rtmsg *rtm;
+	int len, rlen;
 
-	if (fd < 0)
-		return -errno;
 	req.nh.nlmsg_type = RTM_GETROUTE;
 	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.nh.nlmsg_seq = ++seq;
 	req.rtm.rtm_family = dst->family == WEIR_AF_INET ? AF_INET : AF_INET6;
 	req.rtm.rtm_dst_len = alen * 8;
 	rta->rta_type = RTA_DST;
 	rta->rta_len = RTA_LENGTH(alen);
 	memcpy(RTA_DATA(rta), dst->bytes, alen);
 	req.nh.nlmsg_len = NLMSG_ALIGN(NLMSG_LENGTH(sizeof(req.rtm))) + RTA_ALIGN(rta->rta_len);
-	len = send(fd, &req, req.nh.nlmsg_len, 0) < 0 ? -1 : (int)recv(fd, buf, sizeof(buf), 0);
-	close(fd);
-	if (len < 0 || !NLMSG_OK(nh, (size_t)len) || nh->nlmsg_type != RTM_NEWROUTE)
+	len = send(fd, &req, req.nh.nlmsg_len, 0) < 0 ? -1
+						      : route_answer(fd, seq, buf, sizeof(buf));
+	if (len < 0 || nh->nlmsg_type != RTM_NEWROUTE)
 		return -EHOSTUNREACH;
 	*via = *dst;
 	rtm = NLMSG_DATA(nh);
@@ -139,13 +151,18 @@ static int route_next_hop(const struct weir_addr *dst, struct weir_addr *via)
 }
 
 /* The address a backend's frames go to: itself (DSR: on the link), or
- * the next hop toward it (IP-in-IP: it may be routed hops away). */
-static const struct weir_addr *frame_target(const struct ctl_service *svc, struct ctl_backend *be)
+ * the next hop toward it (IP-in-IP: it may be routed hops away), which is
+ * looked up again every ROUTE_REFRESH_NS to follow route changes. */
+static const struct weir_addr *frame_target(int fd, const struct ctl_service *svc,
+					    struct ctl_backend *be, uint64_t now)
 {
 	if (svc->cfg.forwarding != WEIR_FWD_IPIP)
 		return &be->cfg.addr;
-	if (route_next_hop(&be->cfg.addr, &be->next_hop))
-		return &be->cfg.addr;
+	if (now >= be->next_route_ns) {
+		be->next_route_ns = now + ROUTE_REFRESH_NS;
+		if (route_next_hop(fd, &be->cfg.addr, &be->next_hop))
+			be->next_hop = be->cfg.addr;
+	}
 	return &be->next_hop;
 }
 
@@ -199,7 +216,8 @@ static void neigh_missing(struct ctl_service *svc, struct ctl_backend *be, uint6
 	}
 }
 
-static void neigh_update(struct ctl *c, const struct neigh_entry *tab, size_t n, uint64_t now)
+static void neigh_update(struct ctl *c, int fd, const struct neigh_entry *tab, size_t n,
+			 uint64_t now)
 {
 	size_t i, j;
 
@@ -212,7 +230,7 @@ static void neigh_update(struct ctl *c, const struct neigh_entry *tab, size_t n,
 
 			if (be->cfg.has_mac)
 				continue;
-			e = neigh_find(c, tab, n, frame_target(svc, be));
+			e = neigh_find(c, tab, n, frame_target(fd, svc, be, now));
 			if (!e) {
 				if (!be->mac_known)
 					neigh_missing(svc, be, now);
@@ -240,17 +258,22 @@ static bool neigh_wanted(const struct ctl *c)
 	return false;
 }
 
-/* Every second to follow MAC changes; every tick while a MAC is missing. */
+/* Every second to follow MAC changes; every tick while a MAC is missing.
+ * One netlink socket a step serves the dump and the route lookups. */
 void neigh_step(struct ctl *c, uint64_t now)
 {
 	static struct neigh_entry tab[NEIGH_MAX];
 	size_t n;
+	int fd;
 
 	if (now < c->next_neigh_ns && !neigh_wanted(c))
 		return;
 	c->next_neigh_ns = now + 1000000000ULL;
-	if (neigh_dump(tab, &n) == 0)
-		neigh_update(c, tab, n, now);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd >= 0 && neigh_dump(fd, tab, &n) == 0)
+		neigh_update(c, fd, tab, n, now);
 	else
 		pr_warn("neighbour table: dump failed\n");
+	if (fd >= 0)
+		close(fd);
 }

@@ -16,7 +16,6 @@
 #include "ctl/log.h"
 
 #define NS_PER_S 1000000000ULL
-#define THROTTLE_INTERVAL_NS NS_PER_S
 #define THROTTLE_INITIAL 10
 #define THROTTLE_MAX 1000
 /* A half-open backend gets one slot for every this many of a closed one. */
@@ -48,7 +47,6 @@ static void throttle_params_of(const struct ctl_service *svc, const struct ctl_b
 {
 	throttle_params_default(p);
 	p->max_limit = be->cfg.max_streams ? be->cfg.max_streams : THROTTLE_MAX;
-	p->interval_ns = THROTTLE_INTERVAL_NS;
 	p->latency_target_ns = svc->cfg.overload.delay_target_ns;
 }
 
@@ -155,16 +153,28 @@ static void breaker_clock(struct ctl_service *svc, uint64_t now)
 	struct breaker_params bp;
 	size_t j;
 
+	if (!breaker_on(svc))
+		return;
+	breaker_params_of(&svc->cfg.overload, &bp);
+	for (j = 0; j < svc->n_backends; j++)
+		breaker_event(svc, &svc->backends[j],
+			      breaker_tick(&svc->backends[j].breaker, &bp, now));
+}
+
+/* Turned off: forget what the breakers saw. */
+static void breaker_off(struct ctl_service *svc)
+{
+	struct breaker_params bp;
+	size_t j;
+
+	if (breaker_on(svc))
+		return;
 	breaker_params_of(&svc->cfg.overload, &bp);
 	for (j = 0; j < svc->n_backends; j++) {
-		struct ctl_backend *be = &svc->backends[j];
-
-		if (breaker_on(svc)) {
-			breaker_event(svc, be, breaker_tick(&be->breaker, &bp, now));
-		} else if (breaker_state(&be->breaker) != BREAKER_CLOSED) {
-			breaker_init(&be->breaker, &bp); /* turned off: forget it */
-			svc->dirty = true;
-		}
+		if (breaker_state(&svc->backends[j].breaker) == BREAKER_CLOSED)
+			continue;
+		breaker_init(&svc->backends[j].breaker, &bp);
+		svc->dirty = true;
 	}
 }
 
@@ -309,20 +319,25 @@ static void write_admission(struct ctl *c, const struct ctl_service *svc)
 	*(volatile uint32_t *)&adm->hold = hold;
 }
 
+/* Turned off: no probability left behind. */
+static void pie_off(struct ctl *c, struct ctl_service *svc)
+{
+	struct pie_params pp;
+
+	if (svc->cfg.overload.admission == WEIR_ADMISSION_PIE ||
+	    (!svc->pie.prob && !svc->next_pie_ns))
+		return;
+	pie_params_of(&svc->cfg.overload, &pp);
+	pie_init(&svc->pie, &pp);
+	svc->next_pie_ns = 0;
+	write_admission(c, svc);
+}
+
 static void pie_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
 	struct pie_params pp;
 
-	if (svc->cfg.overload.admission != WEIR_ADMISSION_PIE) {
-		if (svc->pie.prob || svc->next_pie_ns) {
-			pie_params_of(&svc->cfg.overload, &pp);
-			pie_init(&svc->pie, &pp);
-			svc->next_pie_ns = 0;
-			write_admission(c, svc);
-		}
-		return;
-	}
-	if (now < svc->next_pie_ns)
+	if (svc->cfg.overload.admission != WEIR_ADMISSION_PIE || now < svc->next_pie_ns)
 		return;
 	/* missed updates are skipped, not replayed */
 	svc->next_pie_ns =
@@ -348,19 +363,17 @@ uint64_t overload_burst_left(const struct ctl_service *svc)
 
 /* ---- autothrottle ---- */
 
-static void throttle_start(struct ctl *c, const struct ctl_service *svc, struct ctl_backend *be)
+static void throttle_start(const struct ctl_service *svc, struct ctl_backend *be,
+			   const struct weir_counters *all)
 {
 	struct throttle_params tp;
-	struct weir_counters cnt;
 
 	throttle_params_of(svc, be, &tp);
 	throttle_init(&be->throttle, &tp, THROTTLE_INITIAL);
 	be->throttled = true;
 	be->peak_streams = 0;
 	be->probe.sum_ns = be->probe.samples = 0;
-	be->seen_ended = dp_read_counters(c, c->loader.maps.backend_stats, be->id, &cnt)
-				 ? 0
-				 : cnt.ended_streams;
+	be->seen_ended = all ? all[be->id].ended_streams : 0;
 }
 
 static uint32_t backend_streams(const struct ctl *c, const struct ctl_backend *be)
@@ -371,19 +384,15 @@ static uint32_t backend_streams(const struct ctl *c, const struct ctl_backend *b
 }
 
 static void throttle_backend(struct ctl *c, struct ctl_service *svc, struct ctl_backend *be,
-			     bool refused)
+			     const struct weir_counters *cnt, bool refused)
 {
 	struct throttle_sample s = { 0 };
 	struct throttle_params tp;
-	struct weir_counters cnt;
 	uint32_t before = be->throttle.limit;
 
-	if (dp_read_counters(c, c->loader.maps.backend_stats, be->id, &cnt))
-		return;
 	throttle_params_of(svc, be, &tp);
-	s.completions =
-		(double)(cnt.ended_streams - be->seen_ended) * NS_PER_S / THROTTLE_INTERVAL_NS;
-	be->seen_ended = cnt.ended_streams;
+	s.completions = (double)(cnt->ended_streams - be->seen_ended) * NS_PER_S / tp.interval_ns;
+	be->seen_ended = cnt->ended_streams;
 	s.latency_ns = be->probe.samples ? be->probe.sum_ns / be->probe.samples : 0;
 	s.peak = be->peak_streams;
 	s.utilised = s.peak >= before || (refused && s.peak + 1 >= before);
@@ -394,10 +403,12 @@ static void throttle_backend(struct ctl *c, struct ctl_service *svc, struct ctl_
 		svc->dirty = true;
 }
 
-static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
+/* Every update: the autothrottle starts or stops with its option, and
+ * each backend's streams are sampled for the interval's peak. */
+static void throttle_sample(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
-	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 };
-	bool refused;
+	const struct weir_counters *all = NULL;
+	uint64_t read_ns;
 	size_t j;
 
 	for (j = 0; j < svc->n_backends; j++) {
@@ -410,20 +421,47 @@ static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 			be->throttled = false;
 			continue;
 		}
-		if (!be->throttled)
-			throttle_start(c, svc, be);
+		if (!be->throttled) {
+			all = all ?: dp_backend_counters(c, now, &read_ns);
+			throttle_start(svc, be, all);
+		}
 		n = backend_streams(c, be);
 		if (n > be->peak_streams)
 			be->peak_streams = n;
 	}
+}
+
+static void throttle_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
+{
+	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 }, read_ns;
+	const struct weir_counters *all;
+	struct throttle_params tp;
+	bool refused;
+	size_t j;
+
 	if (!svc->cfg.overload.capacity_limit_auto || now < svc->next_throttle_ns)
 		return;
-	svc->next_throttle_ns = now + THROTTLE_INTERVAL_NS;
+	throttle_params_default(&tp); /* its interval is every backend's */
+	svc->next_throttle_ns = now + tp.interval_ns;
 	dp_read_service_reasons(c, svc->id, reasons);
 	refused = reasons[WEIR_DROP_BACKEND_FULL] != svc->seen_backend_full;
 	svc->seen_backend_full = reasons[WEIR_DROP_BACKEND_FULL];
-	for (j = 0; j < svc->n_backends; j++)
-		throttle_backend(c, svc, &svc->backends[j], refused);
+	all = dp_backend_counters(c, now, &read_ns);
+	for (j = 0; all && j < svc->n_backends; j++)
+		if (svc->backends[j].throttled) /* started by the last update */
+			throttle_backend(c, svc, &svc->backends[j], &all[svc->backends[j].id],
+					 refused);
+}
+
+void overload_tick(struct ctl *c, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_services; i++) {
+		pie_off(c, &c->services[i]);
+		breaker_off(&c->services[i]);
+		throttle_sample(c, &c->services[i], now);
+	}
 }
 
 void overload_step(struct ctl *c, uint64_t now)

@@ -5,35 +5,28 @@
  * fresh connection up to its status line, so it waits in the backend's
  * queue like a client's request. Unlike health checks, probes are polled
  * with the control socket rather than once a tick: a delay of a few
- * milliseconds is measured to well under one.
+ * milliseconds is measured to well under one. A probe this host could
+ * not start (no descriptor, no local port) is tried again at the next
+ * interval and says nothing of the backend: the breaker never sees it.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "ctl/ctl.h"
 #include "ctl/sockaddr.h"
 
-static unsigned int inflight;
-
 void probe_close(struct ctl_backend *be)
 {
-	/* Linger 0: a RST, no TIME_WAIT left behind ten times a second. */
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
 	if (be->probe.phase == PROBE_IDLE)
 		return;
-	setsockopt(be->probe.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(be->probe.fd);
+	connect_close(be->probe.fd);
 	be->probe.fd = -1;
 	be->probe.phase = PROBE_IDLE;
-	inflight--;
 }
 
 static void probe_end(struct ctl *c, struct ctl_service *svc, struct ctl_backend *be, int err,
@@ -54,25 +47,25 @@ static void probe_end(struct ctl *c, struct ctl_service *svc, struct ctl_backend
 static void probe_start(struct ctl *c, struct ctl_service *svc, struct ctl_backend *be,
 			uint64_t now)
 {
-	int family = be->cfg.addr.family == WEIR_AF_INET ? AF_INET : AF_INET6;
-	struct sockaddr_storage ss;
-	socklen_t len = sockaddr_from(&be->cfg.addr, svc->cfg.port, &ss);
-	int fd;
+	int fd, err;
 
-	if (inflight >= PROBE_INFLIGHT_MAX)
+	if (connect_busy())
 		return; /* the next step tries again */
 	be->probe.next_ns = now + svc->cfg.overload.probe_interval_ns;
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = connect_start(&be->cfg.addr, svc->cfg.port, &err);
 	if (fd < 0)
 		return; /* this host's shortage, not the backend's: not counted */
-	inflight++;
 	be->probe.fd = fd;
 	be->probe.phase = PROBE_CONNECTING;
+	if (connect_local_error(err)) {
+		probe_close(be);
+		return;
+	}
 	be->probe.started_ns = now;
 	be->probe.got = 0;
 	be->probe.sent++;
-	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS)
-		probe_end(c, svc, be, errno, now);
+	if (err && err != EINPROGRESS)
+		probe_end(c, svc, be, err, now);
 }
 
 static int send_request(const struct ctl_service *svc, struct ctl_backend *be)
@@ -126,23 +119,17 @@ static int read_status(struct ctl_backend *be)
 	return parse_status(p);
 }
 
-static int connect_result(const struct ctl_backend *be)
-{
-	socklen_t len = sizeof(int);
-	int soerr = 0;
-
-	if (getsockopt(be->probe.fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
-		return errno;
-	return soerr;
-}
-
 static void probe_ready(struct ctl *c, struct ctl_service *svc, struct ctl_backend *be,
 			short revents, uint64_t now)
 {
 	int ret;
 
 	if (be->probe.phase == PROBE_CONNECTING) {
-		ret = connect_result(be);
+		ret = connect_result(be->probe.fd);
+		if (ret && connect_local_error(ret)) {
+			probe_close(be); /* not the backend's: not counted */
+			return;
+		}
 		if (!ret && svc->cfg.overload.probe == WEIR_PROBE_HTTP)
 			ret = send_request(svc, be) ?: -EAGAIN;
 	} else {

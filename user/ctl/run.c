@@ -215,9 +215,18 @@ static int load_config(const struct run_opts *o, struct weir_config *cfg)
 	return ret;
 }
 
-void ctl_tick(struct ctl *c, uint64_t now)
+/* Services whose slots or limits may have changed are written now. */
+static void sync_dirty(struct ctl *c)
 {
 	size_t i;
+
+	for (i = 0; i < c->n_services; i++)
+		if (c->services[i].dirty)
+			dp_sync_service(c, &c->services[i]);
+}
+
+void ctl_tick(struct ctl *c, uint64_t now)
+{
 
 	health_step(c, now);
 	neigh_step(c, now);
@@ -225,14 +234,13 @@ void ctl_tick(struct ctl *c, uint64_t now)
 	grants_tick(c, now);
 	lifecycle_step(c, now);
 	expressions_step(c, now);
+	overload_tick(c, now);
 	if (now >= c->next_verify_ns) {
 		c->next_verify_ns = now + VERIFY_INTERVAL_NS;
 		dp_verify(c);
 		dp_sync_ports(c);
 	}
-	for (i = 0; i < c->n_services; i++)
-		if (c->services[i].dirty)
-			dp_sync_service(c, &c->services[i]);
+	sync_dirty(c);
 	if (now >= c->next_sweep_ns && !dp_sweep_in_pass(c))
 		c->next_sweep_ns = now + SWEEP_INTERVAL_NS;
 	else if (!dp_sweep_in_pass(c))
@@ -241,12 +249,12 @@ void ctl_tick(struct ctl *c, uint64_t now)
 		pr_warn("stream sweep failed\n");
 }
 
-/* How long to wait in poll(): until the next tick or the next overload
- * work (a probe to start or time out, a PIE update), whichever is first;
- * not at all while a client's command runs in steps. */
-static int wait_ms(const struct ctl *c, uint64_t next_tick, uint64_t now)
+/* How long to wait in poll(): until the next tick, the overload work due
+ * (a probe to start or time out, a PIE update) or the metrics', whichever
+ * is first; not at all while a client's command runs in steps. */
+static int wait_ms(const struct ctl *c, uint64_t next_tick, uint64_t due, uint64_t now)
 {
-	uint64_t due = overload_next_due(c), metrics = metrics_next_due(c, now);
+	uint64_t metrics = metrics_next_due(c, now);
 
 	if (server_working(c))
 		return 0;
@@ -263,21 +271,28 @@ uint64_t ctl_loop_once(struct ctl *c, uint64_t next_tick)
 {
 	struct pollfd pfd[SERVER_POLLFDS_MAX + PROBE_INFLIGHT_MAX + 1];
 	struct probe_owner owner[PROBE_INFLIGHT_MAX];
-	uint64_t now = ctl_now_ns();
+	uint64_t now = ctl_now_ns(), due = overload_next_due(c);
 	size_t n = server_pollfds(c, pfd, SERVER_POLLFDS_MAX);
 	size_t np = probe_pollfds(c, pfd + n, owner, PROBE_INFLIGHT_MAX);
 	size_t nm = metrics_pollfds(c, pfd + n + np, 1);
 
 	/* Client deadlines are checked at least every tick: the wait is never
 	 * longer than the update interval. */
-	if (poll(pfd, n + np + nm, wait_ms(c, next_tick, now)) >= 0) {
+	if (poll(pfd, n + np + nm, wait_ms(c, next_tick, due, now)) >= 0) {
 		/* probes first: their time is the measurement */
 		probe_handle(c, pfd + n, owner, np, ctl_now_ns());
 		server_handle(c, pfd, n, ctl_now_ns());
 	}
 	now = ctl_now_ns();
 	metrics_step(c, now);
-	overload_step(c, now);
+	/* A wake-up for a descriptor (a probe's answer, a client) has no
+	 * overload work due: only what it changed is written. Work that
+	 * became due earlier meanwhile waits for the next turn, which
+	 * computes its due time again. */
+	if (now >= due)
+		overload_step(c, now);
+	else
+		sync_dirty(c);
 	if (now < next_tick)
 		return next_tick;
 	if (now - next_tick > c->tick_late_max_ns)

@@ -30,15 +30,17 @@ int id_take(struct id_pool *p, uint32_t *id)
 	return -ENOSPC;
 }
 
-/* Streams may still name the id; see struct ctl. */
-static void hold_service_id(struct ctl *c, uint32_t id)
+void id_pool_init(struct id_pool *p, const struct ctl *c, const uint64_t *held_until, uint32_t max)
 {
-	c->service_held_until[id] = c->sweep_passes_started + 1;
+	memset(p->used, 0, sizeof(p->used));
+	p->max = max;
+	p->held_until = held_until;
+	p->passes_done = c->sweep_passes_done;
 }
 
-static void hold_backend_id(struct ctl *c, uint32_t id)
+void id_hold(const struct ctl *c, uint64_t *held_until, uint32_t id)
 {
-	c->backend_held_until[id] = c->sweep_passes_started + 1;
+	held_until[id] = c->sweep_passes_started + 1;
 }
 
 uint64_t ctl_now_ns(void)
@@ -62,16 +64,6 @@ static struct ctl_service *find_by_key(struct ctl *c, const struct weir_service_
 	for (i = 0; i < c->n_services; i++)
 		if (same_service_key(&c->services[i].cfg, cfg))
 			return &c->services[i];
-	return NULL;
-}
-
-static struct ctl_backend *find_backend(struct ctl_service *svc, const struct weir_addr *addr)
-{
-	size_t i;
-
-	for (i = 0; svc && i < svc->n_backends; i++)
-		if (units_addr_equal(&svc->backends[i].cfg.addr, addr))
-			return &svc->backends[i];
 	return NULL;
 }
 
@@ -139,7 +131,7 @@ static int build_service(struct ctl *c, struct ctl_service *ns,
 			: UINT32_MAX;
 	for (j = 0; j < cfg->n_backends; j++) {
 		struct ctl_backend *nb = &ns->backends[j];
-		struct ctl_backend *ob = find_backend(old, &cfg->backends[j].addr);
+		struct ctl_backend *ob = state_find_backend(old, &cfg->backends[j].addr);
 
 		nb->cfg = cfg->backends[j];
 		backend_init_runtime(nb);
@@ -271,14 +263,13 @@ static void hold_released(struct ctl *c, const struct id_pools *pools)
 		const struct ctl_service *svc = &c->services[i];
 
 		if (!pools->services.used[svc->id])
-			hold_service_id(c, svc->id);
+			id_hold(c, c->service_held_until, svc->id);
 		for (j = 0; j < svc->n_backends; j++)
 			if (!pools->backends.used[svc->backends[j].id])
-				hold_backend_id(c, svc->backends[j].id);
+				id_hold(c, c->backend_held_until, svc->backends[j].id);
 		for (j = 0; j < svc->n_classes; j++)
 			if (!pools->classes.used[svc->classes[j].id])
-				c->class_held_until[svc->classes[j].id] =
-					c->sweep_passes_started + 1;
+				id_hold(c, c->class_held_until, svc->classes[j].id);
 	}
 }
 
@@ -288,14 +279,9 @@ static int build_all(struct ctl *c, const struct weir_config *cfg, struct ctl_se
 	size_t i;
 	int err = 0;
 
-	pools->services.max = WEIR_MAX_SERVICES;
-	pools->backends.max = WEIR_MAX_BACKENDS;
-	pools->services.held_until = c->service_held_until;
-	pools->backends.held_until = c->backend_held_until;
-	pools->classes.max = WEIR_MAX_CLASSES;
-	pools->classes.held_until = c->class_held_until;
-	pools->services.passes_done = pools->backends.passes_done = c->sweep_passes_done;
-	pools->classes.passes_done = c->sweep_passes_done;
+	id_pool_init(&pools->services, c, c->service_held_until, WEIR_MAX_SERVICES);
+	id_pool_init(&pools->backends, c, c->backend_held_until, WEIR_MAX_BACKENDS);
+	id_pool_init(&pools->classes, c, c->class_held_until, WEIR_MAX_CLASSES);
 	for (i = 0; i < cfg->n_services && !err; i++)
 		err = build_service(c, &svcs[i], &cfg->services[i], &pools->services,
 				    &pools->backends, &pools->classes);
@@ -407,6 +393,16 @@ struct ctl_service *state_find_service(struct ctl *c, const char *name)
 	return NULL;
 }
 
+struct ctl_backend *state_find_backend(struct ctl_service *svc, const struct weir_addr *addr)
+{
+	size_t i;
+
+	for (i = 0; svc && i < svc->n_backends; i++)
+		if (units_addr_equal(&svc->backends[i].cfg.addr, addr))
+			return &svc->backends[i];
+	return NULL;
+}
+
 struct weir_service_config *state_config_service(struct weir_config *cfg, const char *name)
 {
 	size_t i;
@@ -481,7 +477,7 @@ static int adopt_backend(struct ctl *c, uint32_t id, const struct weir_backend *
 		if (c->services[i].id == val->service_id)
 			break;
 	if (i == c->n_services) { /* a leftover of a deleted service */
-		hold_backend_id(c, id);
+		id_hold(c, c->backend_held_until, id);
 		return dp_clear_backend(c, id);
 	}
 	arr = realloc(c->services[i].backends, (c->services[i].n_backends + 1) * sizeof(*arr));

@@ -36,7 +36,6 @@ struct sweep {
 	struct weir_stream_key token;
 	uint64_t active_by_service[WEIR_MAX_SERVICES];
 	uint64_t active_by_backend[WEIR_MAX_BACKENDS];
-	uint64_t by_state[WEIR_STATE_MAX];
 	uint64_t total, closing, expired;
 	/* reconciliation, by class id */
 	bool watched[WEIR_MAX_CLASSES];
@@ -102,16 +101,31 @@ static enum entry_verdict classify(const struct sweep *s, const struct weir_stre
 	return ENTRY_KEEP;
 }
 
+static bool counted_state(uint8_t state)
+{
+	return state == WEIR_STATE_ACTIVE || state == WEIR_STATE_PROVISIONAL;
+}
+
+/* The entry says what its last packet saw; a counted stream whose epoch
+ * slot was released since is paused, though its entry learns it only at
+ * its next packet. */
+uint8_t dp_stream_state(const struct ctl *c, const struct weir_stream *v)
+{
+	struct weir_class_counts *cc;
+
+	if (!counted_state(v->state) || v->class_id >= WEIR_MAX_CLASSES ||
+	    !c->loader.mm.class_counts)
+		return v->state;
+	cc = &c->loader.mm.class_counts[v->class_id];
+	return WEIR_SLOT_TAG(weir_read(weir_slot(cc, v->epoch))) == v->epoch ? v->state
+									     : WEIR_STATE_PAUSED;
+}
+
 /* A stream that counts in its class: counted state, its slot unreleased. */
 static bool counts_now(const struct ctl *c, const struct weir_stream *v)
 {
-	const struct weir_class_counts *cc;
-
-	if ((v->state != WEIR_STATE_ACTIVE && v->state != WEIR_STATE_PROVISIONAL) ||
-	    v->class_id >= WEIR_MAX_CLASSES || !c->loader.mm.class_counts)
-		return false;
-	cc = &c->loader.mm.class_counts[v->class_id];
-	return WEIR_SLOT_TAG(weir_read(&cc->epochs[v->epoch % WEIR_EPOCH_SLOTS])) == v->epoch;
+	return c->loader.mm.class_counts && v->class_id < WEIR_MAX_CLASSES &&
+	       counted_state(dp_stream_state(c, v));
 }
 
 /* true: the entry is to be removed. */
@@ -123,8 +137,6 @@ static bool sweep_entry(const struct ctl *c, struct sweep *s, const struct weir_
 	s->total++;
 	if (verdict == ENTRY_REMOVE)
 		return true;
-	if (v->state < WEIR_STATE_MAX)
-		s->by_state[v->state]++;
 	if (v->state == WEIR_STATE_CLOSING) {
 		s->closing++;
 		return false;
@@ -296,7 +308,6 @@ static void sweep_publish(struct ctl *c, struct sweep *s)
 	reconcile_end(c, s);
 	c->total_streams = s->total;
 	c->closing_streams = s->closing;
-	memcpy(c->streams_by_state, s->by_state, sizeof(c->streams_by_state));
 	c->sweep_passes_done = s->pass;
 	if (s->expired)
 		pr_debug("sweep: removed %lu of %lu streams\n", (unsigned long)s->expired,
@@ -309,7 +320,6 @@ static void sweep_begin(struct ctl *c, struct sweep *s)
 	reconcile_begin(c, s);
 	memset(s->active_by_service, 0, sizeof(s->active_by_service));
 	memset(s->active_by_backend, 0, sizeof(s->active_by_backend));
-	memset(s->by_state, 0, sizeof(s->by_state));
 	s->total = s->closing = s->expired = 0;
 	s->have_token = false;
 	s->in_pass = true;
