@@ -33,4 +33,12 @@ static inline int tool_sockaddr(const char *text, int port, struct sockaddr_stor
 	return -1;
 }
 
+/* The port of an AF_INET or AF_INET6 address, in host order. */
+static inline int tool_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
 #endif

@@ -104,6 +104,12 @@ static int conn_start(const struct opts *o, struct conn *c, int i)
 	}
 	if (connect(c->fd, (struct sockaddr *)&dst, dlen) && errno != EINPROGRESS)
 		return -1;
+	/* Without --sport-base the kernel picked the port at connect(): the
+	 * report names the real one, so a test can find the stream at a
+	 * receiver. */
+	slen = sizeof(src);
+	if (!getsockname(c->fd, (struct sockaddr *)&src, &slen))
+		c->sport = tool_port(&src);
 	return 0;
 }
 
