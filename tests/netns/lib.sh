@@ -206,8 +206,10 @@ t_iperf_mbps() {
 }
 
 # t_sinks PROTO PORT: a weir-sink on every backend; t_sinks_stop PORT
-# ends them (in this shell, not a subshell: it waits for them), then
-# t_sinks_json PORT prints their reports, one JSON per line.
+# ends them and fails the test if one wrote no report (it runs in the
+# test's shell: it waits for them, and a fail there ends the test, where
+# one in t_sinks_json's $(...) or pipe would end only that subshell);
+# then t_sinks_json PORT prints their reports, one JSON per line.
 declare -gA T_SINKS=()
 t_sinks() {
 	local b
@@ -227,6 +229,7 @@ t_sinks_stop() {
 		pid="${T_SINKS["$b-$1"]}"
 		kill -TERM "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
+		[ -s "$T_RUN/sink-$b-$1.json" ] || fail "sink $b:$1 wrote no report"
 	done
 }
 
@@ -234,7 +237,7 @@ t_sinks_json() {
 	local b
 
 	for b in b1 b2 b3; do
-		cat "$T_RUN/sink-$b-$1.json" || fail "sink $b:$1 wrote no report"
+		cat "$T_RUN/sink-$b-$1.json"
 	done
 }
 
