@@ -13,18 +13,16 @@ services:
 $(t_service live "$VIP4" 9000 tcp round-robin - 198.18.0.11 198.18.0.12 198.18.0.13)
     health: {port: 80, interval: 200ms, timeout: 100ms, fall: 2, rise: 2}"
 b3_up() {
-	ip netns exec "${TOPO_P}b3" "$ECHO_SRV" --tcp --port 80 --name b3 &
-	b3_pid=$!
-	T_PIDS+=("$b3_pid")
+	t_bg b3 "$ECHO_SRV" --tcp --port 80 --name b3
+	b3_pid=$T_LAST_PID
 }
 b3_up
 t_wait_usable live 3
 # the held streams go to b1 and b2 only: b3 paused while they start
 w backend pause live 198.18.0.13 >/dev/null || fail "pause b3"
-t_streams c --tcp --addr "$VIP4" --port 9000 --conns 12 --hold-ms 63000 --interval-ms 100 \
-	>"$T_RUN/held.json" &
-held=$!
-T_PIDS+=("$held")
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9000 --conns 12 --hold-ms 63000 --interval-ms 100 \
+	>"$T_RUN/held.json"
+held=$T_LAST_PID
 sleep 1
 w backend resume live 198.18.0.13 >/dev/null || fail "resume b3"
 downs=0
