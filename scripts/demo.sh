@@ -42,9 +42,8 @@ out=$(ip netns exec "${TOPO_P}c" "$CLIENT" --tcp --addr "$VIP4" --port 80 --coun
 split "$out"
 
 say "admission: live takes 4 streams; 4 long-lived TCP clients connect, then 2 more"
-t_streams c --tcp --addr "$VIP4" --port 9000 --conns 4 --hold-ms 3000 >"$T_RUN/held.json" &
-held=$!
-T_PIDS+=("$held")
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9000 --conns 4 --hold-ms 3000 >"$T_RUN/held.json"
+held=$T_LAST_PID
 sleep 0.5
 t_streams c --tcp --addr "$VIP4" --port 9000 --conns 2 --hold-ms 200 |
 	jq -r '.conns[] | "  client port \(.sport // "-"): \(.begin) after \(.begin_ms) ms (a RST from the VIP)"'
@@ -53,10 +52,9 @@ wait "$held"
 jq -r '"  the 4 admitted: " + ([.conns[] | .end] | join(", "))' "$T_RUN/held.json"
 
 say "allocation: radio has 30 Mbit/s, streams of min 5 Mbit/s; 3 UDP senders offer 20 Mbit/s each"
-t_streams c --udp --addr "$VIP4" --port 9001 --conns 3 --sport-base 21000 --rate 20000000 \
-	--size 1000 --hold-ms 3000 >/dev/null &
-senders=$!
-T_PIDS+=("$senders")
+t_bg c "$STREAMS" --udp --addr "$VIP4" --port 9001 --conns 3 --sport-base 21000 --rate 20000000 \
+	--size 1000 --hold-ms 3000 >/dev/null
+senders=$T_LAST_PID
 sleep 1.5
 w stream list radio
 wait "$senders"

@@ -18,6 +18,7 @@ T_RUN="/tmp/weir-test-$TOPO_P"
 T_PIN="/sys/fs/bpf/weir-test-$TOPO_P"
 T_SOCK="$T_RUN/weir.sock"
 T_PIDS=()
+T_LAST_PID=""
 WEIR_PID=""
 VIP4=198.18.1.100
 VIP6=2001:db8:1::100
@@ -79,37 +80,60 @@ t_setup() {
 	topo_add_vip "$VIP6" || fail "VIP $VIP6"
 }
 
-# t_bg NS CMD...: start CMD in namespace NS (c, b1..b3) in the background;
-# its PID is kept for the cleanup.
+# t_bg NS CMD...: start CMD in namespace NS (c, b1..b3; - for this one,
+# the LB's) in the background, stdin from /dev/null. Its PID is kept for
+# the cleanup and left in T_LAST_PID.
 t_bg() {
 	local ns="$1"
 
 	shift
-	ip netns exec "${TOPO_P}${ns}" "$@" &
-	T_PIDS+=($!)
+	if [ "$ns" = - ]; then
+		"$@" &
+	else
+		ip netns exec "${TOPO_P}${ns}" "$@" &
+	fi
+	T_LAST_PID=$!
+	T_PIDS+=("$T_LAST_PID")
 }
 
-# Echo servers answering their name: TCP on 80 and 81, UDP on 53.
+# Echo servers answering their name: TCP on 80 and 81, UDP on 53; their
+# PIDs in T_ECHO by backend and port ("b3:80").
+declare -gA T_ECHO=()
+# shellcheck disable=SC2034 # T_ECHO is read by the tests
 t_echo_servers() {
 	local b
 
 	for b in b1 b2 b3; do
 		t_bg "$b" "$ECHO_SRV" --tcp --port 80 --name "$b"
+		T_ECHO["$b:80"]=$T_LAST_PID
 		t_bg "$b" "$ECHO_SRV" --tcp --port 81 --name "$b"
+		T_ECHO["$b:81"]=$T_LAST_PID
 		t_bg "$b" "$ECHO_SRV" --udp --port 53 --name "$b"
+		T_ECHO["$b:53"]=$T_LAST_PID
 	done
 }
 
 w() { "$WEIR" --socket "$T_SOCK" "$@"; }
 
-# t_weir_start CONFIG_TEXT: write the config and start `weir run` on the
-# LB's veth; waits for its socket.
+# t_json FILTER ARGS...: `weir --json ARGS` succeeds and satisfies the jq
+# FILTER. A function, so t_wait_for takes it without bash -c and its
+# quoting. (jq 1.6 -e exits 0 on empty input: the output is checked.)
+t_json() {
+	local out
+
+	out=$(w --json "${@:2}") && [ -n "$out" ] && jq -e "$1" >/dev/null <<<"$out"
+}
+
+# t_weir_start CONFIG_TEXT [BINARY]: write the config and start `weir run`
+# (of BINARY, $WEIR by default) on the LB's veth; waits for its socket.
 t_weir_start() {
+	local bin="${2:-$WEIR}"
+
 	printf '%s\n' "$1" >"$T_RUN/weir.yaml"
-	"$WEIR" run -c "$T_RUN/weir.yaml" -i "$TOPO_LB_IF" --socket "$T_SOCK" \
+	"$bin" run -c "$T_RUN/weir.yaml" -i "$TOPO_LB_IF" --socket "$T_SOCK" \
 		--pin-dir "$T_PIN" >>"$T_RUN/weir.log" 2>&1 &
 	WEIR_PID=$!
-	t_wait_for 5 w status || fail "weir run did not answer on $T_SOCK"
+	t_wait_for 5 w status || fail "$bin run did not answer on $T_SOCK"
 }
 
 # t_wait_for SECONDS CMD...: retry CMD every 100 ms until it succeeds.
@@ -206,17 +230,17 @@ t_iperf_mbps() {
 }
 
 # t_sinks PROTO PORT: a weir-sink on every backend; t_sinks_stop PORT
-# ends them (in this shell, not a subshell: it waits for them), then
-# t_sinks_json PORT prints their reports, one JSON per line.
+# ends them and fails the test if one wrote no report (it runs in the
+# test's shell: it waits for them, and a fail there ends the test, where
+# one in t_sinks_json's $(...) or pipe would end only that subshell);
+# then t_sinks_json PORT prints their reports, one JSON per line.
 declare -gA T_SINKS=()
 t_sinks() {
 	local b
 
 	for b in b1 b2 b3; do
-		ip netns exec "${TOPO_P}$b" "$SINK" "--$1" --port "$2" --name "$b" \
-			--out "$T_RUN/sink-$b-$2.json" &
-		T_PIDS+=($!)
-		T_SINKS["$b-$2"]=$!
+		t_bg "$b" "$SINK" "--$1" --port "$2" --name "$b" --out "$T_RUN/sink-$b-$2.json"
+		T_SINKS["$b-$2"]=$T_LAST_PID
 	done
 }
 
@@ -227,6 +251,7 @@ t_sinks_stop() {
 		pid="${T_SINKS["$b-$1"]}"
 		kill -TERM "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
+		[ -s "$T_RUN/sink-$b-$1.json" ] || fail "sink $b:$1 wrote no report"
 	done
 }
 
@@ -234,7 +259,7 @@ t_sinks_json() {
 	local b
 
 	for b in b1 b2 b3; do
-		cat "$T_RUN/sink-$b-$1.json" || fail "sink $b:$1 wrote no report"
+		cat "$T_RUN/sink-$b-$1.json"
 	done
 }
 

@@ -27,12 +27,10 @@ t_wait_usable cap 3
 t_wait_usable prio 3
 
 # 4 run (3 for 6 s, 1 for 1.5 s), the next 2 get a RST at once.
-t_streams c --tcp --addr "$VIP4" --port 9000 --conns 3 --hold-ms 6000 >"$T_RUN/a.json" &
-a=$!
-T_PIDS+=("$a")
-t_streams c --tcp --addr "$VIP4" --port 9000 --conns 1 --hold-ms 1500 >"$T_RUN/a2.json" &
-a2=$!
-T_PIDS+=("$a2")
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9000 --conns 3 --hold-ms 6000 >"$T_RUN/a.json"
+a=$T_LAST_PID
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9000 --conns 1 --hold-ms 1500 >"$T_RUN/a2.json"
+a2=$T_LAST_PID
 sleep 0.5
 b=$(t_streams c --tcp --addr "$VIP4" --port 9000 --conns 2 --hold-ms 300)
 t_log "2 more while 4 run: $(echo "$b" | jq -c '[.conns[] | {begin, begin_ms}]')"
@@ -49,10 +47,9 @@ refused=$(w --json service show cap | jq '.refused_by.capacity')
 
 # Preemption: 2 priority-1 streams fill the service; a priority-7 client
 # (class gold) gets in and one of the two is reset at its next segment.
-t_streams c --tcp --addr "$VIP4" --port 9003 --conns 2 --hold-ms 3000 --interval-ms 50 \
-	>"$T_RUN/low.json" &
-low=$!
-T_PIDS+=("$low")
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9003 --conns 2 --hold-ms 3000 --interval-ms 50 \
+	>"$T_RUN/low.json"
+low=$T_LAST_PID
 sleep 0.5
 hi=$(t_streams c --tcp --bind 198.18.0.5 --addr "$VIP4" --port 9003 --conns 1 --hold-ms 1000)
 [ "$(echo "$hi" | jq '.ok')" = 1 ] || fail "the priority-7 stream was not admitted: $hi"
@@ -67,10 +64,9 @@ t_log "priority-1 streams: $(jq -c '[.conns[] | {begin, "end": .end, end_ms}]' "
 # kill -9 and a restart: the admitted streams keep going, and the service
 # is still full for a new one.
 wait "$a"
-t_streams c --tcp --addr "$VIP4" --port 9000 --conns 4 --hold-ms 6000 --interval-ms 100 \
-	>"$T_RUN/k.json" &
-k=$!
-T_PIDS+=("$k")
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9000 --conns 4 --hold-ms 6000 --interval-ms 100 \
+	>"$T_RUN/k.json"
+k=$T_LAST_PID
 sleep 1
 kill -9 "$WEIR_PID"
 wait "$WEIR_PID" 2>/dev/null

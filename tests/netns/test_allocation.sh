@@ -29,10 +29,9 @@ t_wait_usable req 3
 t_wait_usable idle 3
 
 # Three senders of 20 Mbit/s into 30 Mbit/s, min 5 each: 10 each.
-t_streams c --udp --addr "$VIP4" --port 9001 --conns 3 --sport-base 21000 --rate 20000000 \
-	--size 1000 --hold-ms 5000 >"$T_RUN/share.json" &
-share=$!
-T_PIDS+=("$share")
+t_bg c "$STREAMS" --udp --addr "$VIP4" --port 9001 --conns 3 --sport-base 21000 --rate 20000000 \
+	--size 1000 --hold-ms 5000 >"$T_RUN/share.json"
+share=$T_LAST_PID
 sleep 1
 # A fourth whose min (20 Mbit/s) does not fit in what is left (15).
 big=$(t_streams c --udp --bind 198.18.0.5 --addr "$VIP4" --port 9001 --sport-base 22000 \
@@ -70,11 +69,10 @@ t_log "the granted stream received at $bps bit/s (max 4 Mbit/s)"
 w stream release req r1 >/dev/null || fail "release"
 
 # Idle for 4 s with pause-after 2 s: paused, then it comes back.
-t_streams c --udp --addr "$VIP4" --port 9004 --sport-base 24000 --rate 1000000 --size 500 \
-	--hold-ms 8000 --idle-at-ms 1000 --idle-ms 5000 >/dev/null &
-idle=$!
-T_PIDS+=("$idle")
-t_wait_for 6 bash -c "\"$WEIR\" --socket $T_SOCK --json stream list idle --state paused | jq -e '.matched == 1'" ||
+t_bg c "$STREAMS" --udp --addr "$VIP4" --port 9004 --sport-base 24000 --rate 1000000 --size 500 \
+	--hold-ms 8000 --idle-at-ms 1000 --idle-ms 5000 >/dev/null
+idle=$T_LAST_PID
+t_wait_for 6 t_json '.matched == 1' stream list idle --state paused ||
 	fail "the idle stream was not paused: $(w --json stream list idle)"
 t_log "idle stream paused: $(w --json service show idle | jq -c '.class_list[0] | {running, paused}')"
 wait "$idle"

@@ -7,9 +7,8 @@ source "$(dirname "$0")/lib.sh"
 t_setup
 t_bg b1 "$ECHO_SRV" --tcp --port 80 --name b1
 t_bg b2 "$ECHO_SRV" --tcp --port 80 --name b2
-ip netns exec "${TOPO_P}b3" "$ECHO_SRV" --tcp --port 80 --name b3 &
-b3_pid=$!
-T_PIDS+=("$b3_pid")
+t_bg b3 "$ECHO_SRV" --tcp --port 80 --name b3
+b3_pid=$T_LAST_PID
 t_weir_start "$(t_config_header)
 services:
 $(t_service web "$VIP4" 80 tcp round-robin - 198.18.0.11 198.18.0.12 198.18.0.13)
@@ -38,9 +37,8 @@ grep -q "backend 198.18.0.13: breaker open" "$T_RUN/weir.log" || fail "the trip 
 t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=15 b2=15 b3=0
 
 b3_start() {
-	ip netns exec "${TOPO_P}b3" "$ECHO_SRV" --tcp --port 80 --name b3 &
-	b3_pid=$!
-	T_PIDS+=("$b3_pid")
+	t_bg b3 "$ECHO_SRV" --tcp --port 80 --name b3
+	b3_pid=$T_LAST_PID
 }
 b3_start
 # cool-down 1 s (doubled at most twice while the server was away), then

@@ -29,7 +29,7 @@ report() { w backend report "$1" "$2" "$3" >/dev/null || fail "report $*"; }
 report web 198.18.0.11 cpu=90
 report web 198.18.0.12 cpu=10
 report web 198.18.0.13 cpu=50
-t_wait_for 3 bash -c "[ \"\$($WEIR --socket $T_SOCK --json backend list web | jq '[.[] | .rank_weight] | join(\",\")' -r)\" = 111,1000,200 ]" ||
+t_wait_for 3 t_json '[.[] | .rank_weight] == [111, 1000, 200]' backend list web ||
 	fail "rank weights: $(w --json backend list web | jq -c '[.[] | {addr, rank, rank_weight}]')"
 out=$(t_clients tcp "$VIP4" 80 131)
 t_log "cpu 90/10/50: $(echo "$out" | jq -c '.replies')"
@@ -47,7 +47,7 @@ report web 198.18.0.11 cpu=10
 report web 198.18.0.12 cpu=20
 report web 198.18.0.13 cpu=90
 w service set web --shuffle-size "min(2, nodeCount)" >/dev/null || fail "shuffle-size"
-t_wait_for 3 bash -c "[ \"\$($WEIR --socket $T_SOCK --json service show web | jq '.capacity.shuffle_k')\" = 2 ]" ||
+t_wait_for 3 t_json '.capacity.shuffle_k == 2' service show web ||
 	fail "shuffle k: $(w --json service show web | jq -c '.capacity')"
 out=$(t_clients tcp "$VIP4" 80 100)
 t_log "shuffle 2 of cpu 10/20/90: $(echo "$out" | jq -c '.replies')"
@@ -57,10 +57,9 @@ t_log "shuffle 2 of cpu 10/20/90: $(echo "$out" | jq -c '.replies')"
 
 # limit 5 per backend: 15 held streams fill them (b1's weight 3 overflows
 # to the others), 3 more are refused with a RST
-t_streams c --tcp --addr "$VIP4" --port 9000 --conns 15 --hold-ms 4000 --interval-ms 200 \
-	>"$T_RUN/held.json" &
-held=$!
-T_PIDS+=("$held")
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9000 --conns 15 --hold-ms 4000 --interval-ms 200 \
+	>"$T_RUN/held.json"
+held=$T_LAST_PID
 sleep 1
 more=$(t_streams c --tcp --addr "$VIP4" --port 9000 --conns 3 --hold-ms 300)
 limits=$(w --json backend list capped | jq -c '[.[] | .pinned_streams]')

@@ -31,7 +31,7 @@ has "backend web 198.18.0.12" "answers ARP for the VIP 198.18.1.100" "arp_ignore
 has "backend web 198.18.0.99" "no MAC" "on this link" || fail "no MAC not explained: $text"
 t_log "broken: $(echo "$json" | jq -r '[.[] | select(.status == "fail") | .check] | join(", ")')"
 # a backend whose server is down
-kill "${T_PIDS[6]}" 2>/dev/null # b3's TCP echo on port 80
+kill "${T_ECHO[b3:80]}" 2>/dev/null
 sleep 0.3
 json=$("$WEIR" --socket "$T_SOCK" --json check "$TOPO_LB_IF")
 has "backend web 198.18.0.13" "does not accept connections on port 80" "start its server" ||

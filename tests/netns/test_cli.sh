@@ -78,10 +78,9 @@ reply=$(printf '{"cmd":"backend.add","args":{"service":"web","addr":"198.18.0.14
 echo "$reply" | jq -e '.ok == false and (.error | test("unknown argument .wieght."))' >/dev/null ||
 	fail "a mistyped argument got '$reply'"
 # A client that connects and never speaks holds up nobody.
-python3 -c 'import socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(5)' "$T_SOCK" &
-silent=$!
-T_PIDS+=("$silent")
+t_bg - python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(5)' "$T_SOCK"
+silent=$T_LAST_PID
 start=$(date +%s%N)
 w status >/dev/null || fail "status beside a silent client"
 [ $(($(date +%s%N) - start)) -lt 1000000000 ] || fail "a silent client held up status"

@@ -6,9 +6,8 @@ source "$(dirname "$0")/lib.sh"
 t_setup
 t_bg b1 "$ECHO_SRV" --tcp --port 80 --name b1
 t_bg b3 "$ECHO_SRV" --tcp --port 80 --name b3
-ip netns exec "${TOPO_P}b2" "$ECHO_SRV" --tcp --port 80 --name b2 &
-b2_pid=$!
-T_PIDS+=("$b2_pid")
+t_bg b2 "$ECHO_SRV" --tcp --port 80 --name b2
+b2_pid=$T_LAST_PID
 t_weir_start "$(t_config_header)
 services:
 $(t_service web "$VIP4" 80 tcp round-robin - 198.18.0.11 198.18.0.12 198.18.0.13)"

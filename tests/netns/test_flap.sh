@@ -13,18 +13,16 @@ services:
 $(t_service live "$VIP4" 9000 tcp round-robin - 198.18.0.11 198.18.0.12 198.18.0.13)
     health: {port: 80, interval: 200ms, timeout: 100ms, fall: 2, rise: 2}"
 b3_up() {
-	ip netns exec "${TOPO_P}b3" "$ECHO_SRV" --tcp --port 80 --name b3 &
-	b3_pid=$!
-	T_PIDS+=("$b3_pid")
+	t_bg b3 "$ECHO_SRV" --tcp --port 80 --name b3
+	b3_pid=$T_LAST_PID
 }
 b3_up
 t_wait_usable live 3
 # the held streams go to b1 and b2 only: b3 paused while they start
 w backend pause live 198.18.0.13 >/dev/null || fail "pause b3"
-t_streams c --tcp --addr "$VIP4" --port 9000 --conns 12 --hold-ms 63000 --interval-ms 100 \
-	>"$T_RUN/held.json" &
-held=$!
-T_PIDS+=("$held")
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9000 --conns 12 --hold-ms 63000 --interval-ms 100 \
+	>"$T_RUN/held.json"
+held=$T_LAST_PID
 sleep 1
 w backend resume live 198.18.0.13 >/dev/null || fail "resume b3"
 downs=0
@@ -49,8 +47,16 @@ reports=$(t_sinks_json 9000)
 # every held stream's bytes reached one backend, b1 or b2, and no other
 moved=$(echo "$reports" | jq -s '[.[] | .name as $b | .peers[] | {peer, b: $b}] | group_by(.peer) |
 	map(select(length > 1)) | length')
-b3_held=$(echo "$reports" | jq -s --argjson ports "$(jq '[.conns[].sport]' "$T_RUN/held.json")" \
-	'[.[] | select(.name == "b3") | .peers[] | select((.peer | split(":")[1] | tonumber) as $p | $ports | index($p))] | length')
-t_log "held streams seen at more than one backend: $moved; held streams at b3: $b3_held"
+ports=$(jq -c '[.conns[].sport]' "$T_RUN/held.json")
+# held_at NAMES: how many of the held streams' source ports a sink in NAMES saw
+held_at() {
+	echo "$reports" | jq -s --argjson ports "$ports" --argjson names "$1" \
+		'[.[] | select(.name as $n | $names | index($n)) | .peers[] |
+		select((.peer | split(":")[1] | tonumber) as $p | $ports | index($p))] | length'
+}
+b3_held=$(held_at '["b3"]')
+b12_held=$(held_at '["b1","b2"]')
+t_log "held streams seen at more than one backend: $moved; at b1 and b2: $b12_held; at b3: $b3_held"
 [ "$moved" = 0 ] || fail "a stream moved between backends"
+[ "$b12_held" = 12 ] || fail "only $b12_held of the 12 held streams (ports $ports) found at b1 and b2"
 [ "$b3_held" = 0 ] || fail "held streams reached the flapping b3"

@@ -14,10 +14,9 @@ $(t_service live "$VIP4" 9000 tcp round-robin - 198.18.0.11 198.18.0.12 198.18.0
     capacity-streams: 20"
 t_weir_start "$config"
 t_wait_usable live 3
-t_streams c --tcp --addr "$VIP4" --port 9000 --conns 12 --hold-ms 64000 --interval-ms 100 \
-	>"$T_RUN/held.json" &
-held=$!
-T_PIDS+=("$held")
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9000 --conns 12 --hold-ms 64000 --interval-ms 100 \
+	>"$T_RUN/held.json"
+held=$T_LAST_PID
 sleep 1
 admitted() { "$WEIR" --socket "$T_SOCK" --json service show live | jq '.admitted_streams'; }
 admitted_is() { [ "$(admitted)" = "$1" ]; }

@@ -8,12 +8,10 @@
 # while no backend is usable.
 source "$(dirname "$0")/lib.sh"
 t_setup
-ip netns exec "${TOPO_P}b1" "$ECHO_SRV" --tcp --port 80 --name b1 &
-b1_pid=$!
-T_PIDS+=("$b1_pid")
-ip netns exec "${TOPO_P}b2" "$ECHO_SRV" --tcp --port 80 --name b2 &
-b2_pid=$!
-T_PIDS+=("$b2_pid")
+t_bg b1 "$ECHO_SRV" --tcp --port 80 --name b1
+b1_pid=$T_LAST_PID
+t_bg b2 "$ECHO_SRV" --tcp --port 80 --name b2
+b2_pid=$T_LAST_PID
 t_bg b3 "$ECHO_SRV" --tcp --port 80 --name b3
 for b in b1 b2 b3; do t_bg "$b" iperf3 -s -p 5201 >/dev/null 2>&1; done
 for b in b1 b2 b3; do t_bg "$b" "$ECHO_SRV" --tcp --port 8080 --name "$b"; done
@@ -33,13 +31,13 @@ t_wait_usable bulk 3
 t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=15 b2=15 b3=0
 kill "$b1_pid" "$b2_pid"
 wait "$b1_pid" "$b2_pid" 2>/dev/null
-t_wait_for 8 bash -c "[ \"\$($WEIR --socket $T_SOCK --json backend list web | jq -r '[.[] | select(.status == \"down\")] | length')\" = 2 ]" ||
+t_wait_for 8 t_json '[.[] | select(.status == "down")] | length == 2' backend list web ||
 	fail "b1, b2 not down: $(w backend list web)"
 t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=0 b2=0 b3=30
 t_log "standby: b3 took the streams while b1 and b2 were down"
 t_bg b1 "$ECHO_SRV" --tcp --port 80 --name b1
 t_bg b2 "$ECHO_SRV" --tcp --port 80 --name b2
-t_wait_for 8 bash -c "[ \"\$($WEIR --socket $T_SOCK --json backend list web | jq -r '.[] | select(.addr == \"198.18.0.13\") | .status')\" = standby ]" ||
+t_wait_for 8 t_json '.[] | select(.addr == "198.18.0.13") | .status == "standby"' backend list web ||
 	fail "b3 not back to standby: $(w backend list web)"
 t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=15 b2=15 b3=0
 
@@ -50,9 +48,8 @@ t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=15 b2=15 b3=0
 t_wait_usable bulk 3
 w service set bulk --idle-timeout 6s >/dev/null || fail "idle-timeout"
 w backend pause bulk 198.18.0.12 >/dev/null && w backend pause bulk 198.18.0.13 >/dev/null || fail "pause"
-ip netns exec "${TOPO_P}c" iperf3 -c "$VIP4" -p 5201 -t 4 -J >"$T_RUN/iperf.json" &
-iperf_pid=$!
-T_PIDS+=("$iperf_pid")
+t_bg c iperf3 -c "$VIP4" -p 5201 -t 4 -J >"$T_RUN/iperf.json"
+iperf_pid=$T_LAST_PID
 sleep 1
 w backend resume bulk 198.18.0.12 >/dev/null && w backend resume bulk 198.18.0.13 >/dev/null || fail "resume"
 # another backend deleted and added again at run time: b1's stream goes on
@@ -92,12 +89,11 @@ t_log "slow start: b3 got $early of 60 new streams at once, $late of 60 after th
 
 # fallback pass: no usable backend, the LB's own stack answers
 ip addr add "$VIP4/32" dev "$TOPO_LB_IF"
-"$ECHO_SRV" --tcp --port 8080 --name lb --bind "$VIP4" &
-T_PIDS+=($!)
+t_bg - "$ECHO_SRV" --tcp --port 8080 --name lb --bind "$VIP4"
 out=$(t_clients tcp "$VIP4" 8080 10)
 echo "$out" | jq -e '.replies.b1 == 10' >/dev/null || fail "local with b1: $out"
 w backend pause local 198.18.0.11 >/dev/null || fail "pause local b1"
-t_wait_for 3 bash -c "[ \"\$($WEIR --socket $T_SOCK --json service show local | jq '.usable')\" = 0 ]"
+t_wait_for 3 t_json '.usable == 0' service show local || fail "local still usable with b1 paused"
 out=$(t_clients tcp "$VIP4" 8080 10)
 t_log "fallback pass, no usable backend: $(echo "$out" | jq -c '.replies')"
 echo "$out" | jq -e '.replies.lb == 10 and .failed == 0' >/dev/null || fail "fallback pass: $out"

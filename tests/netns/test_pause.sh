@@ -12,9 +12,8 @@ t_wait_usable bulk 3
 # server: leave only b1 in the rotation while it starts.
 w backend pause bulk 198.18.0.12 >/dev/null || fail "pause b2"
 w backend pause bulk 198.18.0.13 >/dev/null || fail "pause b3"
-ip netns exec "${TOPO_P}c" iperf3 -c "$VIP4" -p 5201 -t 5 -J >"$T_RUN/iperf.json" &
-iperf_pid=$!
-T_PIDS+=("$iperf_pid")
+t_bg c iperf3 -c "$VIP4" -p 5201 -t 5 -J >"$T_RUN/iperf.json"
+iperf_pid=$T_LAST_PID
 sleep 1.5
 w backend resume bulk 198.18.0.12 >/dev/null || fail "resume b2"
 w backend resume bulk 198.18.0.13 >/dev/null || fail "resume b3"

@@ -38,7 +38,7 @@ echo '{"cmd":"backend.report","args":{"service":"web","addr":"198.18.0.12","queu
 	fail "socket report not stored"
 
 report_all queue=500 dequeue_rate=100
-t_wait_for 8 bash -c "[ \$($WEIR --socket $T_SOCK --json service show web | jq '.overload.p > 0.5') = true ]" ||
+t_wait_for 8 t_json '.overload.p > 0.5' service show web ||
 	fail "p did not rise: $(w service show web | grep overload)"
 t_log "reported 5 s queues: $(w service show web | grep overload)"
 out=$(ip netns exec "${TOPO_P}c" "$CLIENT" --tcp --addr "$VIP4" --port 80 --count 100 \
@@ -50,6 +50,6 @@ pie=$(w --json service show web | jq '.refused_by.pie')
 [ "$pie" -ge "$failed" ] || fail "pie refusals counted $pie, clients saw $failed"
 
 report_all queue=0 dequeue_rate=100
-t_wait_for 15 bash -c "[ \$($WEIR --socket $T_SOCK --json service show web | jq '.overload.p == 0') = true ]" ||
+t_wait_for 15 t_json '.overload.p == 0' service show web ||
 	fail "p did not decay to 0: $(w service show web | grep overload)"
 t_expect_split "$(t_clients tcp "$VIP4" 80 30)" b1=10 b2=10 b3=10

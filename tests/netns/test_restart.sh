@@ -10,9 +10,8 @@ services:
 $(t_bulk_service 198.18.0.11)"
 t_weir_start "$config"
 t_wait_usable bulk 1
-ip netns exec "${TOPO_P}c" iperf3 -c "$VIP4" -p 5201 -t 8 -i 1 -J >"$T_RUN/iperf.json" &
-iperf_pid=$!
-T_PIDS+=("$iperf_pid")
+t_bg c iperf3 -c "$VIP4" -p 5201 -t 8 -i 1 -J >"$T_RUN/iperf.json"
+iperf_pid=$T_LAST_PID
 sleep 2
 kill -9 "$WEIR_PID"
 wait "$WEIR_PID" 2>/dev/null
@@ -25,7 +24,7 @@ status=$(w --json status)
 [ "$(echo "$status" | jq '.maps_adopted')" = true ] || fail "restart did not adopt the maps: $status"
 [ "$(echo "$status" | jq '.interfaces[0].adopted')" = true ] || fail "restart did not adopt the program"
 # The sweep (every second) counts the stream table.
-t_wait_for 3 bash -c "[ \"\$(\"$WEIR\" --socket $T_SOCK --json service show bulk | jq .streams)\" -ge 1 ]" ||
+t_wait_for 3 t_json '.streams >= 1' service show bulk ||
 	fail "restarted controller shows no stream: $(w service show bulk)"
 t_log "restarted controller sees $(w --json service show bulk | jq .streams) active stream(s)"
 wait "$iperf_pid" || fail "iperf3 broke across the restart: $(jq -r '.error // empty' "$T_RUN/iperf.json")"

@@ -10,7 +10,7 @@ t_weir_start "$(t_config_header)
 services:
 $(t_service web "$VIP4" 80 tcp round-robin - 198.18.0.11 198.18.0.12 198.18.0.13)"
 t_wait_usable web 3
-python3 - "$T_SOCK" >"$T_RUN/abuse.json" <<'PY' &
+cat >"$T_RUN/abuse.py" <<'PY'
 import json, os, random, socket, sys, threading, time
 path = sys.argv[1]
 results = {"garbage_answered": 0, "huge_answered": 0, "half_cut": 0, "silent_cut": 0}
@@ -73,8 +73,8 @@ for t in threads:
     t.join()
 print(json.dumps(results))
 PY
-abuse=$!
-T_PIDS+=("$abuse")
+t_bg - python3 "$T_RUN/abuse.py" "$T_SOCK" >"$T_RUN/abuse.json"
+abuse=$T_LAST_PID
 real=0
 for i in $(seq 40); do
 	w --json service show web >/dev/null && w --json status >/dev/null && real=$((real + 1))

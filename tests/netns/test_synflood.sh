@@ -21,15 +21,13 @@ $(t_service live "$VIP4" 9000 tcp round-robin - 198.18.0.11 198.18.0.12 198.18.0
 t_wait_usable live 3
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$WEIR_PID/status"; }
 rss_before=$(rss)
-t_streams c --tcp --addr "$VIP4" --port 9000 --conns 10 --hold-ms 12000 --interval-ms 100 \
-	>"$T_RUN/held.json" &
-held=$!
-T_PIDS+=("$held")
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9000 --conns 10 --hold-ms 12000 --interval-ms 100 \
+	>"$T_RUN/held.json"
+held=$T_LAST_PID
 sleep 1
-ip netns exec "${TOPO_P}c" "$FLOOD" --addr "$VIP4" --port 9000 --src-net 198.19.0.0/16 \
-	--rate 500 --seconds 6 >"$T_RUN/flood.json" &
-flood=$!
-T_PIDS+=("$flood")
+t_bg c "$FLOOD" --addr "$VIP4" --port 9000 --src-net 198.19.0.0/16 \
+	--rate 500 --seconds 6 >"$T_RUN/flood.json"
+flood=$T_LAST_PID
 sleep 2
 # during the flood: the service is full of provisional places ...
 full=$(t_streams c --tcp --addr "$VIP4" --port 9000 --conns 1 --hold-ms 200)

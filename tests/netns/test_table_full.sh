@@ -17,10 +17,9 @@ $(t_service dns "$VIP4" 53 udp round-robin - 198.18.0.11 198.18.0.12 198.18.0.13
 t_wait_usable live 3
 t_wait_usable dns 3
 [ "$(w --json status | jq '.stream_table_size')" = 512 ] || fail "stream table not 512 entries"
-t_streams c --tcp --addr "$VIP4" --port 9000 --conns 100 --hold-ms 9000 --interval-ms 50 \
-	>"$T_RUN/busy.json" &
-busy=$!
-T_PIDS+=("$busy")
+t_bg c "$STREAMS" --tcp --addr "$VIP4" --port 9000 --conns 100 --hold-ms 9000 --interval-ms 50 \
+	>"$T_RUN/busy.json"
+busy=$T_LAST_PID
 sleep 1
 churn=$(ip netns exec "${TOPO_P}c" "$CLIENT" --udp --addr "$VIP4" --port 53 --count 2000 \
 	--timeout-ms 500 --deadline-s 60 --sport-base 20000 --json)

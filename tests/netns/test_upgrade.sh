@@ -17,19 +17,14 @@ $(t_bulk_service 198.18.0.11)
 t_weir_start "$config"
 t_wait_usable bulk 1
 tag() { w --json status | jq -r '.interfaces[0].program_tag'; }
-ip netns exec "${TOPO_P}c" iperf3 -c "$VIP4" -p 5201 -t 8 -i 1 -J >"$T_RUN/iperf.json" &
-iperf_pid=$!
-T_PIDS+=("$iperf_pid")
+t_bg c iperf3 -c "$VIP4" -p 5201 -t 8 -i 1 -J >"$T_RUN/iperf.json"
+iperf_pid=$T_LAST_PID
 sleep 2
 kill "$WEIR_PID"
 wait "$WEIR_PID" 2>/dev/null
 old=$(bpftool net show dev "$TOPO_LB_IF" -j | jq -r '.[0].xdp[0].id')
 # the newer build takes over
-printf '%s\n' "$config" >"$T_RUN/weir.yaml"
-"$NEWER" run -c "$T_RUN/weir.yaml" -i "$TOPO_LB_IF" --socket "$T_SOCK" --pin-dir "$T_PIN" \
-	>>"$T_RUN/weir.log" 2>&1 &
-WEIR_PID=$!
-t_wait_for 5 w status || fail "the newer build did not start"
+t_weir_start "$config" "$NEWER"
 st=$(w --json status)
 new=$(bpftool net show dev "$TOPO_LB_IF" -j | jq -r '.[0].xdp[0].id')
 t_log "upgrade at 2 s: program id $old -> $new, $(echo "$st" | jq -c '.interfaces[0] | {adopted, upgraded, program_tag}')"
@@ -37,7 +32,7 @@ t_log "upgrade at 2 s: program id $old -> $new, $(echo "$st" | jq -c '.interface
 [ "$(echo "$st" | jq '.interfaces[0].upgraded')" = true ] || fail "the program was not replaced: $st"
 [ "$old" != "$new" ] || fail "still the old program ($old)"
 grep -q "upgraded: program .* replaced by this build's" "$T_RUN/weir.log" || fail "the upgrade was not logged"
-t_wait_for 3 bash -c "[ \"\$(\"$WEIR\" --socket $T_SOCK --json service show bulk | jq .admitted_streams)\" -ge 1 ]" ||
+t_wait_for 3 t_json '.admitted_streams >= 1' service show bulk ||
 	fail "the iperf3 streams are not counted after the upgrade"
 wait "$iperf_pid" || fail "iperf3 broke across the upgrade: $(jq -r '.error // empty' "$T_RUN/iperf.json")"
 low=$(jq '[.intervals[].sum.bits_per_second] | min / 1e6 | floor' "$T_RUN/iperf.json")
@@ -47,10 +42,7 @@ t_log "iperf3 across the upgrade: $(t_iperf_mbps "$T_RUN/iperf.json") Mbit/s, sl
 upgraded_tag=$(tag)
 kill "$WEIR_PID"
 wait "$WEIR_PID" 2>/dev/null
-"$NEWER" run -c "$T_RUN/weir.yaml" -i "$TOPO_LB_IF" --socket "$T_SOCK" --pin-dir "$T_PIN" \
-	>>"$T_RUN/weir.log" 2>&1 &
-WEIR_PID=$!
-t_wait_for 5 w status || fail "the newer build did not start again"
+t_weir_start "$config" "$NEWER"
 [ "$(w --json status | jq '.interfaces[0].upgraded')" = false ] || fail "the same build replaced itself"
 [ "$(tag)" = "$upgraded_tag" ] || fail "program tag changed: $(tag) vs $upgraded_tag"
 [ "$(bpftool net show dev "$TOPO_LB_IF" -j | jq -r '.[0].xdp[0].id')" = "$new" ] || fail "the program was replaced by the same build"

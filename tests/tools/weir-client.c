@@ -18,19 +18,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define NAME_MAX_LEN 63
 #define MAX_NAMES 256
 
-enum result {
-	RES_OK,
-	RES_REFUSED,
-	RES_TIMEOUT,
-	RES_RESET,
-	RES_OTHER,
-	RES_NUM
+/* The failures as reported, refused to error; an error is "other". */
+static const char *const failure_names[TOOL_OUTCOMES] = {
+	[TOOL_REFUSED] = "refused",
+	[TOOL_RESET] = "reset",
+	[TOOL_TIMEOUT] = "timeout",
+	[TOOL_ERROR] = "other",
 };
-
-static const char *const result_names[RES_NUM] = { "ok", "refused", "timeout", "reset", "other" };
 
 struct opts {
 	bool udp;
@@ -52,7 +51,7 @@ struct name_count {
 struct tally {
 	struct name_count names[MAX_NAMES];
 	int nnames;
-	long fails[RES_NUM];
+	long fails[TOOL_OUTCOMES];
 	long failed;
 	long attempts;
 	long elapsed_ms;
@@ -61,10 +60,7 @@ struct tally {
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return tool_now_us() / 1000;
 }
 
 static void usage(FILE *f)
@@ -76,23 +72,8 @@ static void usage(FILE *f)
 		"5-tuple (the kernel may reuse a UDP port, which would make them one stream)\n");
 }
 
-static int parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_opt(int c, struct opts *o, bool *tcp)
 {
-	long port = 0;
-
 	switch (c) {
 	case 't':
 		*tcp = true;
@@ -104,20 +85,17 @@ static int parse_opt(int c, struct opts *o, bool *tcp)
 		o->addr = optarg;
 		return 0;
 	case 'p':
-		if (parse_long(optarg, 1, 65535, &port))
-			return -1;
-		o->port = (int)port;
-		return 0;
+		return tool_parse_int(optarg, 1, 65535, &o->port);
 	case 'c':
-		return parse_long(optarg, 1, 100000000, &o->count);
+		return tool_parse_long(optarg, 1, 100000000, &o->count);
 	case 'o':
-		return parse_long(optarg, 1, 100000000, &o->until_ok);
+		return tool_parse_long(optarg, 1, 100000000, &o->until_ok);
 	case 'm':
-		return parse_long(optarg, 1, 3600000, &o->timeout_ms);
+		return tool_parse_long(optarg, 1, 3600000, &o->timeout_ms);
 	case 'd':
-		return parse_long(optarg, 1, 86400, &o->deadline_s);
+		return tool_parse_long(optarg, 1, 86400, &o->deadline_s);
 	case 's':
-		return parse_long(optarg, 1024, 65535, &o->sport_base);
+		return tool_parse_long(optarg, 1024, 65535, &o->sport_base);
 	case 'j':
 		o->json = true;
 		return 0;
@@ -182,22 +160,8 @@ static int resolve(const struct opts *o, struct sockaddr_storage *ss, socklen_t 
 	return 0;
 }
 
-static enum result errno_result(int err)
-{
-	switch (err) {
-	case ECONNREFUSED:
-		return RES_REFUSED;
-	case ETIMEDOUT:
-		return RES_TIMEOUT;
-	case ECONNRESET:
-	case EPIPE:
-		return RES_RESET;
-	}
-	return RES_OTHER;
-}
-
-/* Wait for @events on @fd until @end_ms; returns an enum result. */
-static enum result wait_fd(int fd, short events, int64_t end_ms)
+/* Wait for @events on @fd until @end_ms; returns an enum tool_outcome. */
+static enum tool_outcome wait_fd(int fd, short events, int64_t end_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	int64_t left;
@@ -206,51 +170,51 @@ static enum result wait_fd(int fd, short events, int64_t end_ms)
 	for (;;) {
 		left = end_ms - now_ms();
 		if (left <= 0)
-			return RES_TIMEOUT;
+			return TOOL_TIMEOUT;
 		n = poll(&pfd, 1, (int)left);
 		if (n > 0)
-			return RES_OK;
+			return TOOL_OK;
 		if (n < 0 && errno != EINTR)
-			return RES_OTHER;
+			return TOOL_ERROR;
 	}
 }
 
-static enum result do_connect(int fd, const struct sockaddr_storage *ss, socklen_t len,
-			      int64_t end_ms)
+static enum tool_outcome do_connect(int fd, const struct sockaddr_storage *ss, socklen_t len,
+				    int64_t end_ms)
 {
-	enum result r;
+	enum tool_outcome r;
 	socklen_t elen = sizeof(int);
 	int err = 0;
 
 	if (connect(fd, (const struct sockaddr *)ss, len) == 0)
-		return RES_OK;
+		return TOOL_OK;
 	if (errno != EINPROGRESS)
-		return errno_result(errno);
+		return tool_outcome_of(errno);
 	r = wait_fd(fd, POLLOUT, end_ms);
-	if (r != RES_OK)
+	if (r != TOOL_OK)
 		return r;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen))
-		return RES_OTHER;
-	return err ? errno_result(err) : RES_OK;
+		return TOOL_ERROR;
+	return err ? tool_outcome_of(err) : TOOL_OK;
 }
 
 /* Read until a newline, end of stream or @end_ms (UDP: one datagram); the
  * line lands in @line. */
-static enum result read_line(int fd, bool udp, char *line, size_t size, int64_t end_ms)
+static enum tool_outcome read_line(int fd, bool udp, char *line, size_t size, int64_t end_ms)
 {
 	size_t got = 0;
-	enum result r;
+	enum tool_outcome r;
 	ssize_t n;
 
 	while (got < size - 1) {
 		r = wait_fd(fd, POLLIN, end_ms);
-		if (r != RES_OK)
+		if (r != TOOL_OK)
 			return r;
 		n = recv(fd, line + got, size - 1 - got, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n < 0)
-			return errno_result(errno);
+			return tool_outcome_of(errno);
 		if (n == 0)
 			break;
 		got += (size_t)n;
@@ -259,20 +223,20 @@ static enum result read_line(int fd, bool udp, char *line, size_t size, int64_t 
 			break;
 	}
 	line[got] = '\0';
-	return RES_OK;
+	return TOOL_OK;
 }
 
 /* Keep the first line; a reply must be a non-empty name without blanks. */
-static enum result check_name(char *line)
+static enum tool_outcome check_name(char *line)
 {
 	size_t n = strcspn(line, "\r\n");
 
 	if (!line[n] && n >= NAME_MAX_LEN)
-		return RES_OTHER;
+		return TOOL_ERROR;
 	line[n] = '\0';
 	if (!n || strpbrk(line, " \t"))
-		return RES_OTHER;
-	return RES_OK;
+		return TOOL_ERROR;
+	return TOOL_OK;
 }
 
 static int bind_sport(int fd, int family, int sport)
@@ -286,34 +250,34 @@ static int bind_sport(int fd, int family, int sport)
 	return bind(fd, (struct sockaddr *)&local, sizeof(local));
 }
 
-static enum result attempt(const struct opts *o, const struct sockaddr_storage *ss, socklen_t len,
-			   int sport, int64_t end_ms, char *name)
+static enum tool_outcome attempt(const struct opts *o, const struct sockaddr_storage *ss,
+				 socklen_t len, int sport, int64_t end_ms, char *name)
 {
 	char line[NAME_MAX_LEN + 2];
-	enum result r;
+	enum tool_outcome r;
 	int fd;
 
 	fd = socket(ss->ss_family,
 		    (o->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fprintf(stderr, "weir-client: socket: %s\n", strerror(errno));
-		return RES_OTHER;
+		return TOOL_ERROR;
 	}
 	if (sport && bind_sport(fd, ss->ss_family, sport)) {
 		fprintf(stderr, "weir-client: bind to port %d: %s\n", sport, strerror(errno));
 		close(fd);
-		return RES_OTHER;
+		return TOOL_ERROR;
 	}
 	/* connect() on UDP fixes the peer: replies from elsewhere are ignored,
 	 * and an ICMP port unreachable comes back as ECONNREFUSED. */
 	r = do_connect(fd, ss, len, end_ms);
-	if (r == RES_OK && o->udp && send(fd, "hi", 2, MSG_NOSIGNAL) < 0)
-		r = errno_result(errno);
-	if (r == RES_OK)
+	if (r == TOOL_OK && o->udp && send(fd, "hi", 2, MSG_NOSIGNAL) < 0)
+		r = tool_outcome_of(errno);
+	if (r == TOOL_OK)
 		r = read_line(fd, o->udp, line, sizeof(line), end_ms);
-	if (r == RES_OK)
+	if (r == TOOL_OK)
 		r = check_name(line);
-	if (r == RES_OK)
+	if (r == TOOL_OK)
 		memcpy(name, line, strlen(line) + 1);
 	close(fd);
 	return r;
@@ -330,7 +294,7 @@ static void count_name(struct tally *t, const char *name)
 		}
 	}
 	if (t->nnames == MAX_NAMES) {
-		t->fails[RES_OTHER]++;
+		t->fails[TOOL_ERROR]++;
 		t->failed++;
 		return;
 	}
@@ -339,10 +303,10 @@ static void count_name(struct tally *t, const char *name)
 	t->nnames++;
 }
 
-static void record(struct tally *t, enum result r, const char *name)
+static void record(struct tally *t, enum tool_outcome r, const char *name)
 {
 	t->attempts++;
-	if (r == RES_OK) {
+	if (r == TOOL_OK) {
 		count_name(t, name);
 		return;
 	}
@@ -359,8 +323,8 @@ static void sleep_ms(long ms)
 }
 
 /* One attempt, bounded by the per-attempt timeout and the run's deadline. */
-static enum result bounded_attempt(const struct opts *o, const struct sockaddr_storage *ss,
-				   socklen_t len, int sport, int64_t deadline, char *name)
+static enum tool_outcome bounded_attempt(const struct opts *o, const struct sockaddr_storage *ss,
+					 socklen_t len, int sport, int64_t deadline, char *name)
 {
 	int64_t end = now_ms() + o->timeout_ms;
 
@@ -372,7 +336,7 @@ static bool run_count(const struct opts *o, const struct sockaddr_storage *ss, s
 {
 	int64_t start = now_ms(), deadline = start + o->deadline_s * 1000;
 	char name[NAME_MAX_LEN + 1];
-	enum result r;
+	enum tool_outcome r;
 
 	while (t->attempts < o->count && now_ms() < deadline) {
 		int sport = o->sport_base ? (int)(o->sport_base + t->attempts) : 0;
@@ -392,12 +356,12 @@ static bool run_until_ok(const struct opts *o, const struct sockaddr_storage *ss
 	int64_t start = now_ms(), deadline = start + o->deadline_s * 1000, first_ok = 0;
 	char name[NAME_MAX_LEN + 1];
 	long streak = 0;
-	enum result r;
+	enum tool_outcome r;
 
 	while (streak < o->until_ok && now_ms() < deadline) {
 		r = bounded_attempt(o, ss, len, 0, deadline, name);
 		record(t, r, name);
-		if (r == RES_OK) {
+		if (r == TOOL_OK) {
 			if (!streak++)
 				first_ok = now_ms();
 			continue;
@@ -456,8 +420,8 @@ static void print_json(const struct opts *o, const struct tally *t)
 		printf(":%ld", t->names[i].count);
 	}
 	printf("},\"failed\":%ld,\"failures\":{", t->failed);
-	for (i = RES_REFUSED; i < RES_NUM; i++)
-		printf("%s\"%s\":%ld", i == RES_REFUSED ? "" : ",", result_names[i], t->fails[i]);
+	for (i = TOOL_REFUSED; i <= TOOL_ERROR; i++)
+		printf("%s\"%s\":%ld", i == TOOL_REFUSED ? "" : ",", failure_names[i], t->fails[i]);
 	printf("},\"attempts\":%ld,\"elapsed_ms\":%ld", t->attempts, t->elapsed_ms);
 	if (o->until_ok && t->recovered_ms >= 0)
 		printf(",\"recovered_ms\":%ld", t->recovered_ms);
@@ -473,8 +437,8 @@ static void print_failures(const struct tally *t)
 	if (!t->failed)
 		return;
 	fprintf(stderr, "weir-client: failures:");
-	for (i = RES_REFUSED; i < RES_NUM; i++)
-		fprintf(stderr, " %s=%ld", result_names[i], t->fails[i]);
+	for (i = TOOL_REFUSED; i <= TOOL_ERROR; i++)
+		fprintf(stderr, " %s=%ld", failure_names[i], t->fails[i]);
 	fprintf(stderr, "\n");
 }
 

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define NAME_MAX_LEN 63
 
 struct opts {
@@ -44,18 +46,6 @@ static void usage(FILE *f)
 		   "[--pidfile FILE]\n");
 }
 
-static int parse_port(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 1 || v > 65535)
-		return -1;
-	return (int)v;
-}
-
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
@@ -79,7 +69,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->udp = true;
 			break;
 		case 'p':
-			o->port = parse_port(optarg);
+			if (tool_parse_int(optarg, 1, 65535, &o->port))
+				return -1;
 			break;
 		case 'n':
 			o->name = optarg;
@@ -109,22 +100,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 /* Fill @ss from @addr (IPv4 or IPv6 literal) and @port; NULL means [::]. */
 static int make_addr(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (addr && inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		*len = sizeof(*s4);
-		return 0;
-	}
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons(port);
-	*len = sizeof(*s6);
-	if (!addr)
-		return 0;
-	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1)
+	if (tool_sockaddr(addr ? addr : "::", port, ss, len) >= 0)
 		return 0;
 	fprintf(stderr, "weir-echo: bad --bind address '%s'\n", addr);
 	return -1;

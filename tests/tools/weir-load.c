@@ -33,20 +33,6 @@
 #define HEAD_LINE 6
 #define HEAD_BAD 7
 
-enum outcome {
-	O_PENDING,
-	O_OK,
-	O_REFUSED,
-	O_RESET,
-	O_TIMEOUT,
-	O_ERROR,
-	O_SKIPPED,
-	O_COUNT
-};
-
-static const char *const outcome_names[O_COUNT] = { "pending", "ok",	"refused", "reset",
-						    "timeout", "error", "skipped" };
-
 struct opts {
 	const char *addr, *bind, *path;
 	int port, max_out;
@@ -74,39 +60,10 @@ struct run {
 	struct req *r;
 	long offered, next, oldest, outstanding;
 	long long t0, gap_us;
-	long count[O_COUNT];
+	long count[TOOL_OUTCOMES];
 };
 
-static long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-}
-
-static enum outcome outcome_of(int err)
-{
-	if (err == ECONNREFUSED)
-		return O_REFUSED;
-	if (err == ECONNRESET || err == EPIPE)
-		return O_RESET;
-	if (err == ETIMEDOUT)
-		return O_TIMEOUT;
-	return O_ERROR;
-}
-
-static void finish(struct run *run, struct req *q, enum outcome how, long long t)
+static void finish(struct run *run, struct req *q, enum tool_outcome how, long long t)
 {
 	if (q->fd >= 0) {
 		close(q->fd);
@@ -124,7 +81,7 @@ static void send_request(struct run *run, struct req *q, long long t)
 	ssize_t n = send(q->fd, run->request, run->request_len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	if (n != run->request_len) {
-		finish(run, q, n < 0 ? outcome_of(errno) : O_ERROR, t);
+		finish(run, q, n < 0 ? tool_outcome_of(errno) : TOOL_ERROR, t);
 		return;
 	}
 	q->connected = true;
@@ -140,7 +97,7 @@ static void start(struct run *run, struct req *q, long long t)
 	q->start_us = t;
 	q->fd = socket(run->family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (q->fd < 0) {
-		finish(run, q, O_ERROR, t);
+		finish(run, q, TOOL_ERROR, t);
 		return;
 	}
 	run->outstanding++;
@@ -148,15 +105,15 @@ static void start(struct run *run, struct req *q, long long t)
 	if (run->o->bind &&
 	    (setsockopt(q->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof(on)) < 0 ||
 	     bind(q->fd, (struct sockaddr *)&run->src, run->slen) < 0)) {
-		finish(run, q, O_ERROR, t);
+		finish(run, q, TOOL_ERROR, t);
 		return;
 	}
 	if (connect(q->fd, (struct sockaddr *)&run->dst, run->dlen) && errno != EINPROGRESS) {
-		finish(run, q, outcome_of(errno), now_us() - run->t0);
+		finish(run, q, tool_outcome_of(errno), tool_now_us() - run->t0);
 		return;
 	}
 	if (epoll_ctl(run->ep, EPOLL_CTL_ADD, q->fd, &ev))
-		finish(run, q, O_ERROR, t);
+		finish(run, q, TOOL_ERROR, t);
 }
 
 static void on_connect(struct run *run, struct req *q, long long t)
@@ -166,7 +123,7 @@ static void on_connect(struct run *run, struct req *q, long long t)
 
 	getsockopt(q->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (err)
-		finish(run, q, outcome_of(err), t);
+		finish(run, q, tool_outcome_of(err), t);
 	else
 		send_request(run, q, t);
 }
@@ -192,9 +149,9 @@ static void on_readable(struct run *run, struct req *q, long long t)
 	while ((n = recv(q->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 		scan_head(q, buf, n);
 	if (n == 0)
-		finish(run, q, q->head == HEAD_LINE ? O_OK : O_ERROR, t);
+		finish(run, q, q->head == HEAD_LINE ? TOOL_OK : TOOL_ERROR, t);
 	else if (errno != EAGAIN)
-		finish(run, q, outcome_of(errno), t);
+		finish(run, q, tool_outcome_of(errno), t);
 }
 
 static long long slot_us(const struct run *run, long k)
@@ -212,7 +169,7 @@ static void start_due(struct run *run, long long t)
 		q->fd = -1;
 		if (run->outstanding >= run->o->max_out) {
 			q->start_us = t;
-			finish(run, q, O_SKIPPED, t);
+			finish(run, q, TOOL_SKIPPED, t);
 		} else {
 			start(run, q, t);
 		}
@@ -225,10 +182,10 @@ static void expire(struct run *run, long long t)
 	while (run->oldest < run->next) {
 		struct req *q = &run->r[run->oldest];
 
-		if (q->outcome == O_PENDING && q->start_us + run->o->timeout_us > t)
+		if (q->outcome == TOOL_PENDING && q->start_us + run->o->timeout_us > t)
 			break;
-		if (q->outcome == O_PENDING)
-			finish(run, q, O_TIMEOUT, t);
+		if (q->outcome == TOOL_PENDING)
+			finish(run, q, TOOL_TIMEOUT, t);
 		run->oldest++;
 	}
 }
@@ -248,40 +205,23 @@ static long long next_wake(const struct run *run)
 	return t;
 }
 
-/* Microsecond timeouts (epoll_pwait2) keep the pacing even; epoll_wait in
- * milliseconds, rounded up, serves kernels before 5.11. */
-static int wait_events(int ep, struct epoll_event *ev, long long timeout_us)
-{
-	static bool no_pwait2;
-	struct timespec ts = { timeout_us / 1000000, timeout_us % 1000000 * 1000 };
-	int n;
-
-	if (!no_pwait2) {
-		n = epoll_pwait2(ep, ev, EVENTS_MAX, timeout_us < 0 ? NULL : &ts, NULL);
-		if (n >= 0 || errno != ENOSYS)
-			return n;
-		no_pwait2 = true;
-	}
-	return epoll_wait(ep, ev, EVENTS_MAX,
-			  timeout_us < 0 ? -1 : (int)((timeout_us + 999) / 1000));
-}
-
 static void loop(struct run *run)
 {
 	struct epoll_event ev[EVENTS_MAX];
 	int i, n;
 
-	run->t0 = now_us();
+	run->t0 = tool_now_us();
 	for (;;) {
-		long long t = now_us() - run->t0, wake;
+		long long t = tool_now_us() - run->t0, wake;
 
 		start_due(run, t);
 		expire(run, t);
 		if (run->next == run->offered && !run->outstanding)
 			break;
 		wake = next_wake(run);
-		n = wait_events(run->ep, ev, wake < 0 ? -1 : (wake > t ? wake - t : 0));
-		t = now_us() - run->t0;
+		n = tool_epoll_wait_us(run->ep, ev, EVENTS_MAX,
+				       wake < 0 ? -1 : (wake > t ? wake - t : 0), NULL);
+		t = tool_now_us() - run->t0;
 		for (i = 0; i < n; i++) {
 			struct req *q = &run->r[ev[i].data.u64];
 
@@ -320,7 +260,7 @@ static void print_ms(FILE *f, const char *sep, const char *key, double ms)
 }
 
 /* The times to outcome `how` among requests [from, to), sorted. */
-static long collect(const struct run *run, long from, long to, enum outcome how, long long *v)
+static long collect(const struct run *run, long from, long to, enum tool_outcome how, long long *v)
 {
 	long i, n = 0;
 
@@ -334,10 +274,10 @@ static long collect(const struct run *run, long from, long to, enum outcome how,
 /* "other" is everything not ok or refused: reset, timeout, error, skipped. */
 static void print_second(FILE *f, const struct run *run, long sec, long from, long to, long long *v)
 {
-	long ok = collect(run, from, to, O_OK, v), refused;
+	long ok = collect(run, from, to, TOOL_OK, v), refused;
 	double p50 = pct_ms(v, ok, 50), p99 = pct_ms(v, ok, 99);
 
-	refused = collect(run, from, to, O_REFUSED, v);
+	refused = collect(run, from, to, TOOL_REFUSED, v);
 	fprintf(f, "%s{\"t\":%ld,\"offered\":%ld,\"ok\":%ld,\"refused\":%ld,\"other\":%ld",
 		sec ? "," : "", sec, to - from, ok, refused, to - from - ok - refused);
 	print_ms(f, ",", "p50_ms", p50);
@@ -370,9 +310,9 @@ static double throughput(const struct run *run)
 	long i;
 
 	for (i = 0; i < run->offered; i++)
-		if (run->r[i].outcome == O_OK && run->r[i].start_us + run->r[i].took_us > span)
+		if (run->r[i].outcome == TOOL_OK && run->r[i].start_us + run->r[i].took_us > span)
 			span = run->r[i].start_us + run->r[i].took_us;
-	return run->count[O_OK] / (span / 1e6);
+	return run->count[TOOL_OK] / (span / 1e6);
 }
 
 static void report_json(const struct run *run, long long *v)
@@ -381,18 +321,18 @@ static void report_json(const struct run *run, long long *v)
 	long n, i;
 
 	printf("{\"rate\":%g,\"seconds\":%g,\"offered\":%ld,\"started\":%ld,\"skipped\":%ld",
-	       o->rate, o->seconds, run->offered, run->offered - run->count[O_SKIPPED],
-	       run->count[O_SKIPPED]);
-	for (i = O_OK; i <= O_ERROR; i++)
-		printf(",\"%s\":%ld", outcome_names[i], run->count[i]);
+	       o->rate, o->seconds, run->offered, run->offered - run->count[TOOL_SKIPPED],
+	       run->count[TOOL_SKIPPED]);
+	for (i = TOOL_OK; i <= TOOL_ERROR; i++)
+		printf(",\"%s\":%ld", tool_outcome_name(i), run->count[i]);
 	printf(",\"throughput_ok_per_s\":%.1f,\"latency_ms\":{", throughput(run));
-	n = collect(run, 0, run->offered, O_OK, v);
+	n = collect(run, 0, run->offered, TOOL_OK, v);
 	print_ms(stdout, "", "p50", pct_ms(v, n, 50));
 	print_ms(stdout, ",", "p90", pct_ms(v, n, 90));
 	print_ms(stdout, ",", "p99", pct_ms(v, n, 99));
 	print_ms(stdout, ",", "max", pct_ms(v, n, 100));
 	printf("},\"refusal_ms\":{");
-	n = collect(run, 0, run->offered, O_REFUSED, v);
+	n = collect(run, 0, run->offered, TOOL_REFUSED, v);
 	print_ms(stdout, "", "p50", pct_ms(v, n, 50));
 	print_ms(stdout, ",", "p99", pct_ms(v, n, 99));
 	print_ms(stdout, ",", "max", pct_ms(v, n, 100));
@@ -403,12 +343,12 @@ static void report_json(const struct run *run, long long *v)
 
 static void report_text(const struct run *run, long long *v)
 {
-	long ok = collect(run, 0, run->offered, O_OK, v), i;
+	long ok = collect(run, 0, run->offered, TOOL_OK, v), i;
 
 	printf("weir-load: %ld offered at %g/s for %gs, %ld skipped\n", run->offered, run->o->rate,
-	       run->o->seconds, run->count[O_SKIPPED]);
-	for (i = O_OK; i <= O_ERROR; i++)
-		printf("%s%s %ld", i == O_OK ? "" : ", ", outcome_names[i], run->count[i]);
+	       run->o->seconds, run->count[TOOL_SKIPPED]);
+	for (i = TOOL_OK; i <= TOOL_ERROR; i++)
+		printf("%s%s %ld", i == TOOL_OK ? "" : ", ", tool_outcome_name(i), run->count[i]);
 	printf("\nok %.1f/s", throughput(run));
 	if (ok)
 		printf(", latency ms p50 %.1f p99 %.1f max %.1f", pct_ms(v, ok, 50),
@@ -430,31 +370,33 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ 0 },
 	};
-	int opt;
+	long timeout_ms = 2000;
+	int opt, err;
 
-	*o = (struct opts){ .path = "/", .max_out = 20000, .timeout_us = 2000000 };
+	*o = (struct opts){ .path = "/", .max_out = 20000 };
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		err = 0;
 		switch (opt) {
 		case 'a':
 			o->addr = optarg;
 			break;
 		case 'p':
-			o->port = atoi(optarg);
+			err = tool_parse_int(optarg, 1, 65535, &o->port);
 			break;
 		case 'r':
-			o->rate = atof(optarg);
+			err = tool_parse_double(optarg, 1e-6, REQS_MAX, &o->rate);
 			break;
 		case 's':
-			o->seconds = atof(optarg);
+			err = tool_parse_double(optarg, 1e-6, 86400, &o->seconds);
 			break;
 		case 't':
-			o->timeout_us = atoll(optarg) * 1000;
+			err = tool_parse_long(optarg, 1, 3600000, &timeout_ms);
 			break;
 		case 'P':
 			o->path = optarg;
 			break;
 		case 'm':
-			o->max_out = atoi(optarg);
+			err = tool_parse_int(optarg, 1, INT_MAX, &o->max_out);
 			break;
 		case 'b':
 			o->bind = optarg;
@@ -465,10 +407,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		default:
 			return -1;
 		}
+		if (err)
+			return -1;
 	}
-	if (!o->addr || o->port <= 0 || o->port > 65535 || o->rate <= 0 || o->seconds <= 0 ||
-	    o->rate * o->seconds > REQS_MAX || o->timeout_us <= 0 || o->max_out < 1 ||
-	    strlen(o->path) > 4096)
+	o->timeout_us = timeout_ms * 1000LL;
+	if (optind != argc || !o->addr || !o->port || !o->rate || !o->seconds ||
+	    o->rate * o->seconds > REQS_MAX || strlen(o->path) > 4096)
 		return -1;
 	return 0;
 }
@@ -508,7 +452,7 @@ int main(int argc, char **argv)
 			" [--json]\n");
 		return 2;
 	}
-	raise_nofile();
+	tool_raise_nofile();
 	if (setup(&run, &o))
 		return 1;
 	loop(&run);

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define REQ_MAX 4096
 #define EVENTS_MAX 256
 
@@ -80,43 +82,13 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static long long now_us(void)
+/* Every connection is an fd, and conns is indexed by fd: all the hard
+ * limit allows, up to a table of 4M. */
+static int fd_table_size(void)
 {
-	struct timespec ts;
+	int n = tool_raise_nofile();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
-/* Every connection is an fd: take all the hard limit allows. */
-static int raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return 1024;
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-	getrlimit(RLIMIT_NOFILE, &rl);
-	return rl.rlim_cur > (1 << 22) ? (1 << 22) : (int)rl.rlim_cur;
-}
-
-static int listen_on(int port)
-{
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0), off = 0, on = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	/* The kernel caps the backlog at somaxconn; ask for the most. */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 65535)) {
-		perror("weir-queue-server: bind/listen");
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return n > (1 << 22) ? (1 << 22) : n;
 }
 
 static void set_events(struct server *s, int fd, uint32_t events)
@@ -319,43 +291,25 @@ static void conn_event(struct server *s, int fd, uint32_t events, long long t)
 	conn_read(s, fd, t);
 }
 
-/* epoll_pwait2 keeps the service time to the microsecond; epoll_pwait
- * (milliseconds, rounded up) is the fallback for kernels before 5.11. The
- * signals are only unblocked while waiting, so none is missed. */
-static int wait_events(struct server *s, struct epoll_event *ev, long long timeout_us,
-		       const sigset_t *mask)
-{
-	static bool no_pwait2;
-	struct timespec ts = { timeout_us / 1000000, timeout_us % 1000000 * 1000 };
-	int n;
-
-	if (!no_pwait2) {
-		n = epoll_pwait2(s->ep, ev, EVENTS_MAX, timeout_us < 0 ? NULL : &ts, mask);
-		if (n >= 0 || errno != ENOSYS)
-			return n;
-		no_pwait2 = true;
-	}
-	return epoll_pwait(s->ep, ev, EVENTS_MAX, timeout_us < 0 ? -1 : (timeout_us + 999) / 1000,
-			   mask);
-}
-
 static void serve(struct server *s, const sigset_t *mask)
 {
 	struct epoll_event ev[EVENTS_MAX];
 	int i, n;
 
 	while (!stop) {
-		long long t = now_us(), next = next_timer(s);
+		long long t = tool_now_us(), next = next_timer(s);
 
-		n = wait_events(s, ev, next < 0 ? -1 : (next > t ? next - t : 0), mask);
-		t = now_us();
+		/* The signals are only unblocked while waiting: none is missed. */
+		n = tool_epoll_wait_us(s->ep, ev, EVENTS_MAX,
+				       next < 0 ? -1 : (next > t ? next - t : 0), mask);
+		t = tool_now_us();
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.fd == s->lfd)
 				accept_all(s);
 			else
 				conn_event(s, ev[i].data.fd, ev[i].events, t);
 		}
-		slots_run(s, now_us());
+		slots_run(s, tool_now_us());
 	}
 }
 
@@ -392,7 +346,7 @@ static int setup(struct server *s, int port)
 				body, s->name);
 	if (s->reply_len >= (int)sizeof(s->reply))
 		return -1;
-	s->nfds = raise_nofile();
+	s->nfds = fd_table_size();
 	s->conns = calloc(s->nfds, sizeof(*s->conns));
 	s->slots = calloc(s->workers, sizeof(*s->slots));
 	s->qcap = 1024;
@@ -401,7 +355,8 @@ static int setup(struct server *s, int port)
 		return -1;
 	for (i = 0; i < s->workers; i++)
 		s->slots[i].fd = -1;
-	s->lfd = listen_on(port);
+	/* The kernel caps the backlog at somaxconn; ask for the most. */
+	s->lfd = tool_listen("weir-queue-server", SOCK_STREAM, port, 65535);
 	s->ep = epoll_create1(0);
 	if (s->lfd < 0 || s->ep < 0)
 		return -1;
@@ -420,23 +375,24 @@ int main(int argc, char **argv)
 		{ "probe-path", required_argument, NULL, 'P' },
 		{ 0 },
 	};
-	struct server s = { .workers = 4, .service_us = 20000, .name = "queue" };
+	struct server s = { .workers = 4, .name = "queue" };
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *out = NULL;
 	sigset_t block, mask;
-	int opt, port = 0;
+	int opt, err = 0, port = 0;
+	double service_ms = 20;
 	FILE *f = stdout;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while (!err && (opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			port = atoi(optarg);
+			err = tool_parse_int(optarg, 1, 65535, &port);
 			break;
 		case 'w':
-			s.workers = atoi(optarg);
+			err = tool_parse_int(optarg, 1, 100000, &s.workers);
 			break;
 		case 's':
-			s.service_us = (long long)(atof(optarg) * 1000);
+			err = tool_parse_double(optarg, 0, 3600000, &service_ms);
 			break;
 		case 'n':
 			s.name = optarg;
@@ -448,11 +404,12 @@ int main(int argc, char **argv)
 			s.probe_path = optarg;
 			break;
 		default:
-			port = 0;
+			err = -1;
 			break;
 		}
 	}
-	if (port <= 0 || port > 65535 || s.workers < 1 || s.workers > 100000 || s.service_us < 0) {
+	s.service_us = (long long)(service_ms * 1000);
+	if (err || optind != argc || !port) {
 		fprintf(stderr, "usage: weir-queue-server --port P [--workers N] [--service-ms S] "
 				"[--name NAME] [--out FILE] [--probe-path PATH]\n");
 		return 2;

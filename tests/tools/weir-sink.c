@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define PEERS_MAX 4096
 #define FDS_MAX 1024
 
@@ -42,10 +44,7 @@ static void on_signal(int sig)
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return tool_now_us() / 1e6;
 }
 
 static void peer_name(const struct sockaddr_in6 *sa, char *buf, size_t len)
@@ -81,24 +80,6 @@ static void count(struct peer *p, size_t n)
 	p->bytes += n;
 	p->packets++;
 	p->last_s = now_s();
-}
-
-static int listen_on(int type, int port)
-{
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	int fd = socket(AF_INET6, type | SOCK_NONBLOCK, 0), off = 0, on = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    (type == SOCK_STREAM && listen(fd, 512))) {
-		perror("weir-sink: bind/listen");
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 static void udp_drain(int fd)
@@ -214,10 +195,10 @@ int main(int argc, char **argv)
 	const char *name = "sink", *out = NULL;
 	double seconds = 0;
 	bool tcp = true;
-	int opt, port = 0, lfd;
+	int opt, err = 0, port = 0, lfd;
 	FILE *f = stdout;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while (!err && (opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			tcp = true;
@@ -226,7 +207,7 @@ int main(int argc, char **argv)
 			tcp = false;
 			break;
 		case 'p':
-			port = atoi(optarg);
+			err = tool_parse_int(optarg, 1, 65535, &port);
 			break;
 		case 'n':
 			name = optarg;
@@ -235,20 +216,20 @@ int main(int argc, char **argv)
 			out = optarg;
 			break;
 		case 's':
-			seconds = atof(optarg);
+			err = tool_parse_double(optarg, 0, 86400, &seconds);
 			break;
 		default:
-			fprintf(stderr,
-				"usage: weir-sink --tcp|--udp --port N [--name N] [--out F] "
-				"[--seconds S]\n");
-			return 2;
+			err = -1;
 		}
 	}
-	if (port <= 0 || port > 65535)
+	if (err || optind != argc || !port) {
+		fprintf(stderr, "usage: weir-sink --tcp|--udp --port N [--name N] [--out F] "
+				"[--seconds S]\n");
 		return 2;
+	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	lfd = listen_on(tcp ? SOCK_STREAM : SOCK_DGRAM, port);
+	lfd = tool_listen("weir-sink", tcp ? SOCK_STREAM : SOCK_DGRAM, port, 512);
 	if (lfd < 0)
 		return 1;
 	serve(lfd, tcp, seconds > 0 ? now_s() + seconds : 0);

@@ -46,28 +46,14 @@ struct conn {
 	long long next_send_us;
 };
 
-static long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
 static long now_ms(void)
 {
-	return (long)(now_us() / 1000);
+	return (long)(tool_now_us() / 1000);
 }
 
 static const char *error_name(int err)
 {
-	if (err == ECONNRESET || err == EPIPE)
-		return "reset";
-	if (err == ECONNREFUSED)
-		return "refused";
-	if (err == ETIMEDOUT)
-		return "timeout";
-	return "error";
+	return tool_outcome_name(tool_outcome_of(err));
 }
 
 static void conn_close(struct conn *c, const char *how, long t)
@@ -104,6 +90,12 @@ static int conn_start(const struct opts *o, struct conn *c, int i)
 	}
 	if (connect(c->fd, (struct sockaddr *)&dst, dlen) && errno != EINPROGRESS)
 		return -1;
+	/* Without --sport-base the kernel picked the port at connect(): the
+	 * report names the real one, so a test can find the stream at a
+	 * receiver. */
+	slen = sizeof(src);
+	if (!getsockname(c->fd, (struct sockaddr *)&src, &slen))
+		c->sport = tool_port(&src);
 	return 0;
 }
 
@@ -184,9 +176,9 @@ static void run(const struct opts *o, struct conn *c, long t0)
 	if (gap_us < 1)
 		gap_us = 1;
 	for (i = 0; i < o->conns; i++)
-		c[i].next_send_us = now_us();
+		c[i].next_send_us = tool_now_us();
 	while (now_ms() - t0 < o->hold_ms) {
-		long long t_us = now_us();
+		long long t_us = tool_now_us();
 		long t = (long)(t_us / 1000);
 		bool any = false;
 
@@ -244,7 +236,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "idle-ms", required_argument, NULL, 'l' },
 		{ 0 },
 	};
-	int opt;
+	int opt, err;
 
 	*o = (struct opts){ .conns = 1,
 			    .hold_ms = 1000,
@@ -252,6 +244,7 @@ static int parse(int argc, char **argv, struct opts *o)
 			    .size = 100,
 			    .connect_timeout_ms = 1000 };
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		err = 0;
 		switch (opt) {
 		case 't':
 			o->udp = false;
@@ -263,44 +256,45 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->addr = optarg;
 			break;
 		case 'p':
-			o->port = atoi(optarg);
+			err = tool_parse_int(optarg, 1, 65535, &o->port);
 			break;
 		case 'b':
 			o->bind = optarg;
 			break;
 		case 'n':
-			o->conns = atoi(optarg);
+			err = tool_parse_int(optarg, 1, CONNS_MAX, &o->conns);
 			break;
 		case 's':
-			o->sport_base = atoi(optarg);
+			err = tool_parse_int(optarg, 1, 65535, &o->sport_base);
 			break;
 		case 'H':
-			o->hold_ms = atol(optarg);
+			err = tool_parse_long(optarg, 0, 600000, &o->hold_ms);
 			break;
 		case 'i':
-			o->interval_ms = atol(optarg);
+			err = tool_parse_long(optarg, 0, 3600000, &o->interval_ms);
 			break;
 		case 'r':
-			o->rate_bps = atof(optarg);
+			err = tool_parse_double(optarg, 0, 1e12, &o->rate_bps);
 			break;
 		case 'z':
-			o->size = atol(optarg);
+			err = tool_parse_long(optarg, 1, 65507, &o->size);
 			break;
 		case 'c':
-			o->connect_timeout_ms = atol(optarg);
+			err = tool_parse_long(optarg, 1, 600000, &o->connect_timeout_ms);
 			break;
 		case 'I':
-			o->idle_at_ms = atol(optarg);
+			err = tool_parse_long(optarg, 0, 600000, &o->idle_at_ms);
 			break;
 		case 'l':
-			o->idle_ms = atol(optarg);
+			err = tool_parse_long(optarg, 0, 600000, &o->idle_ms);
 			break;
 		default:
 			return -1;
 		}
+		if (err)
+			return -1;
 	}
-	if (!o->addr || o->port <= 0 || o->conns < 1 || o->conns > CONNS_MAX || o->size < 1 ||
-	    o->size > 65507 || o->hold_ms < 0 || o->hold_ms > 600000)
+	if (optind != argc || !o->addr || (o->sport_base && o->sport_base + o->conns > 65536))
 		return -1;
 	return 0;
 }

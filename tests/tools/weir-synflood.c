@@ -3,7 +3,7 @@
  * --rate TCP SYNs a second for --seconds to --addr:--port, each from a
  * random source inside --src-net (an IPv4 prefix; the tests keep it in
  * 198.18.0.0/15) and a random port, through a raw socket. Stops by itself;
- * prints how many it sent as JSON. */
+ * prints how many it sent, and over how long, as JSON. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -19,20 +19,13 @@
 #include <unistd.h>
 
 #include "weir/csum.h"
+#include "tool.h"
 
 struct opts {
 	struct in_addr dst, net;
 	int port, prefix;
 	double rate, seconds;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* xorshift64: fast, and deterministic per seed */
 static uint64_t next_random(uint64_t *s)
@@ -55,8 +48,6 @@ static size_t build_syn(uint8_t *buf, const struct opts *o, uint64_t *seed)
 		uint8_t zero, proto;
 		uint16_t len;
 	} __attribute__((packed)) pseudo;
-	uint32_t sum = 0;
-	size_t i;
 
 	memset(buf, 0, sizeof(*ip) + sizeof(*tcp));
 	ip->version = 4;
@@ -74,9 +65,9 @@ static size_t build_syn(uint8_t *buf, const struct opts *o, uint64_t *seed)
 	tcp->syn = 1;
 	tcp->window = htons(64240);
 	pseudo = (struct pseudo){ ip->saddr, ip->daddr, 0, IPPROTO_TCP, htons(sizeof(*tcp)) };
-	for (i = 0; i < sizeof(pseudo); i += 2)
-		sum += (((uint8_t *)&pseudo)[i] << 8) | ((uint8_t *)&pseudo)[i + 1];
-	tcp->check = htons(weir_csum(tcp, sizeof(*tcp), sum));
+	/* the pseudo-header's folded sum: the complement of its checksum */
+	tcp->check = htons(
+		weir_csum(tcp, sizeof(*tcp), (uint16_t)~weir_csum(&pseudo, sizeof(pseudo), 0)));
 	return sizeof(*ip) + sizeof(*tcp);
 }
 
@@ -91,34 +82,31 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ 0 },
 	};
 	char net[32], *slash;
-	int opt;
+	int opt, err = 0;
 
 	memset(o, 0, sizeof(*o));
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (opt == 'a' && inet_pton(AF_INET, optarg, &o->dst) != 1)
-			return -1;
-		if (opt == 'p')
-			o->port = atoi(optarg);
-		if (opt == 'r')
-			o->rate = atof(optarg);
-		if (opt == 's')
-			o->seconds = atof(optarg);
-		if (opt == 'n') {
+	while (!err && (opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == 'a')
+			err = inet_pton(AF_INET, optarg, &o->dst) == 1 ? 0 : -1;
+		else if (opt == 'p')
+			err = tool_parse_int(optarg, 1, 65535, &o->port);
+		else if (opt == 'r')
+			err = tool_parse_double(optarg, 1e-3, 1e9, &o->rate);
+		else if (opt == 's')
+			err = tool_parse_double(optarg, 1e-3, 120, &o->seconds);
+		else if (opt == 'n') {
 			snprintf(net, sizeof(net), "%s", optarg);
 			slash = strchr(net, '/');
 			if (!slash)
 				return -1;
 			*slash = '\0';
-			o->prefix = atoi(slash + 1);
-			if (inet_pton(AF_INET, net, &o->net) != 1 || o->prefix < 8 ||
-			    o->prefix > 32)
-				return -1;
-		}
-		if (opt == '?')
-			return -1;
+			err = tool_parse_int(slash + 1, 8, 32, &o->prefix) ||
+			      inet_pton(AF_INET, net, &o->net) != 1;
+		} else
+			err = -1;
 	}
-	return o->dst.s_addr && o->net.s_addr && o->port > 0 && o->port < 65536 && o->rate > 0 &&
-			       o->seconds > 0 && o->seconds <= 120
+	return !err && optind == argc && o->dst.s_addr && o->net.s_addr && o->port && o->rate &&
+			       o->seconds
 		       ? 0
 		       : -1;
 }
@@ -126,7 +114,8 @@ static int parse(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	uint64_t start, seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid(), sent = 0, due;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid(), sent = 0, due;
+	long long start, span_us;
 	uint8_t buf[64];
 	struct opts o;
 	int fd;
@@ -142,9 +131,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sin.sin_addr = o.dst;
-	start = now_ns();
-	while (now_ns() - start < (uint64_t)(o.seconds * 1e9)) {
-		due = (uint64_t)((double)(now_ns() - start) / 1e9 * o.rate);
+	start = tool_now_us();
+	span_us = (long long)(o.seconds * 1e6);
+	while (tool_now_us() - start < span_us) {
+		due = (uint64_t)((tool_now_us() - start) / 1e6 * o.rate);
 		while (sent < due) {
 			size_t len = build_syn(buf, &o, &seed);
 
@@ -156,6 +146,8 @@ int main(int argc, char **argv)
 		usleep(1000);
 	}
 	close(fd);
-	printf("{\"sent\":%llu,\"seconds\":%g}\n", (unsigned long long)sent, o.seconds);
+	/* the time it took, not the one asked for: a slow host sends late */
+	printf("{\"sent\":%llu,\"seconds\":%.3f}\n", (unsigned long long)sent,
+	       (tool_now_us() - start) / 1e6);
 	return 0;
 }
