@@ -444,8 +444,10 @@ struct weir_pie {
 };
 _Static_assert(sizeof(struct weir_pie) == 16, "abi: pie");
 
-#define WEIR_PIE_SUM_LOW (85ULL << 32) / 100
-#define WEIR_PIE_SUM_HIGH (17ULL << 31)
+/* In sch_pie's order (divide, then multiply): the controller's model of
+ * the data plane (core/pie.h) takes these very values. */
+#define WEIR_PIE_SUM_LOW ((1ULL << 32) / 100 * 85)
+#define WEIR_PIE_SUM_HIGH ((1ULL << 32) / 2 * 17)
 
 /* Per-CPU counters of a service (weir_service_stats) or a backend
  * (weir_backend_stats); index = id. */

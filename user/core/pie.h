@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "weir/abi.h"
+
 /* Probability 1.0, as sch_pie's MAX_PROB: 56 bits leave room for the
  * products of the update and for the data plane's 2^32 scale to be p >> 24. */
 #define PIE_PROB_MAX (UINT64_MAX >> 8)
@@ -33,10 +35,11 @@
 #define PIE_JUMP_DELAY (250 * PIE_NSEC_PER_MSEC)
 
 /* The data plane's scale: prob32 / 2^32 is the probability. The
- * de-randomization thresholds, 0.85 and 8.5, are sch_pie's, on that scale. */
+ * de-randomization thresholds, 0.85 and 8.5, are sch_pie's, on that scale:
+ * the data plane's own, from the ABI, so the model cannot drift from it. */
 #define PIE_ONE32 (1ULL << 32)
-#define PIE_ACCU_LOW ((PIE_ONE32 / 100) * 85)
-#define PIE_ACCU_HIGH ((PIE_ONE32 / 2) * 17)
+#define PIE_ACCU_LOW WEIR_PIE_SUM_LOW
+#define PIE_ACCU_HIGH WEIR_PIE_SUM_HIGH
 
 struct pie_params {
 	uint64_t target; /* ns: the queueing delay aimed at */
