@@ -93,7 +93,9 @@ table pie >"$OUT/pie.txt"
 		. as $i | $off[$i] as $o | $pie[0].per_second[$i] as $p |
 		[$i, $o.offered, $o.ok, ($o.p50_ms // "-"), ($o.p99_ms // "-"), $p.ok, $p.refused,
 		 ($p.p50_ms // "-"), ($p.p99_ms // "-"), ($p.refusal_p99_ms // "-")] | @tsv' "$OUT/off.json" |
-		awk -F'\t' '{ printf "%-3s | %6s %6s %9.0f %9.0f | %6s %7s %7.1f %7.1f %10.2f\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
+		awk -F'\t' 'function f(v, d) { return v == "-" ? "-" : sprintf("%." d "f", v) }
+			{ printf "%-3s | %6s %6s %9s %9s | %6s %7s %7s %7s %10s\n", $1, $2, $3, f($4, 0), f($5, 0),
+			  $6, $7, f($8, 1), f($9, 1), f($10, 2) }'
 } >"$OUT/table.txt"
 say "per second"
 cat "$OUT/table.txt"
