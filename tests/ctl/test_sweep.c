@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The stream sweep: what it removes (idle, closed past the linger,
- * orphaned) and what it keeps and counts. */
+ * orphaned) and what it keeps and counts; the counts it corrects, logged
+ * without flooding. */
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
+#include "weir/counts.h"
+#include "ctl/log.h"
 #include "tests.h"
 
 static struct ctl_service *web(struct scene *s)
@@ -116,9 +121,73 @@ static void eviction_reconciled(void **state)
 	assert_int_equal(s->c.reconciled, 1);
 }
 
+/* What fn(s) writes to stderr (up to len - 1 bytes). */
+static void stderr_of(struct scene *s, void (*fn)(struct scene *), char *out, size_t len)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+	fn(s);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, len - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+}
+
+static int occurrences(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (text = strstr(text, needle); text; text = strstr(text + 1, needle))
+		n++;
+	return n;
+}
+
+/* Streams of 12 classes lost at once: a pass corrects all 12 and names 8
+ * of them, the rest in one line, so a table that lost streams of
+ * thousands of classes does not flood the log. */
+static void reconciled_log_capped(void **state)
+{
+	struct scene *s = *state;
+	struct loader_mmaps *mm = &s->c.loader.mm;
+	char doc[2048] = WEB_DOC "    classes:\n", log[8192];
+	struct ctl_service *svc;
+	size_t i;
+
+	for (i = 1; i <= 12; i++)
+		snprintf(doc + strlen(doc), sizeof(doc) - strlen(doc),
+			 "      - {name: c%zu, match: \"dscp:%zu\", min: %zumbit, max: 100mbit}\n",
+			 i, i, i);
+	scene_apply_ok(s, doc);
+	svc = state_find_service(&s->c, "web");
+	assert_true(svc->n_classes >= 12);
+	for (i = 0; i < svc->n_classes; i++) {
+		const struct ctl_class *cl = &svc->classes[i];
+
+		weir_count(&mm->service_counts[svc->id], &mm->class_counts[cl->id],
+			   mm->classes[cl->id].min_bps, 1);
+	}
+	log_set_level(LOG_INFO);
+	stderr_of(s, scene_sweep, log, sizeof(log));
+	log_set_level(LOG_WARN); /* main.c's */
+	assert_int_equal(occurrences(log, "its count was high by 1 "), 8);
+	assert_int_equal(occurrences(log, "more classes' counts corrected"), 1);
+	assert_non_null(strstr(log, " 5 more classes' counts corrected, by 5 places in all"));
+	assert_int_equal(s->c.reconciled, svc->n_classes);
+	for (i = 0; i < svc->n_classes; i++)
+		assert_int_equal(mm->class_counts[svc->classes[i].id].active, 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	ctl_test(idle_expiry),	 ctl_test(closing_linger),	ctl_test(orphan_removal),
-	ctl_test(pass_in_steps), ctl_test(eviction_reconciled),
+	ctl_test(pass_in_steps), ctl_test(eviction_reconciled), ctl_test(reconciled_log_capped),
 };
 
 const struct test_group sweep_group = { "sweep", tests, ARRAY_SIZE(tests) };

@@ -277,21 +277,36 @@ static int64_t reconcile_class(struct ctl *c, struct sweep *s, uint32_t id)
 	return fix;
 }
 
+/* A pass logs this many corrected classes one by one, the rest in one
+ * line: a table that lost streams of 4096 classes is one event. */
+#define RECONCILE_LOG_MAX 8
+
 static void reconcile_end(struct ctl *c, struct sweep *s)
 {
-	uint32_t id;
+	uint64_t more = 0, more_places = 0, places;
+	uint32_t id, logged = 0;
 	int64_t fix;
 
 	for (id = 0; id < WEIR_MAX_CLASSES; id++) {
 		if (!s->watched[id])
 			continue;
 		fix = reconcile_class(c, s, id);
-		if (fix)
-			pr_info("class %u: its count was %s by %lld (streams lost from the table); "
+		places = (uint64_t)(fix > 0 ? fix : -fix);
+		c->reconciled += places;
+		if (!fix)
+			continue;
+		if (logged++ < RECONCILE_LOG_MAX) {
+			pr_info("class %u: its count was %s by %llu (streams lost from the table); "
 				"corrected\n",
-				id, fix > 0 ? "high" : "low", (long long)(fix > 0 ? fix : -fix));
-		c->reconciled += fix > 0 ? fix : -fix;
+				id, fix > 0 ? "high" : "low", (unsigned long long)places);
+		} else {
+			more++;
+			more_places += places;
+		}
 	}
+	if (more)
+		pr_info("%llu more classes' counts corrected, by %llu places in all\n",
+			(unsigned long long)more, (unsigned long long)more_places);
 }
 
 static void sweep_publish(struct ctl *c, struct sweep *s)
