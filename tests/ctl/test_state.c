@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The running state against the maps: adoption after a restart, ids held
  * while streams name them, another writer's changes undone, a slow start
- * that ends on a late tick. */
+ * that ends on a late tick, a backend added to a ranked service. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -310,6 +310,21 @@ static void slow_start_ends_after_late_tick(void **state)
 			 0);
 }
 
+/* A backend added to a ranked service takes its share from the start: the
+ * table written on the change, before any tick ranked it, gave it a
+ * weight of 1 against the others' 1000. */
+static void added_backend_ranked_lowest(void **state)
+{
+	struct scene *s = *state;
+
+	scene_apply_ok(s, WEB_DOC "    capacity-ranking: \"weight\"\n");
+	ctl_tick(&s->c, ctl_now_ns());
+	assert_int_equal(scene_slot_count(s), 2);
+	scene_apply_ok(s, WEB_DOC "      - {addr: 198.18.0.13, mac: \"02:00:00:00:00:13\"}\n"
+				  "    capacity-ranking: \"weight\"\n");
+	assert_int_equal(scene_slot_count(s), 3);
+}
+
 static const struct CMUnitTest tests[] = {
 	ctl_test(adoption_without_mac),
 	ctl_test(adoption_rejects_zero_mac),
@@ -320,6 +335,7 @@ static const struct CMUnitTest tests[] = {
 	ctl_test(backend_counters_shared),
 	ctl_test(verify_restores),
 	ctl_test(slow_start_ends_after_late_tick),
+	ctl_test(added_backend_ranked_lowest),
 };
 
 const struct test_group state_group = { "state", tests, ARRAY_SIZE(tests) };

@@ -491,9 +491,26 @@ static size_t keep_best(const struct ctl_service *svc, uint32_t *weights, uint32
 	return n;
 }
 
+/* The lowest rank weight of the backends ranked so far: what one not yet
+ * ranked (added, or usable again, since the last tick) gets, as
+ * rank_weights() gives one whose ranking failed. 0: none ranked. */
+static uint32_t lowest_rank_weight(const struct ctl_service *svc, const uint32_t *index, size_t n)
+{
+	uint32_t lowest = 0, w;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		w = svc->backends[index[i]].rank_weight;
+		if (w && (!lowest || w < lowest))
+			lowest = w;
+	}
+	return lowest;
+}
+
 size_t expressions_steer(const struct ctl_service *svc, uint32_t *weights, uint32_t *index,
 			 size_t n)
 {
+	uint32_t unranked = svc->exprs[EXPR_RANKING] ? lowest_rank_weight(svc, index, n) : 0;
 	size_t i = 0;
 
 	while (i < n) {
@@ -504,8 +521,8 @@ size_t expressions_steer(const struct ctl_service *svc, uint32_t *weights, uint3
 			n = drop_entry(weights, index, n, i);
 			continue;
 		}
-		if (svc->exprs[EXPR_RANKING] && be->rank_weight)
-			weights[i] *= be->rank_weight;
+		if (svc->exprs[EXPR_RANKING])
+			weights[i] *= be->rank_weight ? be->rank_weight : unranked ? unranked : 1;
 		i++;
 	}
 	if (svc->shuffle_k && svc->exprs[EXPR_RANKING])
