@@ -3,7 +3,8 @@
 # added to the file takes new streams after the signal; a broken file
 # changes nothing (and says why in the log); the dump round-trips (dump,
 # load, dump again: the same text), classes, admission and expressions
-# included.
+# included. The ranking does not move with load (weight * 2), so the
+# splits stay exact: one on streams.active shifts as the clients connect.
 source "$(dirname "$0")/lib.sh"
 t_setup
 t_echo_servers
@@ -12,7 +13,7 @@ services:
 $(t_service web "$VIP4" 80 tcp round-robin - 198.18.0.11 198.18.0.12)
     capacity-streams: 100
     admission: pie
-    capacity-ranking: \"streams.active + 1\"
+    capacity-ranking: \"weight * 2\"
     classes:
       - {name: gold, match: 198.18.0.0/24, min: 1mbit, max: 10mbit, priority: 5}"
 t_weir_start "$base"
@@ -41,7 +42,7 @@ w config dump >"$T_RUN/dump1.yaml"
 w config load "$T_RUN/dump1.yaml" >/dev/null || fail "the dump does not load"
 w config dump >"$T_RUN/dump2.yaml"
 cmp -s "$T_RUN/dump1.yaml" "$T_RUN/dump2.yaml" || fail "dump, load, dump differ: $(diff "$T_RUN/dump1.yaml" "$T_RUN/dump2.yaml" | head)"
-for key in "capacity-ranking: \"streams.active + 1\"" "admission: pie" "name: gold"; do
+for key in "capacity-ranking: \"weight \* 2\"" "admission: pie" "name: gold"; do
 	grep -q -- "$key" "$T_RUN/dump1.yaml" || fail "the dump lacks $key"
 done
 t_log "SIGHUP reloads; a broken file is refused; dump -> load -> dump identical"
