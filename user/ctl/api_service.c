@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "core/array.h"
 #include "ctl/api.h"
 #include "ctl/ctl.h"
 
@@ -114,7 +115,7 @@ static int service_optional(struct weir_service_config *s, json_object *args, ch
 
 int edit_service_add(struct weir_config *cfg, json_object *args, char *err)
 {
-	struct weir_service_config s = {}, *arr;
+	struct weir_service_config s = {}, *slot;
 	int ret = service_required(&s, args, err);
 
 	if (!ret)
@@ -123,11 +124,10 @@ int edit_service_add(struct weir_config *cfg, json_object *args, char *err)
 		return ret;
 	if (state_config_service(cfg, s.name))
 		return api_error(err, "service %s: exists already", s.name);
-	arr = realloc(cfg->services, (cfg->n_services + 1) * sizeof(*arr));
-	if (!arr)
+	slot = array_push(&cfg->services, &cfg->n_services, sizeof(*slot));
+	if (!slot)
 		return api_error(err, "out of memory");
-	cfg->services = arr;
-	arr[cfg->n_services++] = s;
+	*slot = s;
 	return 0;
 }
 
@@ -180,8 +180,7 @@ int edit_service_del(struct weir_config *cfg, json_object *args, char *err)
 		return api_error(err, "service %s: no such service", name);
 	i = svc - cfg->services;
 	config_service_free(svc);
-	memmove(svc, svc + 1, (cfg->n_services - i - 1) * sizeof(*svc));
-	cfg->n_services--;
+	array_remove(cfg->services, &cfg->n_services, sizeof(*svc), i);
 	return 0;
 }
 
@@ -217,7 +216,7 @@ static int backend_options(struct weir_service_config *svc, struct weir_backend_
 int edit_backend_add(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config *svc = find_service_arg(cfg, args, err);
-	struct weir_backend_config be, *arr;
+	struct weir_backend_config be, *slot;
 	const char *text;
 	int ret;
 
@@ -231,11 +230,10 @@ int edit_backend_add(struct weir_config *cfg, json_object *args, char *err)
 	ret = backend_options(svc, &be, args, err);
 	if (ret)
 		return ret;
-	arr = realloc(svc->backends, (svc->n_backends + 1) * sizeof(*arr));
-	if (!arr)
+	slot = array_push(&svc->backends, &svc->n_backends, sizeof(*slot));
+	if (!slot)
 		return api_error(err, "out of memory");
-	svc->backends = arr;
-	arr[svc->n_backends++] = be;
+	*slot = be;
 	return 0;
 }
 
@@ -246,9 +244,7 @@ int edit_backend_del(struct weir_config *cfg, json_object *args, char *err)
 
 	if (i < 0)
 		return i;
-	memmove(&svc->backends[i], &svc->backends[i + 1],
-		(svc->n_backends - i - 1) * sizeof(svc->backends[0]));
-	svc->n_backends--;
+	array_remove(svc->backends, &svc->n_backends, sizeof(svc->backends[0]), (size_t)i);
 	return 0;
 }
 
@@ -491,7 +487,7 @@ int edit_class_add(struct weir_config *cfg, json_object *args, char *err)
 {
 	struct weir_service_config *svc = find_service_arg(cfg, args, err);
 	const char *name = arg_required(args, "name", err);
-	struct weir_class_config cl = {}, *arr;
+	struct weir_class_config cl = {}, *slot;
 	int ret;
 
 	if (!svc || !name)
@@ -502,11 +498,10 @@ int edit_class_add(struct weir_config *cfg, json_object *args, char *err)
 	ret = class_options(&cl, args, err);
 	if (ret)
 		return ret;
-	arr = realloc(svc->classes, (svc->n_classes + 1) * sizeof(*arr));
-	if (!arr)
+	slot = array_push(&svc->classes, &svc->n_classes, sizeof(*slot));
+	if (!slot)
 		return api_error(err, "out of memory");
-	svc->classes = arr;
-	arr[svc->n_classes++] = cl;
+	*slot = cl;
 	return 0;
 }
 
@@ -521,9 +516,7 @@ int edit_class_del(struct weir_config *cfg, json_object *args, char *err)
 	for (i = 0; i < svc->n_classes; i++) {
 		if (strcmp(svc->classes[i].name, name))
 			continue;
-		memmove(&svc->classes[i], &svc->classes[i + 1],
-			(svc->n_classes - i - 1) * sizeof(svc->classes[0]));
-		svc->n_classes--;
+		array_remove(svc->classes, &svc->n_classes, sizeof(svc->classes[0]), i);
 		return 0;
 	}
 	return api_error(err, "service %s: class %s: no such class", svc->name, name);

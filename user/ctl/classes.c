@@ -19,6 +19,7 @@
 
 #include "weir/counts.h"
 #include "core/alloc.h"
+#include "core/array.h"
 #include "ctl/ctl.h"
 #include "ctl/log.h"
 
@@ -338,7 +339,7 @@ int classes_adopt(struct ctl *c)
 	for (id = 0; c->loader.mm.classes && id < WEIR_MAX_CLASSES; id++) {
 		const struct weir_class *e = &c->loader.mm.classes[id];
 		struct ctl_service *svc = NULL;
-		struct ctl_class *arr;
+		struct ctl_class *cl;
 
 		if (!(e->flags & WEIR_CLASS_IN_USE))
 			continue;
@@ -350,11 +351,10 @@ int classes_adopt(struct ctl *c)
 			id_hold(c, c->class_held_until, id);
 			continue;
 		}
-		arr = realloc(svc->classes, (svc->n_classes + 1) * sizeof(*arr));
-		if (!arr)
+		cl = array_push(&svc->classes, &svc->n_classes, sizeof(*cl));
+		if (!cl)
 			return -ENOMEM;
-		svc->classes = arr;
-		arr[svc->n_classes++] = (struct ctl_class){
+		*cl = (struct ctl_class){
 			.id = id,
 			.min_bps = e->min_bps,
 			.max_bps = e->max_bps,
@@ -675,35 +675,30 @@ void classes_tick(struct ctl *c, uint64_t now)
 struct ctl_class *classes_add(struct ctl *c, struct ctl_service *svc, uint64_t min, uint64_t max,
 			      uint8_t priority)
 {
-	struct ctl_class *cl = classes_find_tuple(svc, min, max, priority), *arr;
+	struct ctl_class *cl = classes_find_tuple(svc, min, max, priority);
 	struct id_pool *pool;
+	uint32_t id;
 	size_t i, j;
+	int ret;
 
 	if (cl)
 		return cl;
 	pool = calloc(1, sizeof(*pool));
-	arr = realloc(svc->classes, (svc->n_classes + 1) * sizeof(*arr));
-	if (arr)
-		svc->classes = arr;
-	if (!pool || !arr) {
-		free(pool);
+	if (!pool)
 		return NULL;
-	}
 	id_pool_init(pool, c, c->class_held_until, WEIR_MAX_CLASSES);
 	for (i = 0; i < c->n_services; i++)
 		for (j = 0; j < c->services[i].n_classes; j++)
 			pool->used[c->services[i].classes[j].id] = true;
-	cl = &svc->classes[svc->n_classes];
-	memset(cl, 0, sizeof(*cl));
+	ret = id_take(pool, &id);
+	free(pool);
+	cl = ret ? NULL : array_push(&svc->classes, &svc->n_classes, sizeof(*cl));
+	if (!cl)
+		return NULL;
+	cl->id = id;
 	cl->min_bps = min;
 	cl->max_bps = max;
 	cl->priority = priority;
-	if (id_take(pool, &cl->id)) {
-		free(pool);
-		return NULL;
-	}
-	free(pool);
-	svc->n_classes++;
 	classes_reset_counts(c, cl->id);
 	class_write(c, svc, cl);
 	classes_limits(svc); /* a new priority may raise the top one */

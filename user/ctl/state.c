@@ -13,6 +13,7 @@
 
 #include <bpf/bpf.h>
 
+#include "core/array.h"
 #include "ctl/ctl.h"
 #include "ctl/log.h"
 
@@ -448,14 +449,10 @@ void state_free(struct ctl *c)
 static struct ctl_service *adopt_service(struct ctl *c, const struct weir_service_key *key,
 					 const struct weir_service *val)
 {
-	struct ctl_service *arr = realloc(c->services, (c->n_services + 1) * sizeof(*arr));
-	struct ctl_service *svc;
+	struct ctl_service *svc = array_push(&c->services, &c->n_services, sizeof(*svc));
 
-	if (!arr)
+	if (!svc)
 		return NULL;
-	c->services = arr;
-	svc = &arr[c->n_services++];
-	memset(svc, 0, sizeof(*svc));
 	svc->id = val->id;
 	/* its streams' table: kept, so a restart moves no new stream */
 	svc->maglev_table = val->steering == WEIR_STEER_MAGLEV ? val->maglev_table : UINT32_MAX;
@@ -470,7 +467,7 @@ static struct ctl_service *adopt_service(struct ctl *c, const struct weir_servic
 
 static int adopt_backend(struct ctl *c, uint32_t id, const struct weir_backend *val)
 {
-	struct ctl_backend *arr, *be;
+	struct ctl_backend *be;
 	size_t i;
 
 	for (i = 0; i < c->n_services; i++)
@@ -480,12 +477,9 @@ static int adopt_backend(struct ctl *c, uint32_t id, const struct weir_backend *
 		id_hold(c, c->backend_held_until, id);
 		return dp_clear_backend(c, id);
 	}
-	arr = realloc(c->services[i].backends, (c->services[i].n_backends + 1) * sizeof(*arr));
-	if (!arr)
+	be = array_push(&c->services[i].backends, &c->services[i].n_backends, sizeof(*be));
+	if (!be)
 		return -ENOMEM;
-	c->services[i].backends = arr;
-	be = &arr[c->services[i].n_backends++];
-	memset(be, 0, sizeof(*be));
 	backend_init_runtime(be);
 	be->id = id;
 	memcpy(be->cfg.addr.bytes, val->addr, sizeof(val->addr));
