@@ -176,19 +176,11 @@ static bool measured_value(struct ctl *c, const struct ctl_service *svc,
 static bool reported_value(const struct ctl_service *svc, const struct ctl_backend *be,
 			   const char *name, uint64_t now, double *v)
 {
-	size_t i;
+	const struct backend_metric *m = overload_fresh_metric(svc, be, name, now);
 
-	for (i = 0; i < be->n_metrics; i++) {
-		const struct backend_metric *m = &be->metrics[i];
-
-		if (strcmp(m->name, name))
-			continue;
-		if (now > m->at_ns && now - m->at_ns > svc->cfg.overload.report_ttl_ns)
-			return false;
+	if (m)
 		*v = m->value;
-		return true;
-	}
-	return false;
+	return m != NULL;
 }
 
 /* The pool's matrix for e: its usable backends' values of e's names,
@@ -424,24 +416,44 @@ static bool any_expression(const struct ctl_service *svc)
 	return false;
 }
 
-/* What steering sees changed: the slot table is rebuilt. */
-static uint64_t steering_digest(const struct ctl_service *svc)
+/* What steering takes from the expressions, per backend: when any of it
+ * changes, the slot table is rebuilt. */
+struct steering_view {
+	uint32_t rank_weight, limit;
+	bool limit_ok;
+};
+
+static void steering_view(const struct ctl_service *svc, struct steering_view *v)
 {
-	uint64_t h = svc->shuffle_k;
 	size_t j;
 
 	for (j = 0; j < svc->n_backends; j++)
-		h = h * 1000003ULL + svc->backends[j].rank_weight * 31ULL +
-		    (svc->backends[j].limit_ok ? svc->backends[j].limit + 1 : 0);
-	return h;
+		v[j] = (struct steering_view){ .rank_weight = svc->backends[j].rank_weight,
+					       .limit = svc->backends[j].limit,
+					       .limit_ok = svc->backends[j].limit_ok };
+}
+
+static bool steering_changed(const struct ctl_service *svc, const struct steering_view *before)
+{
+	size_t j;
+
+	for (j = 0; j < svc->n_backends; j++)
+		if (svc->backends[j].rank_weight != before[j].rank_weight ||
+		    svc->backends[j].limit_ok != before[j].limit_ok ||
+		    (before[j].limit_ok && svc->backends[j].limit != before[j].limit))
+			return true;
+	return false;
 }
 
 static void service_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 {
 	static size_t members[WEIR_MAX_SLOTS];
+	static struct steering_view before[WEIR_MAX_SLOTS];
 	size_t n = expressions_members(svc, members);
-	uint64_t before = steering_digest(svc);
+	uint32_t shuffle_before = svc->shuffle_k;
 	double k;
+
+	steering_view(svc, before);
 
 	measure_service(c, svc, now);
 	eval_per_backend(c, svc, EXPR_RANKING, members, n, now);
@@ -452,7 +464,7 @@ static void service_step(struct ctl *c, struct ctl_service *svc, uint64_t now)
 		svc->shuffle_k = (uint32_t)fmin(round(k), WEIR_MAX_SLOTS);
 	scale_check(c, svc, EXPR_SCALE_OUT, members, n, now);
 	scale_check(c, svc, EXPR_SCALE_IN, members, n, now);
-	if (steering_digest(svc) != before)
+	if (svc->shuffle_k != shuffle_before || steering_changed(svc, before))
 		svc->dirty = true;
 }
 
