@@ -376,6 +376,10 @@ bool overload_breaker_half_open(const struct ctl_service *svc, const struct ctl_
 /* A backend's report: NAME=VALUE pairs. */
 int overload_report(struct ctl_service *svc, struct ctl_backend *be, const char *name, double value,
 		    uint64_t now);
+/* A backend's reported metric while fresh (the service's report-ttl), or NULL. */
+const struct backend_metric *overload_fresh_metric(const struct ctl_service *svc,
+						   const struct ctl_backend *be, const char *name,
+						   uint64_t now);
 /* The delay a backend's report gives, or -1 with none fresh. */
 int64_t overload_report_delay(const struct ctl_service *svc, const struct ctl_backend *be,
 			      uint64_t now);

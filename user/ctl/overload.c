@@ -219,9 +219,9 @@ int overload_report(struct ctl_service *svc, struct ctl_backend *be, const char 
 	return 0;
 }
 
-static const struct backend_metric *fresh_metric(const struct ctl_service *svc,
-						 const struct ctl_backend *be, const char *name,
-						 uint64_t now)
+const struct backend_metric *overload_fresh_metric(const struct ctl_service *svc,
+						   const struct ctl_backend *be, const char *name,
+						   uint64_t now)
 {
 	size_t i;
 
@@ -238,8 +238,8 @@ static const struct backend_metric *fresh_metric(const struct ctl_service *svc,
 int64_t overload_report_delay(const struct ctl_service *svc, const struct ctl_backend *be,
 			      uint64_t now)
 {
-	const struct backend_metric *queue = fresh_metric(svc, be, "queue", now);
-	const struct backend_metric *rate = fresh_metric(svc, be, "dequeue_rate", now);
+	const struct backend_metric *queue = overload_fresh_metric(svc, be, "queue", now);
+	const struct backend_metric *rate = overload_fresh_metric(svc, be, "dequeue_rate", now);
 	double ns;
 
 	if (!queue || !rate)

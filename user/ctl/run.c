@@ -241,10 +241,11 @@ void ctl_tick(struct ctl *c, uint64_t now)
 		dp_sync_ports(c);
 	}
 	sync_dirty(c);
-	if (now >= c->next_sweep_ns && !dp_sweep_in_pass(c))
+	if (!dp_sweep_in_pass(c)) {
+		if (now < c->next_sweep_ns)
+			return;
 		c->next_sweep_ns = now + SWEEP_INTERVAL_NS;
-	else if (!dp_sweep_in_pass(c))
-		return;
+	}
 	if (dp_sweep_step(c, now, SWEEP_BUDGET_NS) < 0)
 		pr_warn("stream sweep failed\n");
 }
