@@ -67,9 +67,9 @@ static __always_inline int balance_new(struct xdp_md *ctx, struct packet *p,
 	ret = stream_open(p, class_id, backend_id, epoch, grant, now);
 	if (ret)
 		goto unenter;
-	stats_count_forward(svc->id, backend_id, p->len, 1, 0);
-	stats_class_admitted(class_id, p->ip_len);
-	return fwd(ctx, p, be);
+	ret = fwd(ctx, p, be);
+	stats_count_opened(svc->id, backend_id, class_id, p->len, p->ip_len, ret == XDP_TX);
+	return ret;
 unenter:
 	weir_leave(class_id, epoch);
 unsteer:
@@ -128,7 +128,7 @@ static __always_inline int balance_stateless(struct xdp_md *ctx, struct packet *
 		return -WEIR_DROP_NO_STREAM;
 	ret = fwd(ctx, p, be);
 	if (ret == XDP_TX)
-		stats_count_forward(svc->id, backend_id, p->len, 0, 0);
+		stats_count_forward(svc->id, backend_id, p->len, 0);
 	return ret;
 }
 
@@ -197,7 +197,7 @@ static __always_inline int balance_forward(struct xdp_md *ctx, struct packet *p,
 	if (ret != XDP_TX)
 		return ret; /* too big to encapsulate: not forwarded, not counted */
 	stream_count(s, p, now);
-	stats_count_forward(s->service_id, s->backend_id, p->len, 0, ended);
+	stats_count_forward(s->service_id, s->backend_id, p->len, ended);
 	stats_class_packet(stats_class(s->class_id), p->ip_len);
 	return ret;
 }

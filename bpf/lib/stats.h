@@ -31,24 +31,20 @@ static __always_inline void stats_count_packet(struct weir_counters *c, __u32 le
 
 /* Counts one packet forwarded to a backend on the backend's counters (the
  * service's packets and bytes are its classes': one counter less a packet),
- * and whether it opened or ended the stream, on the service's too. */
+ * and whether it ended the stream, on the service's too. */
 static __always_inline void stats_count_forward(__u32 service_id, __u32 backend_id, __u32 len,
-						int opened, int ended)
+						int ended)
 {
 	struct weir_counters *be = stats_backend(backend_id), *svc;
 
 	stats_count_packet(be, len);
-	if (be) {
-		be->new_streams += opened;
-		be->ended_streams += ended;
-	}
-	if (!opened && !ended)
+	if (!ended)
 		return;
+	if (be)
+		be->ended_streams += 1;
 	svc = stats_service(service_id);
-	if (svc) {
-		svc->new_streams += opened;
-		svc->ended_streams += ended;
-	}
+	if (svc)
+		svc->ended_streams += 1;
 }
 
 static __always_inline struct weir_class_stats *stats_class(__u32 class_id)
@@ -65,13 +61,25 @@ static __always_inline void stats_class_packet(struct weir_class_stats *cs, __u3
 	cs->bytes += ip_len;
 }
 
-static __always_inline void stats_class_admitted(__u32 class_id, __u32 ip_len)
+/* A new stream opened: on its backend, service and class, whether or not
+ * its first packet went out (sent: counted as a packet too). A first
+ * packet too big to encapsulate leaves an open stream and no packet. */
+static __always_inline void stats_count_opened(__u32 service_id, __u32 backend_id, __u32 class_id,
+					       __u32 len, __u32 ip_len, int sent)
 {
+	struct weir_counters *be = stats_backend(backend_id), *svc = stats_service(service_id);
 	struct weir_class_stats *cs = stats_class(class_id);
 
-	stats_class_packet(cs, ip_len);
+	if (be)
+		be->new_streams += 1;
+	if (svc)
+		svc->new_streams += 1;
 	if (cs)
 		cs->admitted += 1;
+	if (!sent)
+		return;
+	stats_count_packet(be, len);
+	stats_class_packet(cs, ip_len);
 }
 
 static __always_inline void stats_class_policed(__u32 class_id, __u32 ip_len)
