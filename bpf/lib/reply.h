@@ -303,13 +303,15 @@ __noinline int weir_reply_too_big(struct xdp_md *ctx, const struct packet *p, __
 {
 	struct weir_limiter *l;
 
-	if (!ctx || !p)
+	/* IPv4 without DF gets no answer: nor does it spend the pace the
+	 * datagrams that get one need */
+	if (!ctx || !p || (p->key.family == WEIR_AF_INET && !p->df))
 		return XDP_DROP;
 	l = reply_limiter(p);
 	if (!l || !reply_allowed(&l->too_big_next_ns, REPLY_TOO_BIG_INTERVAL_NS, now))
 		return XDP_DROP;
 	if (p->key.family == WEIR_AF_INET)
-		return p->df ? reply_icmp4(ctx, p, ICMP_FRAG_NEEDED, p->mtu) : XDP_DROP;
+		return reply_icmp4(ctx, p, ICMP_FRAG_NEEDED, p->mtu);
 	return reply_icmp6(ctx, p, ICMPV6_PKT_TOOBIG, 0,
 			   p->mtu < IPV6_MIN_MTU ? IPV6_MIN_MTU : p->mtu);
 }

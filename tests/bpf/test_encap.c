@@ -272,6 +272,47 @@ static void too_big_paced_apart(void **state)
 	assert_int_equal(lb_send(*state, &syn, &out), XDP_DROP); /* the refusals' pace */
 }
 
+/* A first packet too big to encapsulate (a SYN with data) opens its
+ * stream but is not counted as forwarded: packets and bytes are what
+ * left. */
+static void too_big_first_packet(void **state)
+{
+	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN);
+	struct weir_counters be;
+	struct pkt out;
+
+	scene4(*state, 300);
+	syn.payload_len = 300;
+	syn.frag_off = IP_DF;
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_TX);
+	assert_int_equal(out.data[out.l3_off + 9], IPPROTO_ICMP);
+	assert_int_equal(lb_reason(*state, WEIR_DROP_TOO_BIG), 1);
+	be = lb_backend_counters(*state, BACKEND);
+	assert_int_equal(be.new_streams, 1);
+	assert_int_equal(be.packets, 0);
+	assert_int_equal(be.bytes, 0);
+}
+
+/* Too-big IPv4 datagrams without DF get no answer, and leave the pace to
+ * the next one with DF, at the same instant: 10,001 of them would use up
+ * its burst (one reply each 10 us, 100 ms of them at once). */
+static void too_big_without_df_spends_no_pace(void **state)
+{
+	struct pkt_spec syn = lb_client_tcp(40000, PKT_SYN), ack = lb_client_tcp(40000, PKT_ACK);
+	struct pkt out;
+	int i;
+
+	scene4(*state, 300);
+	lb_set_time(*state, 5000000000ULL);
+	assert_int_equal(lb_send(*state, &syn, &out), XDP_TX);
+	ack.payload_len = 300;
+	for (i = 0; i < 10001; i++)
+		assert_int_equal(lb_send(*state, &ack, &out), XDP_DROP);
+	ack.frag_off = IP_DF;
+	assert_int_equal(lb_send(*state, &ack, &out), XDP_TX);
+	assert_int_equal(out.data[out.l3_off + 9], IPPROTO_ICMP);
+}
+
 /* Packets of a policed stream until one is policed, all at time t. */
 static int send_until_policed(struct lb *lb, struct pkt_spec *s, __u64 t)
 {
@@ -308,9 +349,11 @@ static void too_big_refills_once(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	lb_test(encap_ipv4),	      lb_test(sources_spread),	     lb_test(encap_vlan),
-	lb_test(encap_ipv6),	      lb_test(too_big_ipv4),	     lb_test(too_big_ipv6),
-	lb_test(too_big_paced_apart), lb_test(too_big_refills_once),
+	lb_test(encap_ipv4),	       lb_test(sources_spread),
+	lb_test(encap_vlan),	       lb_test(encap_ipv6),
+	lb_test(too_big_ipv4),	       lb_test(too_big_ipv6),
+	lb_test(too_big_paced_apart),  lb_test(too_big_refills_once),
+	lb_test(too_big_first_packet), lb_test(too_big_without_df_spends_no_pace),
 };
 
 const struct test_group encap_group = { "encap", tests, ARRAY_SIZE(tests) };
