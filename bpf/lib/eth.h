@@ -44,9 +44,7 @@ static __always_inline int eth_push(struct xdp_md *ctx, __u32 l3, __u32 grow, co
 	out = (void *)(long)ctx->data;
 	if ((void *)(out + 1) > (void *)(long)ctx->data_end)
 		return -1;
-	__builtin_memcpy(out->dst, in.src, ETH_ALEN);
-	if (to)
-		__builtin_memcpy(out->dst, to, ETH_ALEN);
+	__builtin_memcpy(out->dst, to ? to : in.src, ETH_ALEN);
 	__builtin_memcpy(out->src, in.dst, ETH_ALEN);
 	out->proto_or_tpid = in.proto_or_tpid;
 	if (l3 > ETH_HLEN) {

@@ -511,11 +511,10 @@ _Static_assert(WEIR_DROP_MAX <= 32, "abi: reasons per service fit weir_service_r
 	 WEIR_DROP_BIT(WEIR_DROP_BACKEND_FULL) | WEIR_DROP_BIT(WEIR_DROP_CONTENDED) | \
 	 WEIR_DROP_BIT(WEIR_DROP_SERVICE_PAUSED) | WEIR_DROP_BIT(WEIR_DROP_PIE))
 /* Reasons whose packet is dropped (refusals among them); the others pass. */
-#define WEIR_DROP_DROPS                                                               \
-	(WEIR_DROP_REFUSALS | WEIR_DROP_BIT(WEIR_DROP_STREAM_TABLE) |                 \
-	 WEIR_DROP_BIT(WEIR_DROP_STRAY_RST) | WEIR_DROP_BIT(WEIR_DROP_NO_STREAM) |    \
-	 WEIR_DROP_BIT(WEIR_DROP_SERVICE_PAUSED) | WEIR_DROP_BIT(WEIR_DROP_POLICED) | \
-	 WEIR_DROP_BIT(WEIR_DROP_TOO_BIG))
+#define WEIR_DROP_DROPS                                                            \
+	(WEIR_DROP_REFUSALS | WEIR_DROP_BIT(WEIR_DROP_STREAM_TABLE) |              \
+	 WEIR_DROP_BIT(WEIR_DROP_STRAY_RST) | WEIR_DROP_BIT(WEIR_DROP_NO_STREAM) | \
+	 WEIR_DROP_BIT(WEIR_DROP_POLICED) | WEIR_DROP_BIT(WEIR_DROP_TOO_BIG))
 #define WEIR_DROP_IN(mask, reason) ((__u32)(reason) < 32 && (((mask) >> (reason)) & 1))
 #define WEIR_DROP_IS_DROP(reason) WEIR_DROP_IN(WEIR_DROP_DROPS, reason)
 #define WEIR_DROP_IS_REFUSAL(reason) WEIR_DROP_IN(WEIR_DROP_REFUSALS, reason)
