@@ -64,7 +64,7 @@ static void check_endpoint(const char *s)
 {
 	struct weir_addr a, b;
 	uint16_t port = 0x5a5a, port2;
-	char addr[WEIR_ADDR_STRLEN], text[WEIR_ADDR_STRLEN + 8];
+	char text[WEIR_ADDR_STRLEN + 8];
 
 	memset(&a, FILL, sizeof(a));
 	if (units_parse_endpoint(s, &a, &port)) {
@@ -72,13 +72,11 @@ static void check_endpoint(const char *s)
 			fail("endpoint: refused but written", NULL);
 		return;
 	}
-	units_format_addr(&a, addr, sizeof(addr));
-	if (port && a.family == WEIR_AF_INET6)
-		snprintf(text, sizeof(text), "[%s]:%u", addr, port);
-	else if (port)
-		snprintf(text, sizeof(text), "%s:%u", addr, port);
+	/* the formatter the dump and statsd use */
+	if (port)
+		units_format_endpoint(&a, port, text, sizeof(text));
 	else
-		snprintf(text, sizeof(text), "%s", addr);
+		units_format_addr(&a, text, sizeof(text));
 	if (units_parse_endpoint(text, &b, &port2) || !same_addr(&a, &b) || port != port2)
 		fail("endpoint: the formatted endpoint parses to another", text);
 }

@@ -67,7 +67,7 @@ int capacity_check_name(const char *name, void *ctx, char *why, size_t len)
 	for (i = 0; namespaces[i]; i++)
 		if (!strncmp(name, namespaces[i], strlen(namespaces[i])))
 			break;
-	if (!namespaces[i] && strcmp(name, "weight"))
+	if (!namespaces[i])
 		return 0; /* a backend's own report (cpu, connections.publisher, ...) */
 	n = (size_t)snprintf(why, len, "unknown metric '%s' (weir measures ", name);
 	for (i = 0; capacity_metrics[i] && n < len; i++)

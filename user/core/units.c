@@ -473,9 +473,11 @@ int units_parse_endpoint(const char *s, struct weir_addr *addr, uint16_t *port)
 	} else {
 		colon = strchr(s, ':');
 		/* a second colon: an IPv6 address without a port */
-		if (colon && !strchr(colon + 1, ':') && units_parse_port(colon + 1, &p))
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL;
+		if (colon && units_parse_port(colon + 1, &p))
 			return -EINVAL;
-		len = colon && !strchr(colon + 1, ':') ? (size_t)(colon - s) : strlen(s);
+		len = colon ? (size_t)(colon - s) : strlen(s);
 	}
 	if (len >= sizeof(text))
 		return -EINVAL;
