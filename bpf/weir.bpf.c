@@ -11,6 +11,7 @@
 #include "weir/abi.h"
 #include "weir/counts.h"
 #include "weir/hash.h"
+#include "weir/pie.h"
 
 #include "lib/maps.h"
 #include "lib/eth.h"

@@ -167,17 +167,7 @@ static __always_inline int admit_pie_refuses(__u32 service_id, __u8 priority)
 	if (!adm || !pie || *(volatile __u32 *)&adm->hold)
 		return 0;
 	prob = *(volatile __u32 *)&adm->refuse_prob[priority & (WEIR_PRIORITIES - 1)];
-	if (!prob) {
-		pie->sum = 0;
-		return 0;
-	}
-	pie->sum += prob;
-	if (pie->sum < WEIR_PIE_SUM_LOW)
-		return 0;
-	if (pie->sum < WEIR_PIE_SUM_HIGH && bpf_get_prandom_u32() >= prob)
-		return 0;
-	pie->sum = 0;
-	return 1;
+	return weir_pie_refuses(&pie->sum, prob, prob ? bpf_get_prandom_u32() : 0);
 }
 
 /* Capacity is decided before PIE (a full service says so, whatever p is),

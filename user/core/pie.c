@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "core/pie.h"
+#include "weir/pie.h"
 
 /* A gain (under 2^55) times a delay difference (up to 2^64) needs
  * more than 64 bits; 128 hold both terms of the update with room to spare. */
@@ -157,22 +158,7 @@ unsigned int pie_percent_x100(const struct pie_state *s)
 	return bp > 10000 ? 10000 : (unsigned int)bp;
 }
 
-/*
- * Independent draws alone would bunch refusals up or leave long gaps.
- * Accumulating p since the last refusal keeps two refusals at least
- * 0.85 / p new streams apart and at most 8.5 / p, for a steady p.
- */
 bool pie_refuse(struct pie_derand *d, uint32_t prob32, uint32_t rnd32)
 {
-	if (!prob32) {
-		d->accu = 0;
-		return false;
-	}
-	d->accu += prob32;
-	if (d->accu < PIE_ACCU_LOW)
-		return false;
-	if (d->accu < PIE_ACCU_HIGH && rnd32 >= prob32)
-		return false;
-	d->accu = 0;
-	return true;
+	return weir_pie_refuses(&d->accu, prob32, rnd32);
 }

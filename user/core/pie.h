@@ -4,8 +4,8 @@
  * probability with which new streams of an overloaded service are refused.
  * Running streams are never refused. The controller measures the queueing
  * delay (probes to the backends) and calls pie_update() every tupdate; the
- * data plane applies pie_refuse_prob32() through pie_refuse(), which it
- * mirrors per CPU.
+ * data plane applies pie_refuse_prob32() through weir_pie_refuses() (weir/pie.h),
+ * which pie_refuse() runs for the tests.
  *
  * Time is in nanoseconds. The probability is an integer in
  * [0, PIE_PROB_MAX], the scale of sch_pie, so its gains and thresholds keep
@@ -37,7 +37,6 @@
 /* The data plane's scale: prob32 / 2^32 is the probability. The
  * de-randomization thresholds, 0.85 and 8.5, are sch_pie's, on that scale:
  * the data plane's own, from the ABI, so the model cannot drift from it. */
-#define PIE_ONE32 (1ULL << 32)
 #define PIE_ACCU_LOW WEIR_PIE_SUM_LOW
 #define PIE_ACCU_HIGH WEIR_PIE_SUM_HIGH
 
@@ -57,7 +56,7 @@ struct pie_state {
 
 /* The data plane's per-CPU accumulated probability (prob32 units). */
 struct pie_derand {
-	uint64_t accu;
+	__u64 accu;
 };
 
 void pie_params_default(struct pie_params *params);
