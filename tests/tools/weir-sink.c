@@ -69,7 +69,6 @@ static struct peer *peer_of(const char *name)
 		return NULL;
 	snprintf(peers[npeers].name, sizeof(peers[npeers].name), "%s", name);
 	peers[npeers].fd = -1;
-	peers[npeers].first_s = now_s();
 	return &peers[npeers++];
 }
 
@@ -144,7 +143,8 @@ static void report(FILE *f, const char *name)
 
 	fprintf(f, "{\"name\":\"%s\",\"peers\":[", name);
 	for (i = 0; i < npeers; i++) {
-		double span = peers[i].last_s - peers[i].first_s;
+		/* a peer that sent nothing spans nothing */
+		double span = peers[i].bytes ? peers[i].last_s - peers[i].first_s : 0;
 
 		fprintf(f,
 			"%s{\"peer\":\"%s\",\"bytes\":%llu,\"packets\":%llu,\"seconds\":%.3f,"

@@ -103,8 +103,10 @@ static int conn_start(const struct opts *o, struct conn *c, int i)
 static void connect_all(const struct opts *o, struct conn *c, long t0)
 {
 	struct pollfd pfd[CONNS_MAX];
-	int i, pending = o->conns;
+	int i, pending = 0;
 
+	for (i = 0; i < o->conns; i++)
+		pending += !c[i].begin; /* one that failed to start waits for nothing */
 	while (pending) {
 		long left = t0 + o->connect_timeout_ms - now_ms();
 

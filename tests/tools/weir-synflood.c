@@ -114,7 +114,7 @@ static int parse(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid(), sent = 0, due;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid(), sent = 0, dropped = 0, due;
 	long long start, span_us;
 	uint8_t buf[64];
 	struct opts o;
@@ -135,19 +135,23 @@ int main(int argc, char **argv)
 	span_us = (long long)(o.seconds * 1e6);
 	while (tool_now_us() - start < span_us) {
 		due = (uint64_t)((tool_now_us() - start) / 1e6 * o.rate);
-		while (sent < due) {
+		/* paced on what was tried: a SYN the kernel refused (ENOBUFS)
+		 * is counted as dropped, never as sent */
+		while (sent + dropped < due) {
 			size_t len = build_syn(buf, &o, &seed);
 
-			if (sendto(fd, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0 &&
-			    errno != ENOBUFS)
+			if (sendto(fd, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin)) >= 0)
+				sent++;
+			else if (errno == ENOBUFS)
+				dropped++;
+			else
 				break;
-			sent++;
 		}
 		usleep(1000);
 	}
 	close(fd);
 	/* the time it took, not the one asked for: a slow host sends late */
-	printf("{\"sent\":%llu,\"seconds\":%.3f}\n", (unsigned long long)sent,
-	       (tool_now_us() - start) / 1e6);
+	printf("{\"sent\":%llu,\"dropped\":%llu,\"seconds\":%.3f}\n", (unsigned long long)sent,
+	       (unsigned long long)dropped, (tool_now_us() - start) / 1e6);
 	return 0;
 }
