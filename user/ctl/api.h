@@ -80,7 +80,7 @@ API_JOB(job_backend_drain);
 
 /* api_overload.c */
 API_CMD(cmd_backend_report);
-json_object *overload_json(struct ctl *c, const struct ctl_service *svc);
+json_object *overload_json(const struct ctl_service *svc, const uint64_t *reasons);
 void backend_overload_json(const struct ctl_service *svc, const struct ctl_backend *be,
 			   json_object *o);
 

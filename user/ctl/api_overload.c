@@ -33,7 +33,7 @@ static void add_ms(json_object *o, const char *key, uint64_t ns)
 
 /* With the service's refusals by reason as its caller read them, so a
  * page that also shows them reads them once. */
-static json_object *overload_json_with(const struct ctl_service *svc, const uint64_t *reasons)
+json_object *overload_json(const struct ctl_service *svc, const uint64_t *reasons)
 {
 	const struct weir_overload_config *ov = &svc->cfg.overload;
 	json_object *o = json_object_new_object();
@@ -51,14 +51,6 @@ static json_object *overload_json_with(const struct ctl_service *svc, const uint
 	add_str(o, "capacity_limit", ov->capacity_limit_auto ? "auto" : "none");
 	json_object_object_add(o, "pie_refused", json_object_new_uint64(reasons[WEIR_DROP_PIE]));
 	return o;
-}
-
-json_object *overload_json(struct ctl *c, const struct ctl_service *svc)
-{
-	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 };
-
-	dp_read_service_reasons(c, svc->id, reasons);
-	return overload_json_with(svc, reasons);
 }
 
 void backend_overload_json(const struct ctl_service *svc, const struct ctl_backend *be,

@@ -301,30 +301,29 @@ json_object *backend_json(struct ctl *c, const struct ctl_service *svc,
 	return counters_json(o, &k);
 }
 
-/* Refusals of the service by reason, those that happened. */
-static json_object *refused_by_json(struct ctl *c, const struct ctl_service *svc)
+/* Refusals of the service by reason (counts), those that happened. */
+static json_object *refused_by_json(const uint64_t *counts)
 {
 	static const char *const names[] = WEIR_DROP_NAMES;
-	uint64_t counts[WEIR_REASONS_PER_SERVICE];
 	json_object *o = json_object_new_object();
 	uint32_t r;
 
-	dp_read_service_reasons(c, svc->id, counts);
 	for (r = 1; r < WEIR_DROP_MAX; r++)
 		if (WEIR_DROP_IS_REFUSAL(r) || counts[r])
 			json_object_object_add(o, names[r], json_object_new_uint64(counts[r]));
 	return o;
 }
 
-/* Capacity used and total, the stream defaults and what admission did. */
-static void admission_json(struct ctl *c, const struct ctl_service *svc, json_object *o)
+/* Capacity used and total, the stream defaults and what admission did
+ * (sum: its classes' stats; reasons: its refusals). */
+static void admission_json(struct ctl *c, const struct ctl_service *svc,
+			   const struct weir_class_stats *sum, const uint64_t *reasons,
+			   json_object *o)
 {
 	const struct weir_service_config *s = &svc->cfg;
 	const struct weir_service_counts *sc =
 		c->loader.mm.service_counts ? &c->loader.mm.service_counts[svc->id] : NULL;
-	struct weir_class_stats st, sum = {};
 	char buf[32];
-	size_t i;
 
 	json_object_object_add(o, "capacity_streams", json_object_new_uint64(s->capacity_streams));
 	add_rate(o, "capacity_rate_bps", s->capacity_rate);
@@ -339,41 +338,29 @@ static void admission_json(struct ctl *c, const struct ctl_service *svc, json_ob
 	json_object_object_add(o, "preempt", json_object_new_boolean(s->preempt));
 	json_object_object_add(o, "burst", json_object_new_boolean(s->burst));
 	add_str(o, "pause_after", units_format_duration(s->pause_after_ns, buf, sizeof(buf)));
-	for (i = 0; i < svc->n_classes; i++) {
-		classes_stats(c, svc->classes[i].id, &st);
-		sum.admitted += st.admitted;
-		sum.policed_packets += st.policed_packets;
-		sum.preempted += st.preempted;
-		sum.resumed += st.resumed;
-	}
-	json_object_object_add(o, "admitted", json_object_new_uint64(sum.admitted));
-	json_object_object_add(o, "policed_packets", json_object_new_uint64(sum.policed_packets));
-	json_object_object_add(o, "preempted", json_object_new_uint64(sum.preempted));
-	json_object_object_add(o, "resumed", json_object_new_uint64(sum.resumed));
-	json_object_object_add(o, "refused_by", refused_by_json(c, svc));
+	json_object_object_add(o, "admitted", json_object_new_uint64(sum->admitted));
+	json_object_object_add(o, "policed_packets", json_object_new_uint64(sum->policed_packets));
+	json_object_object_add(o, "preempted", json_object_new_uint64(sum->preempted));
+	json_object_object_add(o, "resumed", json_object_new_uint64(sum->resumed));
+	json_object_object_add(o, "refused_by", refused_by_json(reasons));
 }
 
-/* A service's packets and bytes (IP bytes) are its classes': the data
- * plane counts them once a packet, on the class. */
-static void service_traffic(struct ctl *c, const struct ctl_service *svc, struct weir_counters *k)
+/* A service's packets and bytes (IP bytes) are its classes' (sum): the
+ * data plane counts them once a packet, on the class. */
+static void service_traffic(const struct ctl_service *svc, const struct weir_class_stats *sum,
+			    struct weir_counters *k)
 {
-	struct weir_class_stats st;
-	size_t i;
-
-	k->packets = svc->retired_packets;
-	k->bytes = svc->retired_bytes;
-	for (i = 0; i < svc->n_classes; i++) {
-		classes_stats(c, svc->classes[i].id, &st);
-		k->packets += st.packets;
-		k->bytes += st.bytes;
-	}
+	k->packets = svc->retired_packets + sum->packets;
+	k->bytes = svc->retired_bytes + sum->bytes;
 }
 
 json_object *service_json(struct ctl *c, const struct ctl_service *svc)
 {
 	const struct weir_service_config *s = &svc->cfg;
+	uint64_t reasons[WEIR_REASONS_PER_SERVICE] = { 0 };
 	json_object *o = json_object_new_object();
 	char buf[WEIR_ADDR_STRLEN];
+	struct weir_class_stats sum;
 	struct weir_counters k;
 	size_t i, usable = 0;
 
@@ -393,11 +380,13 @@ json_object *service_json(struct ctl *c, const struct ctl_service *svc)
 	json_object_object_add(o, "backends", json_object_new_int64(svc->n_backends));
 	json_object_object_add(o, "usable", json_object_new_int64(usable));
 	json_object_object_add(o, "streams", json_object_new_uint64(svc->active_streams));
-	admission_json(c, svc, o);
-	json_object_object_add(o, "overload", overload_json(c, svc));
+	dp_read_service_reasons(c, svc->id, reasons);
+	classes_service_stats(c, svc, &sum);
+	admission_json(c, svc, &sum, reasons, o);
+	json_object_object_add(o, "overload", overload_json(svc, reasons));
 	json_object_object_add(o, "capacity", capacity_json(svc));
 	dp_read_counters(c, c->loader.maps.service_stats, svc->id, &k);
-	service_traffic(c, svc, &k);
+	service_traffic(svc, &sum, &k);
 	return counters_json(o, &k);
 }
 

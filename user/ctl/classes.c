@@ -442,14 +442,15 @@ void classes_stats(struct ctl *c, uint32_t id, struct weir_class_stats *sum)
 }
 
 void classes_service_stats(struct ctl *c, const struct ctl_service *svc,
-			   struct weir_class_stats *per_class, struct weir_class_stats *sum)
+			   struct weir_class_stats *sum)
 {
+	struct weir_class_stats st;
 	size_t i;
 
 	memset(sum, 0, sizeof(*sum));
 	for (i = 0; i < svc->n_classes; i++) {
-		classes_stats(c, svc->classes[i].id, &per_class[i]);
-		add_stats(&per_class[i], 1, sum);
+		classes_stats(c, svc->classes[i].id, &st);
+		add_stats(&st, 1, sum);
 	}
 }
 

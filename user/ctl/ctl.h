@@ -329,10 +329,9 @@ void classes_alloc_inputs(const struct ctl_service *svc, struct alloc_service *a
 			  struct alloc_class *ac);
 int classes_adopt(struct ctl *c);
 void classes_stats(struct ctl *c, uint32_t class_id, struct weir_class_stats *sum);
-/* Every class of svc read once: per_class[i] is svc->classes[i]'s (n_classes
- * entries), sum their total, so a page that shows both reads each once. */
+/* The total of svc's classes' stats, each class read once. */
 void classes_service_stats(struct ctl *c, const struct ctl_service *svc,
-			   struct weir_class_stats *per_class, struct weir_class_stats *sum);
+			   struct weir_class_stats *sum);
 struct ctl_class *classes_add(struct ctl *c, struct ctl_service *svc, uint64_t min, uint64_t max,
 			      uint8_t priority);
 
