@@ -272,10 +272,10 @@ static __always_inline int balance_known(struct xdp_md *ctx, struct packet *p,
 static __always_inline int port_in_use(const struct packet *p)
 {
 	__u16 port = bpf_ntohs(p->key.dport);
-	__u32 word = ((__u32)(p->key.proto == IPPROTO_UDP) << 11) | (port >> 5);
+	__u32 word = WEIR_PORT_WORD(p->key.proto == IPPROTO_UDP, port);
 	__u32 *bits = bpf_map_lookup_elem(&weir_ports, &word);
 
-	return bits && (*bits & (1U << (port & 31)));
+	return bits && (*bits & WEIR_PORT_BIT(port));
 }
 
 static __always_inline int balance(struct xdp_md *ctx, struct packet *p)

@@ -89,6 +89,8 @@
  * their stream before their service. Word (udp << 11 | port >> 5), bit
  * (port & 31). */
 #define WEIR_PORT_WORDS 4096
+#define WEIR_PORT_WORD(udp, port) (((__u32) !!(udp) << 11) | ((__u32)(port) >> 5))
+#define WEIR_PORT_BIT(port) (1U << ((port)&31))
 
 /* Value of weir_meta (ARRAY, one entry): which layout the pinned maps
  * have. Written by the controller that created them. */

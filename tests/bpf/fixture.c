@@ -637,11 +637,11 @@ void lb_rule_prefix(struct weir_rule *r, __u8 family, const char *addr, __u8 pre
 /* The (protocol, port) bit the controller sets for a service. */
 void lb_use_port(struct lb *lb, __u8 proto, __u16 port)
 {
-	__u32 word = ((__u32)(proto == IPPROTO_UDP) << 11) | (port >> 5), bits = 0;
+	__u32 word = WEIR_PORT_WORD(proto == IPPROTO_UDP, port), bits = 0;
 	int fd = bpf_map__fd(lb->skel->maps.weir_ports);
 
 	assert_int_equal(bpf_map_lookup_elem(fd, &word, &bits), 0);
-	bits |= 1U << (port & 31);
+	bits |= WEIR_PORT_BIT(port);
 	assert_int_equal(bpf_map_update_elem(fd, &word, &bits, BPF_ANY), 0);
 }
 

@@ -619,8 +619,8 @@ int dp_sync_ports(struct ctl *c)
 	for (i = 0; i < c->n_services; i++) {
 		const struct weir_service_config *cfg = &c->services[i].cfg;
 
-		w = ((uint32_t)(cfg->proto == IPPROTO_UDP) << 11) | (cfg->port >> 5);
-		want[w] |= 1U << (cfg->port & 31);
+		want[WEIR_PORT_WORD(cfg->proto == IPPROTO_UDP, cfg->port)] |=
+			WEIR_PORT_BIT(cfg->port);
 	}
 	for (w = 0; w < WEIR_PORT_WORDS; w++) {
 		if (sh->ports_written && sh->ports[w] == want[w])
