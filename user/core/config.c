@@ -137,21 +137,6 @@ const char *config_xdp_mode_name(uint8_t v)
 	return name_of(xdp_mode_names, ARRAY_SIZE(xdp_mode_names), v);
 }
 
-int config_parse_fallback(const char *s, uint8_t *out)
-{
-	return name_lookup(fallback_names, ARRAY_SIZE(fallback_names), s, out);
-}
-
-const char *config_fallback_name(uint8_t v)
-{
-	return name_of(fallback_names, ARRAY_SIZE(fallback_names), v);
-}
-
-int config_parse_share(const char *s, uint8_t *out)
-{
-	return name_lookup(share_names, ARRAY_SIZE(share_names), s, out);
-}
-
 const char *config_share_name(uint8_t v)
 {
 	return name_of(share_names, ARRAY_SIZE(share_names), v);

@@ -217,9 +217,6 @@ const char *config_forwarding_name(uint8_t v);
 const char *config_refuse_name(uint8_t v);
 const char *config_xdp_mode_name(uint8_t v);
 int config_check_name(const char *name);
-int config_parse_share(const char *s, uint8_t *out);
-int config_parse_fallback(const char *s, uint8_t *out);
-const char *config_fallback_name(uint8_t v);
 const char *config_share_name(uint8_t v);
 /* "198.18.0.0/16", "2001:db8::/32", "port:80", "port:8000-8099", "dscp:46". */
 int config_parse_match(const char *s, struct weir_match *out);
