@@ -410,21 +410,6 @@ out:
 	return err;
 }
 
-static __u64 new_streams(struct scene *s)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct weir_counters *c = calloc(ncpu, sizeof(*c));
-	__u64 sum = 0;
-	__u32 id = 0;
-	int i;
-
-	if (c && !bpf_map_lookup_elem(bpf_map__fd(s->lb->maps.weir_service_stats), &id, c))
-		for (i = 0; i < ncpu; i++)
-			sum += c[i].new_streams;
-	free(c);
-	return sum;
-}
-
 /* Established packets spread over a full table: cache-cold lookups. */
 static int measure_cold(int rounds, struct series *cold, struct series *floor, __u64 *misses)
 {
@@ -444,13 +429,14 @@ static int measure_cold(int rounds, struct series *cold, struct series *floor, _
 		scene_close(&s);
 		return err;
 	}
-	before = new_streams(&s);
+	before = reason_count(&s, WEIR_DROP_NO_STREAM);
 	for (r = 0; r < rounds; r++) {
 		series_add(floor,
 			   ns_distinct(s.swap, &ack4, COLD_STREAMS, 99, XDP_TX, &unexpected));
 		series_add(cold, ns_distinct(s.prog, &ack4, COLD_STREAMS, 99, XDP_TX, &unexpected));
 	}
-	*misses = new_streams(&s) - before; /* packets that found no entry */
+	/* an ACK that finds no entry opens nothing: it is dropped as no_stream */
+	*misses = reason_count(&s, WEIR_DROP_NO_STREAM) - before;
 	scene_close(&s);
 	return unexpected ? -EPROTO : 0;
 }
